@@ -1,0 +1,86 @@
+"""RunContext: everything a task body needs to know about its run, built once per task."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from include.retrain.config import PipelineConfig
+from include.retrain.registry import ModelRegistry
+from include.retrain.runs import RunOptions, TrainingWindow, make_run_key, resolve_window
+from include.retrain.storage import ArtifactStore
+
+#: Multipart settings for artifacts: large parts keep request counts low on big frames.
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+MULTIPART_CHUNKSIZE = 64 * 1024 * 1024
+MAX_CONCURRENCY = 8
+
+
+def transfer_config() -> Any:
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(
+        multipart_threshold=MULTIPART_THRESHOLD,
+        multipart_chunksize=MULTIPART_CHUNKSIZE,
+        max_concurrency=MAX_CONCURRENCY,
+    )
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """A run's config, options, window and run key, plus its store and registry."""
+
+    config: PipelineConfig
+    options: RunOptions
+    window: TrainingWindow
+    run_key: str
+    run_id: str
+    triggered_by: str
+    client: Any = field(repr=False)
+    store: ArtifactStore = field(repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        config: PipelineConfig,
+        *,
+        params: Mapping[str, Any],
+        data_interval_end: datetime | date,
+        run_id: str,
+        triggered_by: str,
+        client: Any,
+    ) -> RunContext:
+        """Validate the run's Params and derive its window and run key."""
+        options = RunOptions.from_params(params, config)
+        window = resolve_window(config, options, data_interval_end)
+        store = ArtifactStore(client, config.storage.bucket, config.storage.prefix, transfer_config())
+        return cls(
+            config=config,
+            options=options,
+            window=window,
+            run_key=make_run_key(window, options.data_overrides(config)),
+            run_id=run_id,
+            triggered_by=triggered_by,
+            client=client,
+            store=store,
+        )
+
+    @property
+    def registry(self) -> ModelRegistry:
+        return ModelRegistry(self.store, self.config.name)
+
+    def stage_key(self, stage: str, filename: str) -> str:
+        """``<prefix>/<pipeline>/runs/<run key>/<stage>/<filename>``."""
+        return self.store.key(self.config.name, "runs", self.run_key, stage, filename)
+
+    def describe(self) -> dict[str, Any]:
+        """Identity of the run, recorded in manifests and reports."""
+        return {
+            "pipeline": self.config.name,
+            "run_key": self.run_key,
+            "run_id": self.run_id,
+            "triggered_by": self.triggered_by,
+            "window": {"start": self.window.start.isoformat(), "end": self.window.end.isoformat()},
+        }

@@ -1,0 +1,255 @@
+"""Model registry on the artifact store: immutable versions, CAS aliases, append-only events.
+
+Layout under ``s3://<bucket>/<prefix>/<pipeline>/registry/``::
+
+    versions/<version>/<file>           model.skops, metrics.json, model_card.json/.md, ...
+    versions/<version>/manifest.json    commit marker: every file with its sha256, plus metadata
+    aliases/<alias>.json                {"version", "previous_version", "updated_at", "run_id", ...}
+    events/<utc timestamp>-<event>-<version>.json   one immutable object per event
+
+A version exists once its manifest exists. Every object under ``versions/`` is written
+create-only (``If-None-Match: *``), so a committed version can never be overwritten. Aliases
+change only by compare-and-swap on their ETag (``If-Match``): of two racing promoters exactly
+one wins; the other gets :class:`ConcurrentUpdate`, re-reads and decides again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from include.retrain.errors import IntegrityError
+from include.retrain.storage import (
+    ArtifactRef,
+    ArtifactStore,
+    ConcurrentUpdate,
+    ObjectAlreadyExists,
+)
+
+MANIFEST = "manifest.json"
+CHAMPION = "champion"
+PREVIOUS = "previous"
+EVENT_KINDS = frozenset({"registered", "promoted", "rejected", "rolled_back", "deployed"})
+
+__all__ = ["AliasPointer", "ConcurrentUpdate", "ModelRegistry", "RegisteredVersion"]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """A committed version: its files (with sha256) and the metadata it was registered with."""
+
+    version: str
+    files: dict[str, ArtifactRef]
+    metadata: dict[str, Any]
+    registered_at: str
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "registered_at": self.registered_at,
+            "files": {name: ref.to_dict() for name, ref in self.files.items()},
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_manifest(cls, payload: Mapping[str, Any]) -> RegisteredVersion:
+        return cls(
+            version=payload["version"],
+            files={name: ArtifactRef.from_dict(ref) for name, ref in payload["files"].items()},
+            metadata=dict(payload.get("metadata", {})),
+            registered_at=payload["registered_at"],
+        )
+
+
+@dataclass(frozen=True)
+class AliasPointer:
+    """Where an alias points, who moved it and why; ``etag`` is what a CAS must match."""
+
+    alias: str
+    version: str
+    previous_version: str | None
+    updated_at: str
+    run_id: str
+    triggered_by: str
+    reason: str
+    etag: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "alias": self.alias,
+            "version": self.version,
+            "previous_version": self.previous_version,
+            "updated_at": self.updated_at,
+            "run_id": self.run_id,
+            "triggered_by": self.triggered_by,
+            "reason": self.reason,
+        }
+
+
+class ModelRegistry:
+    """One pipeline's registry inside an artifact store."""
+
+    def __init__(self, store: ArtifactStore, pipeline: str) -> None:
+        self.store = store
+        self.pipeline = pipeline
+
+    def _key(self, *parts: str) -> str:
+        return self.store.key(self.pipeline, "registry", *parts)
+
+    # -- versions ---------------------------------------------------------------------------
+
+    def get_version(self, version: str) -> RegisteredVersion | None:
+        payload = self.store.read_json(self._key("versions", version, MANIFEST))
+        return None if payload is None else RegisteredVersion.from_manifest(payload)
+
+    def list_versions(self) -> list[str]:
+        """Committed versions, oldest first (version ids sort by window end)."""
+        prefix = self._key("versions") + "/"
+        keys = self.store.list_keys(prefix)
+        return sorted(k[len(prefix) :].split("/")[0] for k in keys if k.endswith("/" + MANIFEST))
+
+    def register(
+        self, version: str, files: Mapping[str, bytes], metadata: Mapping[str, Any]
+    ) -> tuple[RegisteredVersion, bool]:
+        """Commit a version create-only; return it and whether this call created it.
+
+        Idempotent: registering a committed version returns the existing one unchanged, as
+        long as it was made from the same inputs (``metadata["inputs_sha256"]``). Files left
+        by an interrupted attempt (no manifest yet) are complete objects from the same inputs;
+        they are adopted, never overwritten, so a concurrent registration cannot swap bytes
+        under a manifest.
+        """
+        existing = self.get_version(version)
+        if existing is not None:
+            return self._same_inputs(existing, metadata), False
+        refs: dict[str, ArtifactRef] = {}
+        for name, data in files.items():
+            key = self._key("versions", version, name)
+            content_type = "application/json" if name.endswith(".json") else "application/octet-stream"
+            try:
+                refs[name] = self.store.put_bytes(key, data, content_type=content_type, create_only=True)
+            except ObjectAlreadyExists:
+                adopted = self.store.ref_for(key)
+                if adopted is None:  # deleted between the two calls: not a state we will guess about
+                    raise
+                refs[name] = adopted
+        record = RegisteredVersion(version=version, files=refs, metadata=dict(metadata), registered_at=utc_now())
+        try:
+            self.store.put_json(self._key("versions", version, MANIFEST), record.to_manifest(), create_only=True)
+        except ObjectAlreadyExists:
+            winner = self.get_version(version)
+            assert winner is not None
+            return self._same_inputs(winner, metadata), False
+        return record, True
+
+    @staticmethod
+    def _same_inputs(existing: RegisteredVersion, metadata: Mapping[str, Any]) -> RegisteredVersion:
+        theirs, ours = existing.metadata.get("inputs_sha256"), metadata.get("inputs_sha256")
+        if theirs != ours:
+            raise IntegrityError(
+                f"version {existing.version} already exists with different inputs ({theirs} != {ours}); "
+                "versions are immutable"
+            )
+        return existing
+
+    def read_file(self, version: str, name: str) -> bytes:
+        """A version's file, checked against the sha256 in its manifest."""
+        record = self.get_version(version)
+        if record is None:
+            raise IntegrityError(f"version {version} is not registered for {self.pipeline}")
+        if name not in record.files:
+            raise IntegrityError(f"version {version} has no file {name!r}")
+        return self.store.get_bytes(record.files[name])
+
+    # -- aliases ----------------------------------------------------------------------------
+
+    def get_alias(self, alias: str = CHAMPION) -> AliasPointer | None:
+        found = self.store.read_object(self._key("aliases", f"{alias}.json"))
+        if found is None:
+            return None
+        payload = json.loads(found.data)
+        return AliasPointer(
+            alias=alias,
+            version=payload["version"],
+            previous_version=payload.get("previous_version"),
+            updated_at=payload.get("updated_at", ""),
+            run_id=payload.get("run_id", ""),
+            triggered_by=payload.get("triggered_by", ""),
+            reason=payload.get("reason", ""),
+            etag=found.etag,
+        )
+
+    def set_alias(
+        self,
+        alias: str,
+        version: str,
+        *,
+        expected: AliasPointer | None,
+        run_id: str,
+        triggered_by: str,
+        reason: str,
+    ) -> AliasPointer:
+        """Point ``alias`` at ``version`` if it still is as ``expected`` (None: not set yet).
+
+        Raises ConcurrentUpdate when someone else moved it first; the caller re-reads and
+        re-decides. The version must be committed.
+        """
+        if self.get_version(version) is None:
+            raise IntegrityError(f"cannot point {alias} at {version}: it is not a registered version")
+        pointer = AliasPointer(
+            alias=alias,
+            version=version,
+            previous_version=expected.version if expected else None,
+            updated_at=utc_now(),
+            run_id=run_id,
+            triggered_by=triggered_by,
+            reason=reason,
+            etag="",
+        )
+        body = json.dumps(pointer.to_json(), indent=2, sort_keys=True).encode()
+        etag = self.store.swap_bytes(
+            self._key("aliases", f"{alias}.json"), body, expected_etag=expected.etag if expected else None
+        )
+        return AliasPointer(**{**pointer.__dict__, "etag": etag})
+
+    # -- events -----------------------------------------------------------------------------
+
+    def record_event(
+        self,
+        event: str,
+        version: str,
+        *,
+        run_id: str,
+        triggered_by: str,
+        reason: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Append one immutable event object; returns its key."""
+        if event not in EVENT_KINDS:
+            raise ValueError(f"unknown registry event {event!r}")
+        now = datetime.now(UTC)
+        key = self._key("events", f"{now:%Y%m%dT%H%M%S%fZ}-{event}-{version}-{uuid.uuid4().hex[:8]}.json")
+        payload = {
+            "event": event,
+            "version": version,
+            "at": now.isoformat(timespec="microseconds"),
+            "run_id": run_id,
+            "triggered_by": triggered_by,
+            "reason": reason,
+            "details": dict(details or {}),
+        }
+        self.store.put_json(key, payload, create_only=True)
+        return key
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event, oldest first."""
+        keys = self.store.list_keys(self._key("events") + "/")
+        return [self.store.read_json(k) for k in keys]

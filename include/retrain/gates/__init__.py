@@ -1,0 +1,1 @@
+"""Great Expectations gates between stages: suites from config, validation, reports."""

@@ -1,0 +1,62 @@
+"""Model cards: what a registered version is, what made it, and how good it is."""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+from typing import Any
+
+from include.retrain import __version__
+
+LIBRARIES = ("scikit-learn", "pandas", "numpy", "pyarrow", "skops", "great-expectations", "apache-airflow")
+
+
+def library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def code_version() -> dict[str, str | None]:
+    """The bundle version, and the git commit when the deployment sets RETRAIN_GIT_COMMIT."""
+    return {"bundle_version": __version__, "git_commit": os.environ.get("RETRAIN_GIT_COMMIT") or None}
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    """A Markdown model card for people (the JSON card is the source of truth)."""
+    model = card["model"]
+    data = card["data"]
+    lines = [
+        f"# {card['pipeline']} model {card['version']}",
+        "",
+        f"- **Estimator**: `{model['estimator']}` (seed {model['seed']})",
+        f"- **Parameters**: `{model['params']}`",
+        f"- **Training window**: {data['window']['start']} to {data['window']['end']} (exclusive)",
+        f"- **Rows**: {data['rows']}",
+        f"- **Landing data sha256**: `{data['landing_sha256']}`",
+        f"- **Config sha256**: `{card['config_sha256']}`",
+        f"- **Code**: {card['code']}",
+        f"- **Trained by run**: `{card['run']['run_id']}` ({card['run']['triggered_by']})",
+        f"- **Training time**: {card['training_seconds']:.1f} s",
+        "",
+        "## Holdout metrics",
+        "",
+        "| metric | value |",
+        "| --- | --- |",
+    ]
+    lines += [
+        f"| {name} | {value:.4f} |" if value is not None else f"| {name} | n/a |"
+        for name, value in card["metrics"].items()
+    ]
+    lines += ["", "## Gates", ""]
+    lines += [
+        f"- `{gate['gate']}`: {'passed' if gate['success'] else 'FAILED'}"
+        + (f" ({len(gate['warnings'])} warnings)" if gate.get("warnings") else "")
+        for gate in card["gates"]
+    ]
+    lines += ["", "## Model input", "", f"{card['input_schema']}", "", "## Libraries", "", f"{card['libraries']}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Pure stage functions: data and plain parameters in, data out; no storage, no Airflow."""

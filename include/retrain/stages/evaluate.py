@@ -1,0 +1,81 @@
+"""Evaluate: holdout metrics for a model, so candidate and champion are compared on equal terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+from sklearn.preprocessing import label_binarize
+
+from include.retrain.config import METRICS
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Holdout metrics, plus the per-row scores the model gate checks for sanity."""
+
+    metrics: dict[str, float]
+    scores: np.ndarray
+
+    @property
+    def score_std(self) -> float:
+        return float(np.std(self.scores)) if len(self.scores) else 0.0
+
+
+def evaluate_model(model: Any, holdout_input: pd.DataFrame, y_true: np.ndarray, task: str) -> Evaluation:
+    """Score ``model`` on the holdout rows and compute every metric of its task."""
+    if task == "regression":
+        predictions = np.asarray(model.predict(holdout_input), dtype="float64")
+        return Evaluation(metrics=regression_metrics(y_true, predictions), scores=predictions)
+    probabilities = np.asarray(model.predict_proba(holdout_input), dtype="float64")
+    classes = np.asarray(model.classes_)
+    scores = probabilities[:, 1] if len(classes) == 2 else probabilities.max(axis=1)
+    return Evaluation(metrics=classification_metrics(y_true, probabilities, classes), scores=scores)
+
+
+def regression_metrics(y_true: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+    return {
+        "rmse": float(np.sqrt(skm.mean_squared_error(y_true, predictions))),
+        "mae": float(skm.mean_absolute_error(y_true, predictions)),
+        "r2": float(skm.r2_score(y_true, predictions)),
+    }
+
+
+def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, classes: np.ndarray) -> dict[str, float]:
+    """Metrics for binary or multiclass probabilities; undefined ones (one class present) are NaN."""
+    predicted = classes[np.argmax(probabilities, axis=1)]
+    binary = len(classes) == 2
+    result = {
+        "accuracy": float(skm.accuracy_score(y_true, predicted)),
+        "f1": float(skm.f1_score(y_true, predicted, average="binary" if binary else "macro", pos_label=classes[-1])),
+    }
+    present = np.unique(y_true)
+    if len(present) < 2 or not set(present) <= set(classes):
+        result.update(roc_auc=float("nan"), average_precision=float("nan"), log_loss=float("nan"))
+        return result
+    result["log_loss"] = float(skm.log_loss(y_true, probabilities, labels=classes))
+    if binary:
+        positive = y_true == classes[1]
+        result["roc_auc"] = float(skm.roc_auc_score(positive, probabilities[:, 1]))
+        result["average_precision"] = float(skm.average_precision_score(positive, probabilities[:, 1]))
+    else:
+        indicator = label_binarize(y_true, classes=classes)
+        result["roc_auc"] = float(skm.roc_auc_score(indicator, probabilities, average="macro", multi_class="ovr"))
+        result["average_precision"] = float(skm.average_precision_score(indicator, probabilities, average="macro"))
+    return result
+
+
+def is_better(candidate: float, reference: float, metric: str, min_improvement: float = 0.0) -> bool:
+    """True when ``candidate`` beats ``reference`` by at least ``min_improvement`` on ``metric``."""
+    if METRICS[metric][1] == "maximize":
+        return candidate >= reference + min_improvement and candidate > reference
+    return candidate <= reference - min_improvement and candidate < reference
+
+
+def improvement(candidate: float, reference: float, metric: str) -> float:
+    """How much better ``candidate`` is than ``reference`` (positive = better), in metric units."""
+    delta = candidate - reference
+    return delta if METRICS[metric][1] == "maximize" else -delta

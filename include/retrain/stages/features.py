@@ -1,0 +1,137 @@
+"""Features: split the window into train and holdout, and fit the feature transformer.
+
+The transformer is an sklearn ``ColumnTransformer`` fitted on the training rows only; it
+becomes the first step of the model pipeline, so the registered model takes raw columns.
+
+Model input contract: numeric features as float64 (missing = NaN), categorical features as
+object strings (missing = NaN). :func:`to_model_input` converts pandas' nullable dtypes to
+that contract; serving code calls it too (sklearn cannot handle ``pd.NA``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+from include.retrain.config import FeaturesConfig, SplitConfig
+from include.retrain.errors import DataFailure
+
+_TRANSFORMS = {
+    "log1p": lambda: FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
+    "sqrt": lambda: FunctionTransformer(np.sqrt, feature_names_out="one-to-one"),
+    "standardize": StandardScaler,
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training and holdout rows of the window (raw columns, target included)."""
+
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+
+
+def to_model_input(frame: pd.DataFrame, features: FeaturesConfig) -> pd.DataFrame:
+    """The feature columns in the model input contract (float64 / object strings with NaN)."""
+    out = {}
+    for column in (*features.numeric, *features.passthrough):
+        out[column] = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+    for column in features.categorical:
+        series = frame[column]
+        values = series.astype("str").to_numpy(dtype=object)
+        values[series.isna().to_numpy()] = np.nan
+        out[column] = values
+    return pd.DataFrame(out, index=frame.index)
+
+
+def target_values(frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
+    """The target as a numpy array: float64 for regression, the class labels otherwise."""
+    series = frame[target]
+    if series.isna().any():
+        raise DataFailure(f"target column {target!r} has {int(series.isna().sum())} missing values")
+    if task == "regression":
+        return series.to_numpy(dtype="float64")
+    if str(series.dtype) in ("boolean", "bool"):
+        return series.to_numpy(dtype="int64")
+    return series.to_numpy()
+
+
+def hash_holdout_mask(ids: pd.Series, fraction: float) -> np.ndarray:
+    """True for rows whose id hashes into the holdout share: stable across runs and windows."""
+    hashed = pd.util.hash_pandas_object(ids.astype("str"), index=False).to_numpy()
+    return (hashed % np.uint64(1_000_000)) < np.uint64(round(fraction * 1_000_000))
+
+
+def split_holdout(
+    frame: pd.DataFrame,
+    split: SplitConfig,
+    *,
+    target: str,
+    task: str,
+    seed: int,
+    time_column: str,
+    id_column: str | None,
+) -> Split:
+    """Split rows into train and holdout by id hash, at random (stratified) or by time.
+
+    ``hash`` keeps every id on the same side in every window (see SplitConfig); ``time`` holds
+    out the latest ``holdout_fraction`` of rows by ``time_column``.
+    """
+    if len(frame) < 2:
+        raise DataFailure(f"cannot split {len(frame)} rows into train and holdout")
+    if split.strategy == "hash":
+        if id_column is None:
+            raise DataFailure("split.strategy hash needs dataset.id_column")
+        holdout = hash_holdout_mask(frame[id_column], split.holdout_fraction)
+        if holdout.all() or not holdout.any():
+            raise DataFailure(f"hash split of {len(frame)} rows left one side empty; too few rows")
+        return Split(frame[~holdout].reset_index(drop=True), frame[holdout].reset_index(drop=True))
+    if split.strategy == "time":
+        ordered = frame.sort_values(time_column, kind="stable")
+        cut = round(len(ordered) * (1 - split.holdout_fraction))
+        cut = min(max(cut, 1), len(ordered) - 1)
+        return Split(ordered.iloc[:cut].reset_index(drop=True), ordered.iloc[cut:].reset_index(drop=True))
+    stratify = None
+    if task == "classification" and split.stratify:
+        labels = frame[target]
+        if labels.value_counts().min() >= 2:
+            stratify = labels
+    train, holdout = train_test_split(frame, test_size=split.holdout_fraction, random_state=seed, stratify=stratify)
+    return Split(train.reset_index(drop=True), holdout.reset_index(drop=True))
+
+
+def build_feature_transformer(features: FeaturesConfig) -> ColumnTransformer:
+    """A ColumnTransformer: impute + transform numerics, impute + one-hot categoricals."""
+    branches = []
+    for column in features.numeric:
+        steps = [SimpleImputer(strategy="median")]
+        if column in features.transforms:
+            steps.append(_TRANSFORMS[features.transforms[column]]())
+        branches.append((f"num_{column}", make_pipeline(*steps), [column]))
+    if features.categorical:
+        categorical = make_pipeline(
+            SimpleImputer(strategy="constant", fill_value="__missing__"),
+            OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32),
+        )
+        branches.append(("cat", categorical, list(features.categorical)))
+    if features.passthrough:
+        branches.append(("pass", "passthrough", list(features.passthrough)))
+    transformer = ColumnTransformer(branches, remainder="drop", verbose_feature_names_out=False)
+    return transformer.set_output(transform="pandas")
+
+
+def fit_features(transformer: ColumnTransformer, train_input: pd.DataFrame) -> pd.DataFrame:
+    """Fit ``transformer`` on the training rows and return their feature matrix."""
+    return transformer.fit_transform(train_input)
+
+
+def transform_features(transformer: ColumnTransformer | Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
+    """Apply a fitted transformer; the matrix keeps the transformer's feature names."""
+    return transformer.transform(frame)

@@ -1,0 +1,198 @@
+"""Ingest: choose the landing files inside the training window, read them, coerce to the schema.
+
+Pure functions: they see an object listing and local files, never the store. Landing layout
+(DESIGN.md): ``<prefix>/<dataset>/ds=YYYY-MM-DD/<files>`` in CSV or Parquet.
+
+Coercion is deliberately forgiving: a column that cannot be converted to its declared type is
+left as it is, so ``validate_raw`` can report the wrong dtype by name instead of ingest
+failing with a conversion traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from include.retrain.config import ColumnSpec, DatasetConfig
+from include.retrain.errors import DataFailure
+from include.retrain.runs import TrainingWindow
+
+_PARTITION_RE = re.compile(r"^ds=(\d{4}-\d{2}-\d{2})$")
+_EXTENSIONS = {"parquet": (".parquet", ".pq"), "csv": (".csv",)}
+
+#: pandas dtypes the ingest produces for each declared type (and ``validate_raw`` expects).
+PANDAS_DTYPES: dict[str, str] = {
+    "int": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "string": "str",
+    "category": "category",
+    "date": "datetime64[us]",
+    "datetime": "datetime64[us]",
+}
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One data file in the landing zone."""
+
+    key: str
+    partition: date
+    size: int
+
+
+def select_window_files(
+    listing: Iterable[tuple[str, int]], dataset: DatasetConfig, window: TrainingWindow
+) -> list[LandingFile]:
+    """Pick the data files of the window's partitions from a ``(key, size)`` listing.
+
+    Ignores markers and hidden files (``_SUCCESS``, ``.tmp``) and files of another format.
+    Raises DataFailure when a selected file exceeds ``dataset.max_file_mb``.
+    """
+    base = dataset.landing_prefix
+    limit = int(dataset.max_file_mb * 1024 * 1024)
+    selected = []
+    for key, size in listing:
+        if not key.startswith(base):
+            continue
+        parts = key[len(base) :].split("/")
+        if len(parts) != 2 or not (match := _PARTITION_RE.match(parts[0])):
+            continue
+        filename = parts[1]
+        if not filename or filename.startswith((".", "_")) or not filename.endswith(_EXTENSIONS[dataset.format]):
+            continue
+        try:
+            partition = date.fromisoformat(match.group(1))
+        except ValueError:
+            continue
+        if not window.contains(partition):
+            continue
+        if size > limit:
+            raise DataFailure(
+                f"landing file s3://{dataset.bucket}/{key} is {size / 1024 / 1024:.1f} MiB, over the "
+                f"dataset.max_file_mb limit of {dataset.max_file_mb:g} MiB"
+            )
+        selected.append(LandingFile(key=key, partition=partition, size=size))
+    return sorted(selected, key=lambda f: (f.partition, f.key))
+
+
+def read_landing_file(path: Path, fmt: str, source: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read one landing file; unreadable input raises DataFailure naming ``source``."""
+    if fmt == "parquet":
+        return _read_parquet(path, source, columns)
+    return _read_csv(path, source)
+
+
+def _read_parquet(path: Path, source: str, columns: list[str] | None) -> pd.DataFrame:
+    try:
+        schema = pq.read_schema(path)
+        wanted = [c for c in columns if c in schema.names] if columns else None
+        return pq.read_table(path, columns=wanted).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+        raise DataFailure(f"landing file {source} is not readable Parquet (corrupt or truncated): {exc}") from exc
+
+
+def _read_csv(path: Path, source: str) -> pd.DataFrame:
+    _check_csv_complete(path, source)
+    try:
+        return pd.read_csv(path, encoding="utf-8", dtype=str, keep_default_na=True, engine="c")
+    except UnicodeDecodeError as exc:
+        raise DataFailure(f"landing file {source} is not valid UTF-8 CSV: {exc.reason} at byte {exc.start}") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataFailure(f"landing file {source} is not well-formed CSV: {exc}") from exc
+
+
+def _check_csv_complete(path: Path, source: str) -> None:
+    """A CSV whose last line lacks its newline and has fewer fields than the header was cut short."""
+    size = path.stat().st_size
+    if size == 0:
+        raise DataFailure(f"landing file {source} is empty")
+    with open(path, "rb") as handle:
+        header = handle.readline()
+        handle.seek(max(0, size - 65536))
+        tail = handle.read()
+    if tail.endswith(b"\n"):
+        return
+    last_line = tail.rsplit(b"\n", 1)[-1]
+    if last_line.count(b",") < header.count(b","):
+        raise DataFailure(
+            f"landing file {source} is truncated: its last line has {last_line.count(b',') + 1} fields "
+            f"where the header has {header.count(b',') + 1}, and no final newline"
+        )
+
+
+def assemble_window(frames: Iterable[tuple[date, pd.DataFrame]], partition_column: str) -> pd.DataFrame:
+    """Concatenate per-file frames, adding the partition date as ``partition_column``."""
+    parts = []
+    for partition, frame in frames:
+        frame = frame.copy(deep=False)
+        frame[partition_column] = pd.Timestamp(partition)
+        parts.append(frame)
+    if not parts:
+        return pd.DataFrame({partition_column: pd.Series([], dtype="datetime64[us]")})
+    combined = pd.concat(parts, ignore_index=True, copy=False)
+    combined[partition_column] = combined[partition_column].astype("datetime64[us]")
+    return combined
+
+
+def coerce_to_schema(frame: pd.DataFrame, columns: Mapping[str, ColumnSpec]) -> pd.DataFrame:
+    """Convert declared columns to their pandas dtypes where the values allow it.
+
+    Columns that cannot be converted cleanly (a string in an int column, a fraction in an int
+    column) keep their original dtype for ``validate_raw`` to report. Undeclared and missing
+    columns are left alone: the schema gate names them.
+    """
+    out = frame.copy(deep=False)
+    for name, spec in columns.items():
+        if name in out.columns:
+            converted = _convert(out[name], spec.type)
+            if converted is not None:
+                out[name] = converted
+    return out
+
+
+def _convert(series: pd.Series, kind: str) -> pd.Series | None:
+    target = PANDAS_DTYPES[kind]
+    if str(series.dtype) == target:
+        return series
+    try:
+        if kind in ("int", "float"):
+            numeric = pd.to_numeric(series, errors="raise")
+            if kind == "int":
+                finite = numeric.dropna()
+                if not np.all(np.equal(np.mod(finite.to_numpy(dtype="float64"), 1), 0)):
+                    return None
+            return numeric.astype(target)
+        if kind == "bool":
+            if series.dtype == object or str(series.dtype) == "str":
+                lowered = series.str.strip().str.lower()
+                mapped = lowered.map({"true": True, "false": False, "1": True, "0": False})
+                if mapped.isna().sum() != series.isna().sum():
+                    return None
+                return mapped.astype(target)
+            return series.astype(target)
+        if kind in ("date", "datetime"):
+            parsed = pd.to_datetime(series, errors="raise", utc=kind == "datetime")
+            if kind == "datetime":
+                parsed = parsed.dt.tz_localize(None)
+            return parsed.astype(target)
+        if kind == "category":
+            return series.astype("str").astype("category") if series.dtype != "category" else series
+        return series.astype(target)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def sample_rows(frame: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
+    """A deterministic sample (the same rows on every re-run) of ``fraction`` of the rows."""
+    if fraction >= 1.0:
+        return frame
+    return frame.sample(frac=fraction, random_state=seed).sort_index().reset_index(drop=True)

@@ -1,0 +1,516 @@
+"""Task bodies, one function per DAG task: read inputs, call the stage, write outputs.
+
+Each function takes the RunContext and the small manifests of upstream tasks, reads its
+inputs by URI from the store (sha256-checked), calls a pure stage function, writes its outputs
+under the run's folder and returns a small JSON manifest for XCom. The same manifest is
+written next to the outputs as ``manifest.json`` so a run folder explains itself.
+
+Raising a :class:`PipelineFailure` fails the task without retry; anything else is retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from include.retrain import model_card
+from include.retrain.context import RunContext
+from include.retrain.errors import DataFailure, GateFailure
+from include.retrain.frames import read_frame, write_frame
+from include.retrain.gates.expectations import features_expectations, model_expectations, raw_expectations
+from include.retrain.gates.result import GateResult
+from include.retrain.gates.validation import run_gate
+from include.retrain.modelio import dump_model, load_model
+from include.retrain.registry import CHAMPION, PREVIOUS, AliasPointer, ConcurrentUpdate
+from include.retrain.stages.evaluate import Evaluation, evaluate_model, improvement
+from include.retrain.stages.features import (
+    build_feature_transformer,
+    fit_features,
+    split_holdout,
+    target_values,
+    to_model_input,
+    transform_features,
+)
+from include.retrain.stages.ingest import (
+    PANDAS_DTYPES,
+    assemble_window,
+    coerce_to_schema,
+    read_landing_file,
+    sample_rows,
+    select_window_files,
+)
+from include.retrain.stages.promote import PromotionDecision, decide_promotion, make_version_id
+from include.retrain.stages.train import assemble_model, train_model
+from include.retrain.storage import ArtifactRef, ArtifactStore, sha256_file
+
+#: How often a promoter re-reads and re-decides after losing a compare-and-swap.
+MAX_PROMOTION_ATTEMPTS = 5
+
+
+def _ref(manifest: dict[str, Any], name: str) -> ArtifactRef:
+    return ArtifactRef.from_dict(manifest["artifacts"][name])
+
+
+def _finish(run: RunContext, stage: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Record the stage manifest in the run folder and return it for XCom."""
+    manifest = {"stage": stage, **run.describe(), **manifest}
+    run.store.put_json(run.stage_key(stage, "manifest.json"), manifest)
+    return manifest
+
+
+def _publish_gate(run: RunContext, result: GateResult) -> dict[str, Any]:
+    """Write the gate's full report, then fail the task if a ``fail`` expectation failed."""
+    report = run.store.put_json(run.stage_key("gates", f"{result.gate}.json"), result.report(run.describe()))
+    summary = result.summary(report.uri)
+    if not result.success:
+        raise GateFailure(result.failure_message(report.uri), summary=summary, report_uri=report.uri)
+    return summary
+
+
+# -- ingest ------------------------------------------------------------------------------------
+
+
+def _empty_frame(run: RunContext) -> pd.DataFrame:
+    """The declared columns with no rows: an empty window still reaches validate_raw."""
+    columns = {name: pd.Series([], dtype=PANDAS_DTYPES[spec.type]) for name, spec in run.config.dataset.columns.items()}
+    columns[run.config.dataset.partition_column] = pd.Series([], dtype="datetime64[us]")
+    return pd.DataFrame(columns)
+
+
+def ingest(run: RunContext) -> dict[str, Any]:
+    """Read the window's landing partitions, coerce them to the schema, write ``raw.parquet``."""
+    dataset = run.config.dataset
+    landing = ArtifactStore(run.client, dataset.bucket)
+    files = select_window_files(landing.list_objects(dataset.landing_prefix), dataset, run.window)
+    sources = []
+    frames = []
+    with tempfile.TemporaryDirectory(prefix="retrain-ingest-") as tmp:
+        for number, landing_file in enumerate(files):
+            path = Path(tmp) / f"{number}.{dataset.format}"
+            run.client.download_file(dataset.bucket, landing_file.key, str(path))
+            uri = landing.uri(landing_file.key)
+            frame = read_landing_file(path, dataset.format, source=uri)
+            sources.append({"uri": uri, "sha256": sha256_file(path), "rows": len(frame)})
+            frames.append((landing_file.partition, frame))
+            path.unlink()
+    raw = assemble_window(frames, dataset.partition_column) if frames else _empty_frame(run)
+    raw = coerce_to_schema(raw, dataset.columns)
+    raw = sample_rows(raw, run.options.sample_fraction, run.config.model.seed)
+    ref = write_frame(run.store, run.stage_key("ingest", "raw.parquet"), raw)
+    landing_sha256 = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()
+    run.store.put_json(run.stage_key("ingest", "sources.json"), sources)
+    return _finish(
+        run,
+        "ingest",
+        {
+            "files": len(files),
+            "partitions": len({f.partition for f in files}),
+            "rows": len(raw),
+            "landing_sha256": landing_sha256,
+            "artifacts": {"raw": ref.to_dict()},
+        },
+    )
+
+
+def validate_raw(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
+    """Gate: the raw window matches the declared schema and table rules."""
+    raw = read_frame(run.store, _ref(ingested, "raw"))
+    return _publish_gate(run, run_gate("validate_raw", {"data": raw}, raw_expectations(run.config, run.window)))
+
+
+# -- features ----------------------------------------------------------------------------------
+
+
+def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
+    """Split train/holdout, fit the feature transformer on train, write both matrices."""
+    config = run.config
+    target = config.dataset.target
+    raw = read_frame(run.store, _ref(ingested, "raw"))
+    split = split_holdout(
+        raw,
+        config.split,
+        target=target,
+        task=config.model.task,
+        seed=config.model.seed,
+        time_column=config.dataset.event_date_column or config.dataset.partition_column,
+        id_column=config.dataset.id_column,
+    )
+    transformer = build_feature_transformer(config.features)
+    train_input = to_model_input(split.train, config.features)
+    holdout_input = to_model_input(split.holdout, config.features)
+    train_matrix = fit_features(transformer, train_input)
+    holdout_matrix = transform_features(transformer, holdout_input)
+    if target in train_matrix.columns:
+        raise DataFailure(f"a feature column is named like the target {target!r}; rename one of them")
+    y_train = target_values(split.train, target, config.model.task)
+    y_holdout = target_values(split.holdout, target, config.model.task)
+    outputs = {
+        "train": write_frame(
+            run.store, run.stage_key("features", "train.parquet"), train_matrix.assign(**{target: y_train})
+        ),
+        "holdout": write_frame(
+            run.store, run.stage_key("features", "holdout.parquet"), holdout_matrix.assign(**{target: y_holdout})
+        ),
+        "holdout_input": write_frame(
+            run.store, run.stage_key("features", "holdout_input.parquet"), holdout_input.assign(**{target: y_holdout})
+        ),
+        "transformer": run.store.put_bytes(run.stage_key("features", "transformer.skops"), dump_model(transformer)),
+    }
+    return _finish(
+        run,
+        "features",
+        {
+            "rows": {"train": len(train_matrix), "holdout": len(holdout_matrix)},
+            "feature_columns": list(train_matrix.columns),
+            "artifacts": {name: ref.to_dict() for name, ref in outputs.items()},
+        },
+    )
+
+
+def _class_shares(labels: pd.Series) -> pd.DataFrame:
+    shares = labels.value_counts(normalize=True)
+    return pd.DataFrame({"class": shares.index.astype(str), "fraction": shares.to_numpy(dtype="float64")})
+
+
+def validate_features(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
+    """Gate: finite, complete feature matrices of sufficient size and class balance."""
+    target = run.config.dataset.target
+    classification = run.config.model.task == "classification"
+    tables = {
+        "train": read_frame(run.store, _ref(features, "train")),
+        "holdout": read_frame(run.store, _ref(features, "holdout")),
+    }
+    if classification:
+        tables["classes"] = _class_shares(tables["train"][target])
+    specs = features_expectations(run.config, features["feature_columns"], classification=classification)
+    return _publish_gate(run, run_gate("validate_features", tables, specs))
+
+
+# -- train -------------------------------------------------------------------------------------
+
+
+def train(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
+    """Fit the estimator on the training matrix; write transformer + estimator as one model."""
+    config = run.config
+    target = config.dataset.target
+    train_matrix = read_frame(run.store, _ref(features, "train"))
+    transformer = load_model(run.store.get_bytes(_ref(features, "transformer")), source="feature transformer")
+    started = time.perf_counter()
+    estimator = train_model(
+        train_matrix.drop(columns=[target]), train_matrix[target].to_numpy(), config.model, run.options.model_params
+    )
+    seconds = time.perf_counter() - started
+    model = assemble_model(transformer, estimator)
+    ref = run.store.put_bytes(run.stage_key("train", "model.skops"), dump_model(model))
+    params = {k: v for k, v in estimator.get_params().items() if k in {*config.model.params, "random_state"}}
+    return _finish(
+        run,
+        "train",
+        {
+            "estimator": config.model.estimator,
+            "params": params,
+            "seed": config.model.seed,
+            "rows": len(train_matrix),
+            "train_seconds": round(seconds, 3),
+            "artifacts": {"model": ref.to_dict()},
+        },
+    )
+
+
+# -- evaluate ----------------------------------------------------------------------------------
+
+
+def _holdout(run: RunContext, features: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray]:
+    target = run.config.dataset.target
+    frame = read_frame(run.store, _ref(features, "holdout_input"))
+    return frame.drop(columns=[target]), frame[target].to_numpy()
+
+
+def _score_version(run: RunContext, version: str, holdout: pd.DataFrame, y: np.ndarray) -> Evaluation:
+    """Score a registered version on this run's holdout (sha256 + allowlist checked on load)."""
+    data = run.registry.read_file(version, "model.skops")
+    model = load_model(data, source=f"registered model {version}")
+    return evaluate_model(model, holdout, y, run.config.model.task)
+
+
+def evaluate(run: RunContext, features: dict[str, Any], trained: dict[str, Any]) -> dict[str, Any]:
+    """Holdout metrics for the candidate and for the current champion on the same rows."""
+    config = run.config
+    metric = config.promotion.metric
+    holdout, y = _holdout(run, features)
+    model = load_model(run.store.get_bytes(_ref(trained, "model")), source="candidate model")
+    candidate = evaluate_model(model, holdout, y, config.model.task)
+    champion_alias = run.registry.get_alias(CHAMPION)
+    champion: dict[str, Any] | None = None
+    if champion_alias is not None:
+        try:
+            scored = _score_version(run, champion_alias.version, holdout, y)
+            champion = {"version": champion_alias.version, "metrics": scored.metrics, "value": scored.metrics[metric]}
+        except (KeyError, ValueError) as exc:  # its inputs differ from this config's features
+            champion = {"version": champion_alias.version, "metrics": None, "value": None, "error": str(exc)[:300]}
+    predictions = write_frame(
+        run.store,
+        run.stage_key("evaluate", "predictions.parquet"),
+        pd.DataFrame({"score": candidate.scores, "target": y}),
+    )
+    value = candidate.metrics[metric]
+    champion_value = champion["value"] if champion else None
+    return _finish(
+        run,
+        "evaluate",
+        {
+            "metric": metric,
+            "value": value,
+            "metrics": candidate.metrics,
+            "score_std": candidate.score_std,
+            "champion": champion,
+            "improvement_over_champion": None
+            if champion_value is None or math.isnan(champion_value)
+            else improvement(value, champion_value, metric),
+            "rows": len(y),
+            "artifacts": {"predictions": predictions.to_dict()},
+        },
+    )
+
+
+def validate_model(run: RunContext, evaluated: dict[str, Any]) -> dict[str, Any]:
+    """Gate: the candidate reaches its threshold, does not regress too far, scores sanely."""
+    metric = evaluated["metric"]
+    row = {metric: evaluated["value"]}
+    has_champion = evaluated["improvement_over_champion"] is not None
+    if has_champion:
+        row["improvement_over_champion"] = evaluated["improvement_over_champion"]
+    tables = {
+        "metrics": pd.DataFrame([row], dtype="float64"),
+        "scores": read_frame(run.store, _ref(evaluated, "predictions"), columns=["score"]),
+    }
+    specs = model_expectations(run.config, has_champion=has_champion)
+    return _publish_gate(run, run_gate("validate_model", tables, specs))
+
+
+# -- promote -----------------------------------------------------------------------------------
+
+
+def _inputs_sha256(run: RunContext, ingested: dict[str, Any]) -> str:
+    """What determines a model: data, config, window and run options that change results."""
+    payload = {
+        "landing_sha256": ingested["landing_sha256"],
+        "config_sha256": run.config.config_hash(),
+        "window": run.describe()["window"],
+        "overrides": run.options.data_overrides(run.config),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _model_card(
+    run: RunContext,
+    version: str,
+    ingested: dict[str, Any],
+    features: dict[str, Any],
+    trained: dict[str, Any],
+    evaluated: dict[str, Any],
+    gates: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "pipeline": run.config.name,
+        "version": version,
+        "run": run.describe(),
+        "data": {
+            "window": run.describe()["window"],
+            "landing_sha256": ingested["landing_sha256"],
+            "rows": {"raw": ingested["rows"], **features["rows"]},
+            "files": ingested["files"],
+        },
+        "code": model_card.code_version(),
+        "config_sha256": run.config.config_hash(),
+        "model": {"estimator": trained["estimator"], "params": trained["params"], "seed": trained["seed"]},
+        "metric": evaluated["metric"],
+        "metrics": evaluated["metrics"],
+        "champion_at_evaluation": evaluated["champion"],
+        "gates": gates,
+        "training_seconds": trained["train_seconds"],
+        "libraries": model_card.library_versions(),
+        "input_schema": {
+            "numeric": [*run.config.features.numeric, *run.config.features.passthrough],
+            "categorical": list(run.config.features.categorical),
+            "note": "numeric as float64 (NaN = missing), categorical as strings; see stages.features.to_model_input",
+        },
+    }
+
+
+def promote(
+    run: RunContext,
+    ingested: dict[str, Any],
+    features: dict[str, Any],
+    trained: dict[str, Any],
+    evaluated: dict[str, Any],
+    gates: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Register the candidate as an immutable version; move ``champion`` if the policy passes.
+
+    The champion alias moves by compare-and-swap: if another run moved it since this run
+    evaluated, the new champion is scored on this run's holdout and the decision is made again.
+    A dry run decides but writes nothing to the registry.
+    """
+    policy = run.config.promotion
+    options = run.options
+    version = make_version_id(run.window.end, _inputs_sha256(run, ingested))
+    candidate_value = evaluated["value"]
+    champion = evaluated["champion"]
+    champion_value = champion["value"] if champion else None
+
+    if options.dry_run:
+        decision = decide_promotion(
+            candidate_value, champion_value, policy, force=options.force_promote, force_reason=options.reason
+        )
+        return _finish(
+            run,
+            "promote",
+            {
+                "version": version,
+                "dry_run": True,
+                "registered": False,
+                "promoted": False,
+                "would_promote": decision.promote,
+                "reason": f"dry run, nothing registered: {decision.reason}",
+                "champion": champion["version"] if champion else None,
+            },
+        )
+
+    registry = run.registry
+    metrics_json = {"metric": evaluated["metric"], "value": candidate_value, "metrics": evaluated["metrics"]}
+    card = _model_card(run, version, ingested, features, trained, evaluated, gates)
+    files = {
+        "model.skops": run.store.get_bytes(_ref(trained, "model")),
+        "metrics.json": json.dumps(metrics_json, indent=2, sort_keys=True).encode(),
+        "model_card.json": json.dumps(card, indent=2, sort_keys=True, default=str).encode(),
+        "model_card.md": model_card.render_markdown(card).encode(),
+    }
+    _, created = registry.register(
+        version,
+        files,
+        {"inputs_sha256": _inputs_sha256(run, ingested), "metric": evaluated["metric"], "value": candidate_value},
+    )
+    audit = {"run_id": run.run_id, "triggered_by": run.triggered_by}
+    if created:
+        registry.record_event("registered", version, reason=f"{evaluated['metric']}={candidate_value:.4f}", **audit)
+
+    holdout_cache: list[tuple[pd.DataFrame, np.ndarray]] = []
+
+    def rescore(moved_to: str) -> float:
+        """Score a champion that moved after this run's evaluate on this run's holdout."""
+        if not holdout_cache:
+            holdout_cache.append(_holdout(run, features))
+        holdout, y = holdout_cache[0]
+        return _score_version(run, moved_to, holdout, y).metrics[evaluated["metric"]]
+
+    decision, current = _decide_with_cas(run, version, candidate_value, champion, rescore)
+    if decision.promote:
+        registry.record_event(
+            "promoted",
+            version,
+            reason=decision.reason,
+            details={
+                "previous_version": current.previous_version if current else None,
+                "forced": options.force_promote,
+            },
+            **audit,
+        )
+    elif created:
+        registry.record_event("rejected", version, reason=decision.reason, **audit)
+    final = registry.get_alias(CHAMPION)
+    return _finish(
+        run,
+        "promote",
+        {
+            "version": version,
+            "dry_run": False,
+            "registered": created,
+            "promoted": decision.promote,
+            "reason": decision.reason,
+            "champion": final.version if final else None,
+        },
+    )
+
+
+def _decide_with_cas(
+    run: RunContext,
+    version: str,
+    candidate_value: float,
+    champion_at_eval: dict[str, Any] | None,
+    rescore: Callable[[str], float],
+) -> tuple[PromotionDecision, AliasPointer | None]:
+    """Decide and, if promoting, swap the champion alias; re-decide whenever a CAS is lost."""
+    registry = run.registry
+    options = run.options
+    known: dict[str, float | None] = {}
+    if champion_at_eval:
+        known[champion_at_eval["version"]] = champion_at_eval["value"]
+    for _ in range(MAX_PROMOTION_ATTEMPTS):
+        current = registry.get_alias(CHAMPION)
+        if current is not None and current.version == version:
+            return PromotionDecision(False, f"{version} is already the champion (re-run)"), current
+        champion_value = None
+        if current is not None:
+            if current.version not in known:
+                known[current.version] = rescore(current.version)
+            champion_value = known[current.version]
+        decision = decide_promotion(
+            candidate_value,
+            champion_value,
+            run.config.promotion,
+            force=options.force_promote,
+            force_reason=options.reason,
+        )
+        if not decision.promote:
+            return decision, current
+        try:
+            pointer = registry.set_alias(
+                CHAMPION,
+                version,
+                expected=current,
+                run_id=run.run_id,
+                triggered_by=run.triggered_by,
+                reason=decision.reason,
+            )
+        except ConcurrentUpdate:
+            continue
+        _mirror_previous(run, pointer)
+        return decision, pointer
+    raise ConcurrentUpdate(
+        f"champion alias of {run.config.name} kept changing; gave up after {MAX_PROMOTION_ATTEMPTS} attempts"
+    )
+
+
+def _mirror_previous(run: RunContext, champion: AliasPointer) -> None:
+    """Point ``previous`` at the champion this promotion replaced.
+
+    A convenience for serving teams and rollback; the champion pointer's own
+    ``previous_version`` (written atomically with it) is the authoritative record.
+    """
+    if champion.previous_version is None:
+        return
+    registry = run.registry
+    for _ in range(MAX_PROMOTION_ATTEMPTS):
+        current = registry.get_alias(PREVIOUS)
+        try:
+            registry.set_alias(
+                PREVIOUS,
+                champion.previous_version,
+                expected=current,
+                run_id=run.run_id,
+                triggered_by=run.triggered_by,
+                reason=f"champion before {champion.version}",
+            )
+            return
+        except ConcurrentUpdate:
+            continue

@@ -1,0 +1,91 @@
+"""``retrain_<name>``: ingest -> validate_raw -> build_features -> validate_features -> train
+-> evaluate -> validate_model -> promote, for one pipeline config."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, dag, task
+
+from dags.retrain_factory.docs import TASK_DOCS, dag_doc
+from dags.retrain_factory.params import build_params
+from dags.retrain_factory.runner import run_step
+from include.retrain.config import PipelineConfig
+
+
+def build_retrain_dag(config: PipelineConfig) -> DAG:
+    """Create the retraining DAG for ``config``; each task body is one call into ``include``."""
+    limits = config.tasks
+    infra: dict[str, Any] = {
+        "retries": limits.retries,
+        "retry_delay": timedelta(seconds=limits.retry_delay_seconds),
+        "retry_exponential_backoff": limits.retry_backoff,
+        "max_retry_delay": timedelta(seconds=limits.max_retry_delay_seconds),
+        "execution_timeout": timedelta(minutes=limits.execution_timeout_minutes),
+    }
+    # Gates judge data; a retry would only repeat the verdict.
+    gate: dict[str, Any] = {"retries": 0, "execution_timeout": timedelta(minutes=limits.execution_timeout_minutes)}
+    training = {**infra, "pool": limits.pool, "execution_timeout": timedelta(minutes=limits.train_timeout_minutes)}
+    start = config.schedule.start_date
+
+    @dag(
+        dag_id=config.dag_id,
+        description=(config.description.strip().splitlines() or [f"Retrain {config.name}"])[0][:200],
+        doc_md=dag_doc(config),
+        schedule=config.schedule.cron,
+        start_date=pendulum.datetime(start.year, start.month, start.day, tz=config.schedule.timezone),
+        catchup=config.schedule.catchup,
+        max_active_runs=1,
+        tags=sorted({"retraining", config.name, *config.tags}),
+        default_args={"owner": config.owner},
+        params=build_params(config),
+    )
+    def retrain() -> None:
+        @task(doc_md=TASK_DOCS["ingest"], **infra)
+        def ingest(**context: Any) -> dict:
+            return run_step(config, "ingest", context)
+
+        @task(doc_md=TASK_DOCS["validate_raw"], **gate)
+        def validate_raw(ingested: dict, **context: Any) -> dict:
+            return run_step(config, "validate_raw", context, ingested)
+
+        @task(doc_md=TASK_DOCS["build_features"], **infra)
+        def build_features(ingested: dict, **context: Any) -> dict:
+            return run_step(config, "build_features", context, ingested)
+
+        @task(doc_md=TASK_DOCS["validate_features"], **gate)
+        def validate_features(features: dict, **context: Any) -> dict:
+            return run_step(config, "validate_features", context, features)
+
+        @task(doc_md=TASK_DOCS["train"], **training)
+        def train(features: dict, **context: Any) -> dict:
+            return run_step(config, "train", context, features)
+
+        @task(doc_md=TASK_DOCS["evaluate"], **infra)
+        def evaluate(features: dict, trained: dict, **context: Any) -> dict:
+            return run_step(config, "evaluate", context, features, trained)
+
+        @task(doc_md=TASK_DOCS["validate_model"], **gate)
+        def validate_model(evaluated: dict, **context: Any) -> dict:
+            return run_step(config, "validate_model", context, evaluated)
+
+        @task(doc_md=TASK_DOCS["promote"], **infra)
+        def promote(
+            ingested: dict, features: dict, trained: dict, evaluated: dict, gates: list, **context: Any
+        ) -> dict:
+            return run_step(config, "promote", context, ingested, features, trained, evaluated, gates)
+
+        ingested = ingest()
+        raw_gate = validate_raw(ingested)
+        features = build_features(ingested)
+        raw_gate >> features
+        features_gate = validate_features(features)
+        trained = train(features)
+        features_gate >> trained
+        evaluated = evaluate(features, trained)
+        model_gate = validate_model(evaluated)
+        promote(ingested, features, trained, evaluated, [raw_gate, features_gate, model_gate])
+
+    return retrain()

@@ -1,0 +1,157 @@
+"""``make demo``: retrain the churn variant end to end through Airflow, twice.
+
+Starts a loopback S3 endpoint, writes deterministic demo landing data, runs ``retrain_churn``
+with ``dag.test()`` for two consecutive data intervals, prints a summary of each run from its
+manifests, and stops everything it started. Exits non-zero if a run did not succeed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import warnings
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from include.retrain.config import load_pipeline, pipelines_dir
+from include.retrain.devtools.local_s3 import LocalS3
+from include.retrain.synthetic import GENERATORS
+from include.retrain.synthetic.landing import write_days
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+FIRST_DAY = date(2026, 1, 1)
+
+
+def airflow_environment(airflow_home: Path, s3: LocalS3) -> dict[str, str]:
+    """Environment for a throwaway local Airflow (SQLite) that uses the loopback endpoint."""
+    return {
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW_CONN_AWS_DEFAULT": s3.airflow_connection(),
+        "GX_ANALYTICS_ENABLED": "false",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+    }
+
+
+TASK_ORDER = (
+    "ingest",
+    "validate_raw",
+    "build_features",
+    "validate_features",
+    "train",
+    "evaluate",
+    "validate_model",
+    "promote",
+)
+
+
+def _gate_line(report: dict[str, Any]) -> str:
+    stats = report["statistics"]
+    verdict = "passed" if report["success"] else "FAILED"
+    line = f"{verdict}: {stats['successful']}/{stats['evaluated']} expectations met, {stats['warnings']} warnings"
+    failed = [e for e in report["expectations"] if not e["success"] and e["severity"] == "fail"]
+    for item in failed[:5]:
+        line += f"\n{'':22}failed {item['expectation']}({item['kwargs'].get('column', '')}) observed={item['observed']}"
+    return line
+
+
+def _stage_line(task: str, manifest: dict[str, Any]) -> str:
+    if task == "ingest":
+        return f"{manifest['partitions']} partitions, {manifest['rows']} rows"
+    if task == "build_features":
+        return f"train {manifest['rows']['train']} rows, holdout {manifest['rows']['holdout']} rows"
+    if task == "train":
+        return f"{manifest['estimator'].rsplit('.', 1)[-1]} fitted in {manifest['train_seconds']:.1f}s"
+    if task == "evaluate":
+        champion = manifest["champion"]
+        versus = "no champion yet"
+        if champion and champion["value"] is not None:
+            versus = f"champion {champion['version']} scores {champion['value']:.4f} on the same rows"
+        return f"holdout {manifest['metric']} {manifest['value']:.4f} ({versus})"
+    moved = "champion MOVED" if manifest["promoted"] else "champion unchanged"
+    return (
+        f"version {manifest['version']} (newly registered: {manifest['registered']}); {moved}\n"
+        f"{'':22}why: {manifest['reason']}\n{'':22}champion now: {manifest['champion']}"
+    )
+
+
+def summarize(run: Any, store: Any, pipeline: str, run_key: str) -> tuple[bool, str]:
+    """A short report of one run: state, rows, gates, metrics, version and decision."""
+    states = {ti.task_id: str(ti.state).split(".")[-1].lower() for ti in run.get_task_instances()}
+    base = store.key(pipeline, "runs", run_key)
+    state = str(run.state).split(".")[-1].lower()
+    lines = [f"retrain_{pipeline}  run key {run_key}  state: {state.upper()}"]
+    stage_folders = {"build_features": "features"}
+    for task in TASK_ORDER:
+        if task.startswith("validate_"):
+            found = store.read_json(f"{base}/gates/{task}.json")
+            text = _gate_line(found) if found else None
+        else:
+            found = store.read_json(f"{base}/{stage_folders.get(task, task)}/manifest.json")
+            text = _stage_line(task, found) if found else None
+        task_state = states.get(task, "not run")
+        lines.append(f"  {task:<19} {text if text and task_state == 'success' else task_state.upper()}")
+        if text and task_state != "success" and task.startswith("validate_"):
+            lines.append(f"  {'':19} {text}")
+    return state == "success", "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Airflow-internal deprecation notices (pathspec, starlette) are noise in a demo.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pipeline", default="churn")
+    parser.add_argument("--days", type=int, default=32, help="days of landing data to generate")
+    parser.add_argument("--rows-per-day", type=int, default=600)
+    parser.add_argument("--airflow-home", type=Path, default=PROJECT_ROOT / ".local" / "demo-airflow")
+    args = parser.parse_args(argv)
+
+    config = load_pipeline(pipelines_dir() / f"{args.pipeline}.yaml")
+    args.airflow_home.mkdir(parents=True, exist_ok=True)
+    with LocalS3() as s3:
+        print(f"Local S3 endpoint (moto server) at {s3.endpoint_url}")
+        os.environ.update(airflow_environment(args.airflow_home, s3))
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+        s3.create_buckets({config.dataset.bucket, config.storage.bucket})
+        write_days(
+            s3.client(),
+            config.dataset,
+            GENERATORS[config.dataset.name],
+            first_day=FIRST_DAY,
+            days=args.days,
+            rows_per_day=args.rows_per_day,
+        )
+        print(f"Wrote {args.days} daily partitions x {args.rows_per_day} rows to {config.dataset.landing_uri}")
+
+        # Imported only now: Airflow reads AIRFLOW_HOME and friends at import time.
+        import pendulum
+        from airflow.dag_processing.dagbag import DagBag
+
+        from include.retrain.storage import ArtifactStore
+
+        bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+        if bag.import_errors:
+            print(f"DAG import errors: {bag.import_errors}", file=sys.stderr)
+            return 1
+        dag = bag.get_dag(config.dag_id)
+        store = ArtifactStore(s3.client(), config.storage.bucket, config.storage.prefix)
+        last_day = FIRST_DAY + timedelta(days=args.days - 1)
+        all_ok = True
+        for window_end in (last_day, last_day + timedelta(days=1)):
+            print(f"\n=== Running {config.dag_id} for the data interval ending {window_end} ===", flush=True)
+            run = dag.test(logical_date=pendulum.datetime(window_end.year, window_end.month, window_end.day, tz="UTC"))
+            ok, report = summarize(run, store, config.name, window_end.isoformat())
+            print(report, flush=True)
+            all_ok &= ok
+    print("\nLocal S3 endpoint stopped." + ("" if all_ok else " At least one run did not succeed."))
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Deterministic synthetic landing data for the shipped variants (demo, tests, benchmarks)."""
+
+from include.retrain.synthetic.churn import churn_day
+
+#: Generators by dataset name: ``generator(day, rows) -> DataFrame``.
+GENERATORS = {"churn": churn_day}
+
+__all__ = ["GENERATORS", "churn_day"]

@@ -1,0 +1,51 @@
+"""Write synthetic days into the landing layout ``<prefix>/<dataset>/ds=YYYY-MM-DD/part-0.<ext>``."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from include.retrain.config import DatasetConfig
+
+DayGenerator = Callable[[date, int], pd.DataFrame]
+
+
+def partition_key(dataset: DatasetConfig, day: date, fmt: str | None = None) -> str:
+    """The key of the single data file written for ``day``."""
+    extension = fmt or dataset.format
+    return f"{dataset.landing_prefix}ds={day.isoformat()}/part-0.{extension}"
+
+
+def encode_frame(frame: pd.DataFrame, fmt: str) -> bytes:
+    """Serialize a frame as landing data would arrive: Parquet, or UTF-8 CSV with ISO dates."""
+    buffer = io.BytesIO()
+    if fmt == "parquet":
+        frame.to_parquet(buffer, index=False)
+    else:
+        frame.to_csv(buffer, index=False, date_format="%Y-%m-%d")
+    return buffer.getvalue()
+
+
+def write_days(
+    client: Any,
+    dataset: DatasetConfig,
+    generator: DayGenerator,
+    *,
+    first_day: date,
+    days: int,
+    rows_per_day: int,
+    fmt: str | None = None,
+) -> list[str]:
+    """Generate and upload ``days`` consecutive daily partitions; returns the keys written."""
+    keys = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        key = partition_key(dataset, day, fmt)
+        body = encode_frame(generator(day, rows_per_day), fmt or dataset.format)
+        client.put_object(Bucket=dataset.bucket, Key=key, Body=body)
+        keys.append(key)
+    return keys

@@ -81,12 +81,12 @@ class _Strict(BaseModel):
 class ColumnSpec(_Strict):
     """One column of the landing data: its type and the domain the raw gate enforces."""
 
-    type: ColumnType
-    description: str = ""
-    max_null_fraction: Fraction = 0.0
-    min: float | None = None
-    max: float | None = None
-    values: tuple[str, ...] | None = None
+    type: ColumnType = Field(description="Declared type: int, float, bool, string, category, date or datetime.")
+    description: str = Field("", description="What the column means (documentation only).")
+    max_null_fraction: Fraction = Field(0.0, description="Largest share of nulls validate_raw accepts (0 = none).")
+    min: float | None = Field(None, description="Smallest allowed value (int and float columns).")
+    max: float | None = Field(None, description="Largest allowed value (int and float columns).")
+    values: tuple[str, ...] | None = Field(None, description="Allowed values (category and string columns).")
 
     @model_validator(mode="after")
     def _domain_fits_type(self) -> ColumnSpec:
@@ -104,17 +104,21 @@ class ColumnSpec(_Strict):
 class DatasetConfig(_Strict):
     """Where the landing data is and what it must look like."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")]
-    bucket: Annotated[str, Field(pattern=BUCKET_RE)] = "retrain-landing"
-    prefix: str = ""
-    format: Literal["parquet", "csv"] = "parquet"
-    columns: dict[Annotated[str, Field(pattern=COLUMN_RE)], ColumnSpec] = Field(min_length=1)
-    target: str
-    id_column: str | None = None
-    event_date_column: str | None = None
-    partition_column: Annotated[str, Field(pattern=COLUMN_RE)] = "ds"
-    allow_extra_columns: bool = False
-    max_file_mb: Annotated[float, Field(gt=0)] = 512.0
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$", description="Dataset folder in the landing bucket."
+    )
+    bucket: str = Field("retrain-landing", pattern=BUCKET_RE, description="Landing bucket.")
+    prefix: str = Field("", description="Key prefix above the dataset folder (relative, no `..`).")
+    format: Literal["parquet", "csv"] = Field("parquet", description="File format of the landing files.")
+    columns: dict[Annotated[str, Field(pattern=COLUMN_RE)], ColumnSpec] = Field(
+        min_length=1, description="The schema: column name to type and domain (see ColumnSpec keys)."
+    )
+    target: str = Field(description="The label column.")
+    id_column: str | None = Field(None, description="Unique row id; checked for uniqueness, used by the hash split.")
+    event_date_column: str | None = Field(None, description="Date column of the event; used by the time split.")
+    partition_column: str = Field("ds", pattern=COLUMN_RE, description="Column ingest adds from ds=YYYY-MM-DD.")
+    allow_extra_columns: bool = Field(False, description="Accept columns not in the schema.")
+    max_file_mb: float = Field(512.0, gt=0, description="Landing files above this size fail ingest.")
 
     _check_prefix = field_validator("prefix")(classmethod(lambda cls, v: check_safe_prefix(v)))
 
@@ -146,7 +150,7 @@ class DatasetConfig(_Strict):
 class WindowConfig(_Strict):
     """The training window: how many daily partitions before the run's data interval end."""
 
-    days: Annotated[int, Field(ge=1, le=3650)] = 28
+    days: int = Field(28, ge=1, le=3650, description="Daily partitions before the data interval end.")
 
 
 Transform = Literal["log1p", "sqrt", "standardize"]
@@ -155,10 +159,12 @@ Transform = Literal["log1p", "sqrt", "standardize"]
 class FeaturesConfig(_Strict):
     """Which columns feed the model and how."""
 
-    numeric: tuple[str, ...] = ()
-    categorical: tuple[str, ...] = ()
-    passthrough: tuple[str, ...] = ()
-    transforms: dict[str, Transform] = Field(default_factory=dict)
+    numeric: tuple[str, ...] = Field((), description="Numeric features (median-imputed).")
+    categorical: tuple[str, ...] = Field((), description="Categorical features (one-hot, unknowns ignored).")
+    passthrough: tuple[str, ...] = Field((), description="Numeric columns passed through unchanged.")
+    transforms: dict[str, Transform] = Field(
+        default_factory=dict, description="Per numeric feature: log1p, sqrt or standardize."
+    )
 
     @model_validator(mode="after")
     def _sane_lists(self) -> FeaturesConfig:
@@ -184,9 +190,11 @@ ParamValue = int | float | bool | str | None
 class ModelConfig(_Strict):
     """The estimator (from an allowlist), its parameters and the seed."""
 
-    estimator: str
-    params: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ParamValue] = Field(default_factory=dict)
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 42
+    estimator: str = Field(description="Dotted path of an allowlisted sklearn estimator.")
+    params: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ParamValue] = Field(
+        default_factory=dict, description="Estimator parameters; manual triggers may override these keys only."
+    )
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="random_state for the estimator and the splits.")
 
     @field_validator("estimator")
     @classmethod
@@ -210,17 +218,17 @@ class SplitConfig(_Strict):
     champion may have trained on part of their holdout.
     """
 
-    strategy: Literal["hash", "random", "time"] = "hash"
-    holdout_fraction: Annotated[float, Field(ge=0.05, le=0.5)] = 0.2
-    stratify: bool = True
+    strategy: Literal["hash", "random", "time"] = Field("hash", description="hash (by id), random or time.")
+    holdout_fraction: float = Field(0.2, ge=0.05, le=0.5, description="Share of rows held out.")
+    stratify: bool = Field(True, description="Stratify the random split by class (classification).")
 
 
 class PromotionConfig(_Strict):
     """When a newly trained model becomes champion."""
 
-    metric: str
-    threshold: float | None = None
-    min_improvement: Annotated[float, Field(ge=0)] = 0.0
+    metric: str = Field(description="Holdout metric that decides promotion.")
+    threshold: float | None = Field(None, description="Bar every model must reach (>= maximize, <= minimize).")
+    min_improvement: float = Field(0.0, ge=0, description="How much a candidate must beat the champion by.")
 
     @field_validator("metric")
     @classmethod
@@ -237,41 +245,47 @@ class PromotionConfig(_Strict):
 class RawGateConfig(_Strict):
     """Table-level rules for ``validate_raw``; column rules come from ``dataset.columns``."""
 
-    min_rows: Annotated[int, Field(ge=1)] = 1
-    max_rows: Annotated[int, Field(ge=1)] | None = None
-    freshness_days: Annotated[int, Field(ge=0)] | None = 2
+    min_rows: int = Field(1, ge=1, description="Fewest rows a window may have.")
+    max_rows: int | None = Field(None, ge=1, description="Most rows a window may have.")
+    freshness_days: int | None = Field(
+        2, ge=0, description="Newest partition may lag the day before the window end by this many days."
+    )
 
 
 class FeaturesGateConfig(_Strict):
     """Rules for ``validate_features``."""
 
-    min_train_rows: Annotated[int, Field(ge=1)] = 50
-    min_holdout_rows: Annotated[int, Field(ge=1)] = 20
-    min_class_fraction: Fraction | None = 0.01
+    min_train_rows: int = Field(50, ge=1, description="Fewest training rows.")
+    min_holdout_rows: int = Field(20, ge=1, description="Fewest holdout rows.")
+    min_class_fraction: Fraction | None = Field(0.01, description="Smallest share of any class in training rows.")
 
 
 class ModelGateConfig(_Strict):
     """Rules for ``validate_model``; the metric threshold comes from ``promotion``."""
 
-    min_prediction_std: Annotated[float, Field(ge=0)] = 1e-6
-    max_regression: Annotated[float, Field(ge=0)] | None = None
+    min_prediction_std: float = Field(
+        1e-6, ge=0, description="Holdout scores must spread at least this much (not degenerate)."
+    )
+    max_regression: float | None = Field(
+        None, ge=0, description="validate_model fails if the candidate is worse than the champion by more."
+    )
 
 
 class ExpectationsConfig(_Strict):
     """The Great Expectations gates between stages."""
 
-    raw: RawGateConfig = RawGateConfig()
-    features: FeaturesGateConfig = FeaturesGateConfig()
-    model: ModelGateConfig = ModelGateConfig()
+    raw: RawGateConfig = Field(RawGateConfig(), description="Table rules for validate_raw.")
+    features: FeaturesGateConfig = Field(FeaturesGateConfig(), description="Rules for validate_features.")
+    model: ModelGateConfig = Field(ModelGateConfig(), description="Rules for validate_model.")
 
 
 class ScheduleConfig(_Strict):
     """When the scheduler runs the variant."""
 
-    cron: str | None = "0 3 * * *"
-    start_date: date = date(2026, 1, 1)
-    catchup: bool = False
-    timezone: str = "UTC"
+    cron: str | None = Field("0 3 * * *", description="Cron expression or preset; null = manual only.")
+    start_date: date = Field(date(2026, 1, 1), description="First data interval the scheduler considers.")
+    catchup: bool = Field(False, description="Create runs for missed intervals since start_date.")
+    timezone: str = Field("UTC", description="IANA timezone of the cron schedule.")
 
     @field_validator("cron")
     @classmethod
@@ -297,9 +311,13 @@ class ScheduleConfig(_Strict):
 class StorageConfig(_Strict):
     """Where artifacts and the registry live, and which Airflow connection reaches them."""
 
-    conn_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,250}$")] = "aws_default"
-    bucket: Annotated[str, Field(pattern=BUCKET_RE)] = "retrain-artifacts"
-    prefix: str = "retraining"
+    conn_id: str = Field(
+        "aws_default", pattern=r"^[A-Za-z0-9_.\-]{1,250}$", description="Airflow connection to the S3 endpoint."
+    )
+    bucket: str = Field(
+        "retrain-artifacts", pattern=BUCKET_RE, description="Bucket for run artifacts and the registry."
+    )
+    prefix: str = Field("retraining", description="Key prefix above `<pipeline>/` (relative, no `..`).")
 
     _check_prefix = field_validator("prefix")(classmethod(lambda cls, v: check_safe_prefix(v)))
 
@@ -307,32 +325,32 @@ class StorageConfig(_Strict):
 class TasksConfig(_Strict):
     """Airflow task defaults for the variant's infra tasks (gates never retry)."""
 
-    retries: Annotated[int, Field(ge=0, le=20)] = 3
-    retry_delay_seconds: Annotated[float, Field(gt=0)] = 30.0
-    retry_backoff: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
-    max_retry_delay_seconds: Annotated[float, Field(gt=0)] = 600.0
-    execution_timeout_minutes: Annotated[float, Field(gt=0)] = 60.0
-    train_timeout_minutes: Annotated[float, Field(gt=0)] = 240.0
-    pool: Annotated[str, Field(min_length=1)] = "training"
+    retries: int = Field(3, ge=0, le=20, description="Retries of infra tasks (gates never retry).")
+    retry_delay_seconds: float = Field(30.0, gt=0, description="First retry delay.")
+    retry_backoff: float = Field(2.0, ge=1.0, le=10.0, description="Multiplier of the delay per retry.")
+    max_retry_delay_seconds: float = Field(600.0, gt=0, description="Cap on the retry delay.")
+    execution_timeout_minutes: float = Field(60.0, gt=0, description="Timeout of each task but train.")
+    train_timeout_minutes: float = Field(240.0, gt=0, description="Timeout of the train task.")
+    pool: str = Field("training", min_length=1, description="Airflow pool of the train task.")
 
 
 class PipelineConfig(_Strict):
     """One retraining variant; becomes the DAG ``retrain_<name>``."""
 
-    name: Annotated[str, Field(pattern=NAME_RE)]
-    description: str = ""
-    owner: str = "ml-platform"
-    tags: tuple[str, ...] = ()
-    dataset: DatasetConfig
-    window: WindowConfig = WindowConfig()
-    features: FeaturesConfig
-    model: ModelConfig
-    split: SplitConfig = SplitConfig()
-    promotion: PromotionConfig
-    expectations: ExpectationsConfig = ExpectationsConfig()
-    schedule: ScheduleConfig = ScheduleConfig()
-    storage: StorageConfig = StorageConfig()
-    tasks: TasksConfig = TasksConfig()
+    name: str = Field(pattern=NAME_RE, description="Variant name; the DAG is `retrain_<name>`. Default: the file name.")
+    description: str = Field("", description="Markdown shown as the DAG's docs.")
+    owner: str = Field("ml-platform", description="Airflow owner of every task.")
+    tags: tuple[str, ...] = Field((), description="Extra DAG tags (retraining and the name are always set).")
+    dataset: DatasetConfig = Field(description="Landing data location and schema.")
+    window: WindowConfig = Field(WindowConfig(), description="Training window.")
+    features: FeaturesConfig = Field(description="Model features.")
+    model: ModelConfig = Field(description="Estimator, parameters and seed.")
+    split: SplitConfig = Field(SplitConfig(), description="Train/holdout split.")
+    promotion: PromotionConfig = Field(description="Promotion policy.")
+    expectations: ExpectationsConfig = Field(ExpectationsConfig(), description="Gate rules.")
+    schedule: ScheduleConfig = Field(ScheduleConfig(), description="Scheduling.")
+    storage: StorageConfig = Field(StorageConfig(), description="Artifact store and registry location.")
+    tasks: TasksConfig = Field(TasksConfig(), description="Task retries, timeouts and pool.")
 
     @model_validator(mode="after")
     def _consistent(self) -> PipelineConfig:

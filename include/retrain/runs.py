@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from include.retrain.config import PipelineConfig
 from include.retrain.errors import InvalidRunOptions
@@ -97,7 +98,11 @@ class RunOptions:
             overrides["window_days"] = self.window_days
         if self.sample_fraction != 1.0:
             overrides["sample_fraction"] = self.sample_fraction
-        changed = {k: v for k, v in self.model_params.items() if config.model.params.get(k) != v}
+        declared = config.model.params
+        # 150.0 is not 150: the estimator would receive a float, so it counts as a change.
+        changed = {
+            k: v for k, v in self.model_params.items() if (type(v), v) != (type(declared.get(k)), declared.get(k))
+        }
         if changed:
             overrides["model_params"] = changed
         return overrides
@@ -111,16 +116,23 @@ def _parse_date(value: Any, name: str) -> date | None:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(str(value)[:10])
+        text = str(value)
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
     except ValueError as exc:
         raise InvalidRunOptions(f"param {name} must be a date YYYY-MM-DD, got {value!r}") from exc
 
 
 def resolve_window(config: PipelineConfig, options: RunOptions, data_interval_end: datetime | date) -> TrainingWindow:
-    """The window a run trains on: it ends at the data interval end unless a Param moves it."""
-    end = options.window_end or (
-        data_interval_end.date() if isinstance(data_interval_end, datetime) else data_interval_end
-    )
+    """The window a run trains on: it ends at the data interval end unless a Param moves it.
+
+    ``ds`` partitions are days in the schedule's timezone, so an aware interval end is
+    converted to that timezone before taking its date.
+    """
+    if isinstance(data_interval_end, datetime):
+        if data_interval_end.tzinfo is not None:
+            data_interval_end = data_interval_end.astimezone(ZoneInfo(config.schedule.timezone))
+        data_interval_end = data_interval_end.date()
+    end = options.window_end or data_interval_end
     return TrainingWindow.ending(end, options.window_days or config.window.days)
 
 

@@ -1,0 +1,509 @@
+"""include.retrain.config: the shipped variant loads, bad files fail loudly, discovery isolates them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from include.retrain.config import (
+    DEFAULT_PIPELINES_DIR,
+    PipelineConfig,
+    PipelineSource,
+    discover_pipelines,
+    load_pipeline,
+    pipelines_dir,
+)
+from include.retrain.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHURN_YAML = PROJECT_ROOT / "include" / "pipelines" / "churn.yaml"
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def churn_raw() -> dict[str, Any]:
+    """The shipped churn variant as a plain dict, ready to be mutated."""
+    return yaml.safe_load(CHURN_YAML.read_text(encoding="utf-8"))
+
+
+def write_yaml(path: Path, raw: Any) -> Path:
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def variant(name: str | None = None, **changes: Any) -> dict[str, Any]:
+    """A valid config (the churn variant), renamed; ``name=None`` drops the key entirely."""
+    raw = churn_raw()
+    if name is None:
+        del raw["name"]
+    else:
+        raw["name"] = name
+    raw.update(changes)
+    return raw
+
+
+def broken_variant() -> dict[str, Any]:
+    """A config that fails validation (but is valid YAML)."""
+    raw = churn_raw()
+    raw["window"]["days"] = "many"
+    return raw
+
+
+# --- the shipped variant ---------------------------------------------------------------------
+
+
+class TestShippedChurn:
+    """include/pipelines/churn.yaml loads and its values arrive typed, not as raw strings."""
+
+    def test_default_pipelines_dir_is_the_shipped_folder(self) -> None:
+        assert CHURN_YAML.parent == DEFAULT_PIPELINES_DIR
+
+    def test_loads_with_typed_values(self) -> None:
+        config = load_pipeline(CHURN_YAML)
+
+        assert isinstance(config, PipelineConfig)
+        assert config.name == "churn"
+        assert config.dag_id == "retrain_churn"
+        assert config.model.task == "classification"
+        assert config.promotion.metric == "roc_auc"
+        assert config.promotion.direction == "maximize"
+        assert config.window.days == 28
+        assert config.schedule.start_date == date(2026, 1, 1)
+        assert config.dataset.columns["monthly_charges"].type == "float"
+        assert config.dataset.columns["monthly_charges"].max == 500.0
+        assert config.dataset.columns["plan"].values == ("basic", "standard", "premium")
+        assert config.features.all == [
+            "tenure_months",
+            "monthly_charges",
+            "support_calls",
+            "plan",
+            "region",
+        ]
+        assert config.model.params == {"max_iter": 150, "learning_rate": 0.08, "max_leaf_nodes": 31}
+
+    def test_landing_location(self) -> None:
+        config = load_pipeline(CHURN_YAML)
+
+        assert config.dataset.landing_prefix == "churn/"
+        assert config.dataset.landing_uri == "s3://retrain-landing/churn/"
+
+    def test_landing_prefix_includes_the_dataset_prefix(self, tmp_path: Path) -> None:
+        raw = churn_raw()
+        raw["dataset"]["prefix"] = "landing/v1"
+        config = load_pipeline(write_yaml(tmp_path / "churn.yaml", raw))
+
+        assert config.dataset.landing_prefix == "landing/v1/churn/"
+        assert config.dataset.landing_uri == "s3://retrain-landing/landing/v1/churn/"
+
+    def test_round_trip_through_yaml_is_still_valid(self, tmp_path: Path) -> None:
+        """The bad-config table mutates this round trip: unmutated, it must load cleanly."""
+        config = load_pipeline(write_yaml(tmp_path / "churn.yaml", churn_raw()))
+
+        assert config == load_pipeline(CHURN_YAML)
+
+
+# --- bad configs -----------------------------------------------------------------------------
+
+
+def _set(*path_and_value: Any) -> Mutation:
+    """A mutation that sets ``raw[a][b]...[z] = value``."""
+    *keys, last, value = path_and_value
+
+    def mutate(raw: dict[str, Any]) -> None:
+        node = raw
+        for key in keys:
+            node = node[key]
+        node[last] = value
+
+    return mutate
+
+
+def _delete(*path: str) -> Mutation:
+    *keys, last = path
+
+    def mutate(raw: dict[str, Any]) -> None:
+        node = raw
+        for key in keys:
+            node = node[key]
+        del node[last]
+
+    return mutate
+
+
+def _empty_features(raw: dict[str, Any]) -> None:
+    raw["features"]["numeric"] = []
+    raw["features"]["categorical"] = []
+
+
+def _append_numeric_feature(raw: dict[str, Any]) -> None:
+    raw["features"]["numeric"].append("balance")
+
+
+#: (mutation of a valid config, field path the message must name, reason it must give)
+BAD_CONFIGS = [
+    pytest.param(_set("colour", "blue"), "colour", "unknown key", id="unknown-top-level-key"),
+    pytest.param(
+        _set("dataset", "columns", "plan", "colour", "red"),
+        "dataset.columns.plan.colour",
+        "unknown key",
+        id="unknown-nested-key",
+    ),
+    pytest.param(_set("window", "days", "many"), "window.days", "valid integer", id="wrong-type"),
+    pytest.param(_delete("model"), "model", "required key is missing", id="missing-required-section"),
+    pytest.param(
+        _set("model", "estimator", "sklearn.svm.SVC"),
+        "model.estimator",
+        "'sklearn.svm.SVC' is not an allowed estimator",
+        id="unknown-estimator",
+    ),
+    pytest.param(
+        _set("dataset", "target", "label"),
+        "dataset",
+        "target 'label' is not a column in dataset.columns",
+        id="target-not-a-column",
+    ),
+    pytest.param(
+        _set("schedule", "cron", "0 25 * * *"),
+        "schedule.cron",
+        "'0 25 * * *' is not a valid cron expression",
+        id="bad-cron",
+    ),
+    pytest.param(_empty_features, "features", "at least one feature is required", id="empty-feature-lists"),
+    pytest.param(
+        _append_numeric_feature,
+        "features.numeric",
+        "'balance' is not a column in dataset.columns",
+        id="feature-not-a-column",
+    ),
+    pytest.param(
+        _set("dataset", "columns", "region", {"type": "float"}),
+        "features.categorical",
+        "'region' has type float",
+        id="categorical-feature-of-type-float",
+    ),
+    pytest.param(
+        _set("promotion", "metric", "rmse"),
+        "promotion.metric",
+        "'rmse' is a regression metric",
+        id="metric-of-wrong-task",
+    ),
+    pytest.param(
+        _set("promotion", "metric", "gini"),
+        "promotion.metric",
+        "unknown metric 'gini'",
+        id="unknown-metric",
+    ),
+    pytest.param(
+        _set("storage", "prefix", "../x"),
+        "storage.prefix",
+        "unsafe path segment '..'",
+        id="storage-prefix-parent",
+    ),
+    pytest.param(
+        _set("storage", "prefix", "/abs"),
+        "storage.prefix",
+        "must be relative",
+        id="storage-prefix-absolute",
+    ),
+    pytest.param(
+        _set("dataset", "prefix", "a/../b"),
+        "dataset.prefix",
+        "unsafe path segment '..'",
+        id="dataset-prefix-parent",
+    ),
+    pytest.param(
+        _set("schedule", "timezone", "Mars/Olympus_Mons"),
+        "schedule.timezone",
+        "unknown timezone 'Mars/Olympus_Mons'",
+        id="unknown-timezone",
+    ),
+    pytest.param(
+        _delete("dataset", "id_column"),
+        "split.strategy",
+        "hash needs dataset.id_column",
+        id="hash-split-without-id-column",
+    ),
+    pytest.param(
+        _set("dataset", "columns", "tenure_months", "min", 200),
+        "dataset.columns.tenure_months",
+        "min (200.0) is greater than max (120.0)",
+        id="min-greater-than-max",
+    ),
+]
+
+
+class TestBadConfig:
+    """Each bad file raises ConfigError naming the file, the field path and the reason."""
+
+    @pytest.mark.parametrize(("mutate", "field", "reason"), BAD_CONFIGS)
+    def test_rejected_with_field_and_reason(self, tmp_path: Path, mutate: Mutation, field: str, reason: str) -> None:
+        raw = churn_raw()
+        mutate(raw)
+        path = write_yaml(tmp_path / "churn.yaml", raw)
+
+        with pytest.raises(ConfigError) as info:
+            load_pipeline(path)
+
+        error = info.value
+        assert error.path == str(path)
+        assert str(path) in str(error)
+        matching = [p for p in error.problems if field in p and reason in p]
+        assert matching, f"no problem names {field!r} with {reason!r}: {error.problems}"
+        assert all(p in str(error) for p in matching)
+
+    def test_field_path_prefixes_the_problem(self, tmp_path: Path) -> None:
+        """A field-level error is reported as ``<dotted path>: <reason>``."""
+        raw = churn_raw()
+        raw["window"]["days"] = "many"
+        path = write_yaml(tmp_path / "churn.yaml", raw)
+
+        with pytest.raises(ConfigError) as info:
+            load_pipeline(path)
+
+        assert len(info.value.problems) == 1
+        assert info.value.problems[0].startswith("window.days: ")
+
+    def test_yaml_syntax_error_names_the_line(self, tmp_path: Path) -> None:
+        path = tmp_path / "churn.yaml"
+        path.write_text("name: churn\nwindow:\n  days: 28\nfeatures: {numeric: [a, b}\n", encoding="utf-8")
+
+        with pytest.raises(ConfigError) as info:
+            load_pipeline(path)
+
+        message = str(info.value)
+        assert str(path) in message
+        assert "YAML syntax error" in message
+        assert "line 4" in message
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            pytest.param(yaml.safe_dump([churn_raw()]), id="list"),
+            pytest.param("just a string\n", id="scalar"),
+            pytest.param("", id="empty-file"),
+        ],
+    )
+    def test_top_level_must_be_a_mapping(self, tmp_path: Path, content: str) -> None:
+        path = tmp_path / "churn.yaml"
+        path.write_text(content, encoding="utf-8")
+
+        with pytest.raises(ConfigError) as info:
+            load_pipeline(path)
+
+        message = str(info.value)
+        assert str(path) in message
+        assert "(top level)" in message
+        assert "mapping" in message
+
+    def test_missing_file_is_a_config_error(self, tmp_path: Path) -> None:
+        path = tmp_path / "absent.yaml"
+
+        with pytest.raises(ConfigError) as info:
+            load_pipeline(path)
+
+        assert str(path) in str(info.value)
+        assert "cannot read file" in str(info.value)
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+
+def _by_file(sources: list[PipelineSource]) -> dict[str, PipelineSource]:
+    return {s.path.name: s for s in sources}
+
+
+class TestDiscoverPipelines:
+    """Every file yields one source; a broken or duplicate file never hides or shadows a valid one."""
+
+    def test_broken_file_does_not_hide_valid_ones(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "a_valid.yaml", variant("alpha"))
+        (tmp_path / "b_syntax.yaml").write_text("name: [unclosed\n", encoding="utf-8")
+        write_yaml(tmp_path / "c_invalid.yaml", broken_variant())
+        write_yaml(tmp_path / "d_valid.yml", variant("delta"))
+        (tmp_path / "notes.md").write_text("not a pipeline", encoding="utf-8")
+
+        sources = discover_pipelines(tmp_path)
+
+        assert [s.path.name for s in sources] == ["a_valid.yaml", "b_syntax.yaml", "c_invalid.yaml", "d_valid.yml"]
+        by_file = _by_file(sources)
+        assert by_file["a_valid.yaml"].config is not None
+        assert by_file["a_valid.yaml"].config.name == "alpha"
+        assert by_file["d_valid.yml"].config is not None
+        assert by_file["d_valid.yml"].config.name == "delta"
+        assert isinstance(by_file["b_syntax.yaml"].error, ConfigError)
+        assert isinstance(by_file["c_invalid.yaml"].error, ConfigError)
+        assert "window.days" in str(by_file["c_invalid.yaml"].error)
+
+    def test_each_source_has_either_config_or_error(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "one.yaml", variant("one"))
+        write_yaml(tmp_path / "two.yaml", broken_variant())
+        write_yaml(tmp_path / "three.yaml", variant("one"))  # duplicate name
+
+        sources = discover_pipelines(tmp_path)
+
+        assert len(sources) == 3
+        for source in sources:
+            assert (source.config is None) != (source.error is None), source
+            if source.config is not None:
+                assert source.name == source.config.name
+        assert [s.config is not None for s in sources] == [True, False, False]  # one, three, two
+
+    def test_names_are_unique(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "churn.yaml", broken_variant())
+        write_yaml(tmp_path / "churn.yml", broken_variant())
+        write_yaml(tmp_path / "x.yaml", variant("churn"))
+        write_yaml(tmp_path / "y.yaml", variant("churn_broken"))
+
+        sources = discover_pipelines(tmp_path)
+
+        names = [s.name for s in sources]
+        assert len(names) == len(set(names)) == 4
+        assert _by_file(sources)["x.yaml"].name == "churn"
+        assert _by_file(sources)["y.yaml"].name == "churn_broken"
+
+    def test_duplicate_name_later_file_is_an_error_naming_the_first(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "a_first.yaml", variant("churn"))
+        write_yaml(tmp_path / "b_second.yaml", variant("churn"))
+
+        first, second = discover_pipelines(tmp_path)
+
+        assert first.path.name == "a_first.yaml"
+        assert first.config is not None
+        assert first.name == "churn"
+        assert second.path.name == "b_second.yaml"
+        assert second.config is None
+        assert second.error is not None
+        assert second.name != "churn"
+        assert str(tmp_path / "b_second.yaml") in str(second.error)
+        assert "a_first.yaml" in str(second.error)
+        assert "'churn'" in str(second.error)
+        assert "already used" in str(second.error)
+
+    @pytest.mark.parametrize(
+        ("broken_file", "valid_file"),
+        [
+            pytest.param("churn.yaml", "variant.yaml", id="broken-sorts-first"),
+            pytest.param("churn.yaml", "a_variant.yaml", id="broken-sorts-last"),
+        ],
+    )
+    def test_broken_file_never_shadows_a_valid_variant(self, tmp_path: Path, broken_file: str, valid_file: str) -> None:
+        write_yaml(tmp_path / broken_file, broken_variant())
+        write_yaml(tmp_path / valid_file, variant("churn"))
+
+        by_file = _by_file(discover_pipelines(tmp_path))
+
+        assert by_file[valid_file].name == "churn"
+        assert by_file[valid_file].config is not None
+        assert by_file[broken_file].name == "churn_broken"
+        assert by_file[broken_file].error is not None
+
+    def test_broken_file_keeps_its_stem_when_free(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "Fraud-Daily.yaml", broken_variant())
+
+        (source,) = discover_pipelines(tmp_path)
+
+        assert source.error is not None
+        assert source.name == "fraud_daily"
+
+    def test_name_defaults_to_file_stem(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "retention_v2.yaml", variant(None))
+
+        (source,) = discover_pipelines(tmp_path)
+
+        assert source.error is None
+        assert source.config is not None
+        assert source.name == "retention_v2"
+        assert source.config.name == "retention_v2"
+        assert source.config.dag_id == "retrain_retention_v2"
+
+    def test_explicit_name_wins_over_stem(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "some_file.yaml", variant("churn_eu"))
+
+        (source,) = discover_pipelines(tmp_path)
+
+        assert source.config is not None
+        assert source.name == "churn_eu"
+
+    def test_empty_directory(self, tmp_path: Path) -> None:
+        assert discover_pipelines(tmp_path) == []
+
+    def test_shipped_folder_is_all_valid(self) -> None:
+        sources = discover_pipelines(DEFAULT_PIPELINES_DIR)
+
+        assert "churn" in {s.name for s in sources}
+        assert all(s.error is None for s in sources), [str(s.error) for s in sources if s.error]
+
+
+# --- config hash -----------------------------------------------------------------------------
+
+
+class TestConfigHash:
+    """config_hash identifies the config's content: same content, same hash; any change, new hash."""
+
+    def test_stable_for_the_same_config(self, tmp_path: Path) -> None:
+        shipped = load_pipeline(CHURN_YAML)
+        # Same content, different key order and formatting (sorted keys, no comments).
+        path = tmp_path / "churn.yaml"
+        path.write_text(yaml.safe_dump(churn_raw(), sort_keys=True), encoding="utf-8")
+
+        digest = shipped.config_hash()
+
+        assert re.fullmatch(r"[0-9a-f]{64}", digest)
+        assert digest == shipped.config_hash()
+        assert digest == load_pipeline(CHURN_YAML).config_hash()
+        assert digest == load_pipeline(path).config_hash()
+
+    @pytest.mark.parametrize(
+        "mutate",
+        [
+            pytest.param(_set("window", "days", 29), id="window-days"),
+            pytest.param(_set("model", "params", "learning_rate", 0.1), id="model-param"),
+            pytest.param(_set("model", "seed", 7), id="seed"),
+            pytest.param(_set("promotion", "threshold", 0.7), id="threshold"),
+            pytest.param(_set("dataset", "columns", "tenure_months", "max", 121), id="column-domain"),
+            pytest.param(_set("storage", "prefix", "other"), id="storage-prefix"),
+        ],
+    )
+    def test_changes_when_a_value_changes(self, tmp_path: Path, mutate: Mutation) -> None:
+        raw = churn_raw()
+        mutate(raw)
+        changed = load_pipeline(write_yaml(tmp_path / "churn.yaml", raw))
+
+        assert changed.config_hash() != load_pipeline(CHURN_YAML).config_hash()
+
+
+# --- pipelines folder ------------------------------------------------------------------------
+
+
+class TestPipelinesDir:
+    """RETRAIN_PIPELINES_DIR moves the folder; unset (or empty) it is the shipped one."""
+
+    def test_default(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("RETRAIN_PIPELINES_DIR", raising=False)
+
+        assert pipelines_dir() == DEFAULT_PIPELINES_DIR
+
+    def test_empty_value_means_default(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("RETRAIN_PIPELINES_DIR", "")
+
+        assert pipelines_dir() == DEFAULT_PIPELINES_DIR
+
+    def test_environment_variable_overrides(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        monkeypatch.setenv("RETRAIN_PIPELINES_DIR", str(tmp_path))
+
+        assert pipelines_dir() == tmp_path
+
+    def test_discovery_reads_the_overridden_folder(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "only.yaml", variant("only"))
+        monkeypatch.setenv("RETRAIN_PIPELINES_DIR", str(tmp_path))
+
+        sources = discover_pipelines()
+
+        assert [s.name for s in sources] == ["only"]
+        assert sources[0].path == tmp_path / "only.yaml"

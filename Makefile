@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 export UV_PYTHON_DOWNLOADS := never
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install demo test lint format bench clean
+.PHONY: help install demo test lint format docs clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test: install  ## Lint, then run every test (unit, DAG, e2e)
 lint: install  ## ruff check + format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+docs: install  ## Regenerate the config reference in README.md from the config models
+	$(BIN)/python -m include.retrain.devtools.config_reference
 
 format: install  ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,100 @@
+"""Generate the README's pipeline config reference from the config models.
+
+Every key's type, default and meaning come from ``include.retrain.config`` itself, so the
+docs cannot drift: ``make docs`` rewrites the README section and a test fails if it is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import types
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from include.retrain.config import PipelineConfig
+
+START = "<!-- config-reference:start -->"
+END = "<!-- config-reference:end -->"
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+
+def _type_name(annotation: typing.Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{a}`" for a in args)
+    if origin in (typing.Union, types.UnionType):
+        names = [_type_name(a) for a in args if a is not type(None)]
+        return " \\| ".join(names) + (" \\| null" if type(None) in args else "")
+    if origin in (tuple, list):
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        return f"map of {_type_name(args[1])}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "mapping"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(field: typing.Any) -> str:
+    if field.is_required():
+        return "**required**"
+    value = field.default_factory() if field.default is PydanticUndefined else field.default
+    if isinstance(value, BaseModel):
+        return "see below"
+    if value is None:
+        return "`null`"
+    if value == "":
+        return '`""`'
+    if isinstance(value, tuple | list):
+        return f"`{list(value)}`"
+    return f"`{value}`"
+
+
+def _nested_model(annotation: typing.Any) -> tuple[type[BaseModel] | None, str]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, ""
+    if typing.get_origin(annotation) is dict:
+        value = typing.get_args(annotation)[1]
+        if isinstance(value, type) and issubclass(value, BaseModel):
+            return value, ".<column>"
+    return None, ""
+
+
+def reference_rows(model: type[BaseModel] = PipelineConfig, prefix: str = "") -> list[str]:
+    """One Markdown table row per config key, depth first."""
+    rows = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        rows.append(f"| `{path}` | {_type_name(field.annotation)} | {_default(field)} | {field.description or ''} |")
+        nested, suffix = _nested_model(field.annotation)
+        if nested is not None:
+            rows.extend(reference_rows(nested, f"{path}{suffix}."))
+    return rows
+
+
+def reference_markdown() -> str:
+    header = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    return "\n".join([START, *header, *reference_rows(), END])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the README section is stale")
+    args = parser.parse_args(argv)
+    text = README.read_text()
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    updated = before + reference_markdown() + after
+    if args.check:
+        return 0 if updated == text else 1
+    README.write_text(updated)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

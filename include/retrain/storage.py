@@ -109,9 +109,9 @@ class ArtifactStore:
     # -- keys -------------------------------------------------------------------------------
 
     def key(self, *parts: str) -> str:
-        """Join ``parts`` under the store prefix, refusing anything that could escape it."""
-        cleaned = [check_safe_prefix(str(part).strip("/")) for part in parts if str(part).strip("/")]
-        return "/".join([p for p in (self.prefix, *cleaned) if p])
+        """Join relative ``parts`` under the store prefix; absolute or escaping parts are refused."""
+        checked = [check_safe_prefix(str(part)) for part in parts]
+        return "/".join([p for p in (self.prefix, *checked) if p])
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

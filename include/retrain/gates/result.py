@@ -24,7 +24,7 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, datetime | date):
-        return value.isoformat()
+        return None if str(value) == "NaT" else value.isoformat()
     if value is None or isinstance(value, bool | int | str):
         return value[:_MAX_TEXT] if isinstance(value, str) else value
     if hasattr(value, "isoformat"):
@@ -71,7 +71,7 @@ class ExpectationOutcome:
 
 @dataclass(frozen=True)
 class GateResult:
-    """Every outcome of one gate, in suite order, and the row counts it looked at."""
+    """Every outcome of one gate (in GX's result order, grouped by column) and the row counts."""
 
     gate: str
     outcomes: tuple[ExpectationOutcome, ...]

@@ -45,15 +45,22 @@ def regression_metrics(y_true: np.ndarray, predictions: np.ndarray) -> dict[str,
 
 
 def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, classes: np.ndarray) -> dict[str, float]:
-    """Metrics for binary or multiclass probabilities; undefined ones (one class present) are NaN."""
+    """Metrics for binary or multiclass probabilities.
+
+    Metrics that are undefined on this holdout (one class present, or a label the model never
+    saw) are NaN rather than an error.
+    """
     predicted = classes[np.argmax(probabilities, axis=1)]
-    binary = len(classes) == 2
-    result = {
-        "accuracy": float(skm.accuracy_score(y_true, predicted)),
-        "f1": float(skm.f1_score(y_true, predicted, average="binary" if binary else "macro", pos_label=classes[-1])),
-    }
     present = np.unique(y_true)
-    if len(present) < 2 or not set(present) <= set(classes):
+    known_labels = set(present) <= set(classes)
+    binary = len(classes) == 2 and known_labels
+    f1 = (
+        skm.f1_score(y_true, predicted, average="binary", pos_label=classes[-1])
+        if binary
+        else skm.f1_score(y_true, predicted, average="macro", labels=classes)
+    )
+    result = {"accuracy": float(skm.accuracy_score(y_true, predicted)), "f1": float(f1)}
+    if len(present) < 2 or not known_labels:
         result.update(roc_auc=float("nan"), average_precision=float("nan"), log_loss=float("nan"))
         return result
     result["log_loss"] = float(skm.log_loss(y_true, probabilities, labels=classes))

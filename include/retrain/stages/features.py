@@ -47,7 +47,8 @@ def to_model_input(frame: pd.DataFrame, features: FeaturesConfig) -> pd.DataFram
         series = frame[column]
         values = series.astype("str").to_numpy(dtype=object)
         values[series.isna().to_numpy()] = np.nan
-        out[column] = values
+        # An explicit object Series: pandas 3 would otherwise infer its own "str" dtype.
+        out[column] = pd.Series(values, index=frame.index, dtype=object)
     return pd.DataFrame(out, index=frame.index)
 
 

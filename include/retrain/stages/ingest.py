@@ -40,6 +40,9 @@ PANDAS_DTYPES: dict[str, str] = {
 }
 
 
+_BOOL_VALUES = {True: True, False: False, "true": True, "false": False, "1": True, "0": False}
+
+
 @dataclass(frozen=True)
 class LandingFile:
     """One data file in the landing zone."""
@@ -172,13 +175,14 @@ def _convert(series: pd.Series, kind: str) -> pd.Series | None:
                     return None
             return numeric.astype(target)
         if kind == "bool":
-            if series.dtype == object or str(series.dtype) == "str":
-                lowered = series.str.strip().str.lower()
-                mapped = lowered.map({"true": True, "false": False, "1": True, "0": False})
-                if mapped.isna().sum() != series.isna().sum():
-                    return None
-                return mapped.astype(target)
-            return series.astype(target)
+            if series.dtype == bool:
+                return series.astype(target)
+            # Strings from CSV, or Python bools with None from Parquet written without pandas.
+            normalized = series.map(lambda v: v.strip().lower() if isinstance(v, str) else v)
+            mapped = normalized.map(_BOOL_VALUES)
+            if mapped.isna().sum() != series.isna().sum():
+                return None
+            return mapped.astype(target)
         if kind in ("date", "datetime"):
             parsed = pd.to_datetime(series, errors="raise", utc=kind == "datetime")
             if kind == "datetime":
@@ -187,7 +191,7 @@ def _convert(series: pd.Series, kind: str) -> pd.Series | None:
         if kind == "category":
             return series.astype("str").astype("category") if series.dtype != "category" else series
         return series.astype(target)
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, AttributeError):
         return None
 
 

@@ -1,0 +1,343 @@
+"""Unit tests for ``include.retrain.gates.validation.run_gate`` with real Great Expectations.
+
+The raw gate of the churn config runs on a clean synthetic 28-day window shaped like ingest
+(assemble_window + coerce_to_schema); each test injects one fault into a copy of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from include.retrain.config import ColumnSpec, PipelineConfig, load_pipeline
+from include.retrain.gates.expectations import ExpectationSpec, raw_expectations
+from include.retrain.gates.result import GateResult
+from include.retrain.gates.validation import run_gate
+from include.retrain.runs import TrainingWindow
+from include.retrain.stages.ingest import assemble_window, coerce_to_schema
+from include.retrain.synthetic.churn import churn_day
+
+CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
+WINDOW = TrainingWindow.ending(date(2026, 2, 1), 28)
+ROWS_PER_DAY = 50
+REPORT_URI = "s3://retrain-artifacts/retraining/churn/runs/2026-02-01/validate_raw/report.json"
+
+Fault = Callable[[pd.DataFrame, TrainingWindow], tuple[pd.DataFrame, TrainingWindow]]
+
+
+@pytest.fixture(scope="module")
+def config() -> PipelineConfig:
+    return load_pipeline(CHURN_YAML)
+
+
+@pytest.fixture(scope="module")
+def clean(config: PipelineConfig) -> pd.DataFrame:
+    days = [WINDOW.start + timedelta(days=i) for i in range(WINDOW.days)]
+    raw = assemble_window([(day, churn_day(day, ROWS_PER_DAY)) for day in days], config.dataset.partition_column)
+    return coerce_to_schema(raw, config.dataset.columns)
+
+
+def raw_gate(config: PipelineConfig, frame: pd.DataFrame, window: TrainingWindow = WINDOW) -> GateResult:
+    return run_gate("validate_raw", {"data": frame}, raw_expectations(config, window))
+
+
+def failing(result: GateResult) -> set[tuple[str, str | None]]:
+    return {(o.expectation, o.column) for o in result.failures}
+
+
+# -- faults: each returns the damaged copy of the clean window (and the window to validate) ----
+
+
+def missing_column(frame: pd.DataFrame, window: TrainingWindow) -> tuple[pd.DataFrame, TrainingWindow]:
+    return frame.drop(columns=["plan"]), window
+
+
+def extra_column(frame: pd.DataFrame, window: TrainingWindow) -> tuple[pd.DataFrame, TrainingWindow]:
+    return frame.assign(discount=0.1), window
+
+
+def wrong_dtype(frame: pd.DataFrame, window: TrainingWindow) -> tuple[pd.DataFrame, TrainingWindow]:
+    """tenure_months as CSV strings with one non-numeric value: coercion leaves it as str."""
+    strings = frame.copy()
+    strings["tenure_months"] = strings["tenure_months"].astype("str")
+    strings.loc[5, "tenure_months"] = "about a year"
+    coerced = coerce_to_schema(strings, {"tenure_months": ColumnSpec(type="int", min=0, max=120)})
+    assert str(coerced["tenure_months"].dtype) == "str"
+    return coerced, window
+
+
+def nulls_over_threshold(frame: pd.DataFrame, window: TrainingWindow) -> tuple[pd.DataFrame, TrainingWindow]:
+    damaged = frame.copy()
+    damaged.loc[damaged.index[::10], "monthly_charges"] = np.nan  # 10% on top of the ~1% synthetic nulls
+    return damaged, window
+
+
+def out_of_range(frame: pd.DataFrame, window: TrainingWindow) -> tuple[pd.DataFrame, TrainingWindow]:
+    damaged = frame.copy()
+    damaged.loc[[3, 300, 900], "support_calls"] = 250
+    return damaged, window
+
+
+def unknown_category(frame: pd.DataFrame, window: TrainingWindow) -> tuple[pd.DataFrame, TrainingWindow]:
+    damaged = frame.copy()
+    damaged["plan"] = damaged["plan"].cat.add_categories(["platinum"])
+    damaged.loc[[7, 8], "plan"] = "platinum"
+    return damaged, window
+
+
+def duplicate_ids(frame: pd.DataFrame, window: TrainingWindow) -> tuple[pd.DataFrame, TrainingWindow]:
+    damaged = frame.copy()
+    damaged.loc[100, "customer_id"] = damaged.loc[0, "customer_id"]
+    return damaged, window
+
+
+def empty_window(frame: pd.DataFrame, window: TrainingWindow) -> tuple[pd.DataFrame, TrainingWindow]:
+    return frame.iloc[0:0].copy(), window
+
+
+def stale_data(frame: pd.DataFrame, window: TrainingWindow) -> tuple[pd.DataFrame, TrainingWindow]:
+    return frame, TrainingWindow.ending(window.end + timedelta(days=30), window.days)
+
+
+FAULTS = [
+    pytest.param(
+        missing_column,
+        {
+            ("expect_table_columns_to_match_set", None),
+            ("expect_column_to_exist", "plan"),
+            ("expect_column_dtype_to_be_in", "plan"),
+            ("expect_column_values_to_not_be_null", "plan"),
+            ("expect_column_values_to_be_in_set", "plan"),
+        },
+        "expect_column_to_exist(column='plan')",
+        id="missing-column",
+    ),
+    pytest.param(
+        extra_column,
+        {("expect_table_columns_to_match_set", None)},
+        "'discount'",
+        id="extra-column",
+    ),
+    pytest.param(
+        wrong_dtype,
+        {("expect_column_dtype_to_be_in", "tenure_months"), ("expect_column_values_to_be_between", "tenure_months")},
+        "expect_column_dtype_to_be_in(column='tenure_months', type_list=['Int64'",
+        id="wrong-dtype",
+    ),
+    pytest.param(
+        nulls_over_threshold,
+        {("expect_column_values_to_not_be_null", "monthly_charges")},
+        "expect_column_values_to_not_be_null(column='monthly_charges', mostly=0.95)",
+        id="nulls-over-threshold",
+    ),
+    pytest.param(
+        out_of_range,
+        {("expect_column_values_to_be_between", "support_calls")},
+        "3 unexpected values",
+        id="out-of-range",
+    ),
+    pytest.param(
+        unknown_category,
+        {("expect_column_values_to_be_in_set", "plan")},
+        "'platinum'",
+        id="unknown-category",
+    ),
+    pytest.param(
+        duplicate_ids,
+        {("expect_column_values_to_be_unique", "customer_id")},
+        "C20260104-0000000",
+        id="duplicate-ids",
+    ),
+    pytest.param(
+        empty_window,
+        {("expect_table_row_count_to_be_between", None), ("expect_column_max_to_be_between", "ds")},
+        "expect_table_row_count_to_be_between(min_value=1000) on data: observed 0",
+        id="empty-window",
+    ),
+    pytest.param(
+        stale_data,
+        {("expect_column_max_to_be_between", "ds")},
+        "observed 2026-01-31",
+        id="stale-data",
+    ),
+]
+
+
+class TestRawGate:
+    """A clean window passes; every injected fault fails the gate and is named."""
+
+    def test_clean_window_passes(self, config: PipelineConfig, clean: pd.DataFrame) -> None:
+        result = raw_gate(config, clean)
+        assert result.success, result.failure_message(REPORT_URI)
+        assert result.failures == []
+        assert result.warnings == []
+        assert len(result.outcomes) == len(raw_expectations(config, WINDOW))
+        assert result.row_counts == {"data": WINDOW.days * ROWS_PER_DAY}
+        assert result.gate == "validate_raw"
+
+    @pytest.mark.parametrize(("fault", "expected", "message"), FAULTS)
+    def test_fault_fails_the_gate(
+        self,
+        config: PipelineConfig,
+        clean: pd.DataFrame,
+        fault: Fault,
+        expected: set[tuple[str, str | None]],
+        message: str,
+    ) -> None:
+        frame, window = fault(clean, WINDOW)
+        result = raw_gate(config, frame, window)
+        assert not result.success
+        assert failing(result) == expected
+        text = result.failure_message(REPORT_URI)
+        assert text.startswith(f"Gate validate_raw failed: {len(expected)} of ")
+        assert message in text
+        assert text.endswith(f"Report: {REPORT_URI}")
+        summary = result.summary(REPORT_URI)
+        assert summary["success"] is False
+        assert any(message in line for line in summary["failed"])
+
+    def test_fault_does_not_touch_the_clean_frame(self, config: PipelineConfig, clean: pd.DataFrame) -> None:
+        assert raw_gate(config, clean).success
+
+    @pytest.mark.parametrize(
+        ("days_missing", "fresh"),
+        [pytest.param(2, True, id="two-days-late-ok"), pytest.param(3, False, id="three-days-late-stale")],
+    )
+    def test_freshness_boundary(
+        self, config: PipelineConfig, clean: pd.DataFrame, days_missing: int, fresh: bool
+    ) -> None:
+        last_day = pd.Timestamp(WINDOW.end - timedelta(days=days_missing + 1))
+        result = raw_gate(config, clean[clean["ds"] <= last_day])
+        assert result.success is fresh
+        if not fresh:
+            assert failing(result) == {("expect_column_max_to_be_between", "ds")}
+
+
+class TestGateResult:
+    """Warnings, the XCom summary, the full report and the failure message of a real gate run."""
+
+    def test_warn_severity_does_not_fail_the_gate(self, config: PipelineConfig, clean: pd.DataFrame) -> None:
+        warn = ExpectationSpec("ExpectColumnMeanToBeBetween", {"column": "tenure_months", "max_value": 1}, "warn")
+        result = run_gate("validate_raw", {"data": clean}, [*raw_expectations(config, WINDOW), warn])
+        assert result.success
+        assert result.failures == []
+        assert [(o.expectation, o.column, o.severity) for o in result.warnings] == [
+            ("expect_column_mean_to_be_between", "tenure_months", "warn")
+        ]
+        summary = result.summary(REPORT_URI)
+        assert summary["success"] is True
+        assert summary["failed"] == []
+        assert len(summary["warnings"]) == 1
+        assert summary["warnings"][0].startswith("expect_column_mean_to_be_between(column='tenure_months'")
+        assert "observed" in summary["warnings"][0]
+
+    def test_warnings_are_counted_in_the_failure_message(self, config: PipelineConfig, clean: pd.DataFrame) -> None:
+        warn = ExpectationSpec("ExpectColumnMeanToBeBetween", {"column": "tenure_months", "max_value": 1}, "warn")
+        frame, _ = extra_column(clean, WINDOW)
+        result = run_gate("validate_raw", {"data": frame}, [*raw_expectations(config, WINDOW), warn])
+        assert not result.success
+        assert len(result.warnings) == 1
+        assert "(1 warnings, see the report)" in result.failure_message(REPORT_URI)
+
+    def test_summary_is_json_and_small(self, config: PipelineConfig, clean: pd.DataFrame) -> None:
+        damaged = clean.copy()
+        damaged.loc[damaged.index[::3], "monthly_charges"] = np.nan
+        damaged.loc[damaged.index[::2], "support_calls"] = 999
+        damaged["customer_id"] = "same-id"
+        result = raw_gate(config, damaged)
+        summary = result.summary(REPORT_URI)
+        encoded = json.dumps(summary, allow_nan=False)
+        assert len(encoded) < 4000
+        assert json.loads(encoded) == summary
+        assert set(summary) == {
+            "gate",
+            "success",
+            "evaluated",
+            "failed",
+            "dependent_failures",
+            "warnings",
+            "rows",
+            "report_uri",
+        }
+        assert summary["evaluated"] == len(result.outcomes)
+        assert summary["rows"] == {"data": len(damaged)}
+        assert summary["report_uri"] == REPORT_URI
+        assert len(summary["failed"]) == 3
+        # Samples are short: never the full list of unexpected values.
+        assert all(len(o.unexpected_sample) <= 10 for o in result.outcomes)
+        assert "same-id" in encoded
+
+    def test_report_lists_every_expectation_with_observed_values(
+        self, config: PipelineConfig, clean: pd.DataFrame
+    ) -> None:
+        specs = raw_expectations(config, WINDOW)
+        frame, _ = out_of_range(clean, WINDOW)
+        result = raw_gate(config, frame)
+        report = result.report({"run_key": "2026-02-01", "window": str(WINDOW)})
+        json.dumps(report, allow_nan=False)
+        assert report["gate"] == "validate_raw"
+        assert report["success"] is False
+        assert report["context"] == {"run_key": "2026-02-01", "window": str(WINDOW)}
+        assert report["statistics"] == {
+            "evaluated": len(specs),
+            "successful": len(specs) - 1,
+            "failed": 1,
+            "warnings": 0,
+            "rows": {"data": len(frame)},
+        }
+        entries = report["expectations"]
+        assert len(entries) == len(specs)
+        by_key = {(e["expectation"], e["kwargs"].get("column")): e for e in entries}
+        assert len(by_key) == len(specs)
+        assert by_key[("expect_table_row_count_to_be_between", None)]["observed"] == len(frame)
+        assert by_key[("expect_column_dtype_to_be_in", "tenure_months")]["observed"] == "Int64"
+        assert by_key[("expect_column_dtype_to_be_in", "plan")]["observed"] == "category"
+        assert by_key[("expect_column_max_to_be_between", "ds")]["observed"] == "2026-01-31T00:00:00"
+        assert by_key[("expect_column_values_to_not_be_null", "monthly_charges")]["unexpected_count"] == int(
+            frame["monthly_charges"].isna().sum()
+        )
+        range_check = by_key[("expect_column_values_to_be_between", "support_calls")]
+        assert range_check["success"] is False
+        assert range_check["unexpected_count"] == 3
+        assert range_check["unexpected_sample"] == [250, 250, 250]
+        for entry in entries:
+            assert {"table", "expectation", "kwargs", "severity", "success", "observed"} <= set(entry)
+
+    def test_missing_column_summarizes_dependent_failures(self, config: PipelineConfig, clean: pd.DataFrame) -> None:
+        frame, _ = missing_column(clean, WINDOW)
+        result = raw_gate(config, frame)
+        dependent = sum(1 for s in raw_expectations(config, WINDOW) if s.kwargs.get("column") == "plan") - 1
+        assert dependent == 3
+        text = result.failure_message(REPORT_URI)
+        lines = [line for line in text.splitlines() if line.startswith("  - ")]
+        assert len(lines) == 2
+        assert any(line.startswith("  - expect_column_to_exist(column='plan')") for line in lines)
+        assert any(line.startswith("  - expect_table_columns_to_match_set(") for line in lines)
+        assert f"({dependent} further checks on the missing columns could not run)" in text
+        assert "expect_column_values_to_be_in_set(column='plan'" not in text
+        assert "expect_column_dtype_to_be_in(column='plan'" not in text
+        summary = result.summary(REPORT_URI)
+        assert summary["dependent_failures"] == dependent
+        assert len(summary["failed"]) == 2
+        assert len(result.failures) == 2 + dependent
+
+    def test_missing_table_is_refused(self, config: PipelineConfig, clean: pd.DataFrame) -> None:
+        with pytest.raises(ValueError, match="no data given for tables \\['data'\\]"):
+            run_gate("validate_raw", {"other": clean}, raw_expectations(config, WINDOW))
+
+    def test_several_tables_in_one_gate(self) -> None:
+        specs = [
+            ExpectationSpec("ExpectTableRowCountToBeBetween", {"min_value": 3}, table="train"),
+            ExpectationSpec("ExpectTableRowCountToBeBetween", {"min_value": 3}, table="holdout"),
+        ]
+        tables = {"train": pd.DataFrame({"x": [1, 2, 3]}), "holdout": pd.DataFrame({"x": [1]})}
+        result = run_gate("validate_features", tables, specs)
+        assert [(o.table, o.success) for o in result.outcomes] == [("train", True), ("holdout", False)]
+        assert result.row_counts == {"train": 3, "holdout": 1}
+        assert "on holdout: observed 1" in result.failure_message(REPORT_URI)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -105,6 +106,8 @@ def summarize(run: Any, store: Any, pipeline: str, run_key: str) -> tuple[bool, 
 def main(argv: list[str] | None = None) -> int:
     # Airflow-internal deprecation notices (pathspec, starlette) are noise in a demo.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    # A SIGTERM (timeout, CI) unwinds like Ctrl-C, so the S3 server is always stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pipeline", default="churn")
     parser.add_argument("--days", type=int, default=32, help="days of landing data to generate")

@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from include.retrain.errors import ConfigError
 
+#: libyaml's safe loader when PyYAML was built with it (several times faster at parse time).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: Where the shipped variants live; ``RETRAIN_PIPELINES_DIR`` points elsewhere (tests, forks).
 DEFAULT_PIPELINES_DIR = Path(__file__).resolve().parents[1] / "pipelines"
 
@@ -191,7 +194,7 @@ class ModelConfig(_Strict):
     """The estimator (from an allowlist), its parameters and the seed."""
 
     estimator: str = Field(description="Dotted path of an allowlisted sklearn estimator.")
-    params: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], ParamValue] = Field(
+    params: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], ParamValue] = Field(
         default_factory=dict, description="Estimator parameters; manual triggers may override these keys only."
     )
     seed: int = Field(42, ge=0, le=2**32 - 1, description="random_state for the estimator and the splits.")
@@ -282,7 +285,10 @@ class ExpectationsConfig(_Strict):
 class ScheduleConfig(_Strict):
     """When the scheduler runs the variant."""
 
-    cron: str | None = Field("0 3 * * *", description="Cron expression or preset; null = manual only.")
+    cron: str | None = Field("0 3 * * *", description="Cron expression or preset; null = no time schedule.")
+    on_new_data: bool = Field(
+        False, description="Also run when watch_landing sees a new ds partition (an Airflow Asset event)."
+    )
     start_date: date = Field(date(2026, 1, 1), description="First data interval the scheduler considers.")
     catchup: bool = Field(False, description="Create runs for missed intervals since start_date.")
     timezone: str = Field("UTC", description="IANA timezone of the cron schedule.")
@@ -402,7 +408,9 @@ def pipelines_dir() -> Path:
 def _format_validation_error(error: ValidationError) -> list[str]:
     problems = []
     for item in error.errors():
-        location = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        location = ".".join(str(part) for part in item["loc"] if part != "[key]") or "(top level)"
+        if "[key]" in item["loc"]:
+            location += " (the key itself)"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key (not part of the pipeline config schema)"
@@ -416,7 +424,7 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
     """Load and validate one variant file; raise :class:`ConfigError` naming file, field and reason."""
     path = Path(path)
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

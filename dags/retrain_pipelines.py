@@ -2,6 +2,7 @@
 
 A YAML file that fails validation becomes a paused, clearly marked ``retrain_<name>`` DAG whose
 description and docs show the file, field and reason; the other variants are unaffected.
+Variants with ``schedule.on_new_data`` also get the ``watch_landing`` DAG that announces new data.
 """
 
 import sys
@@ -13,11 +14,13 @@ _BUNDLE_ROOT = str(Path(__file__).resolve().parent.parent)
 if _BUNDLE_ROOT not in sys.path:
     sys.path.append(_BUNDLE_ROOT)
 
-from dags.retrain_factory import build_broken_config_dag, build_retrain_dag  # noqa: E402
+from dags.retrain_factory import build_broken_config_dag, build_landing_watch_dag, build_retrain_dag  # noqa: E402
 from include.retrain.config import discover_pipelines  # noqa: E402
 
-for source in discover_pipelines():
+sources = discover_pipelines()
+for source in sources:
     if source.config is not None:
         build_retrain_dag(source.config)
     else:
         build_broken_config_dag(source)
+build_landing_watch_dag([source.config for source in sources if source.config is not None])

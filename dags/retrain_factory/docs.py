@@ -25,7 +25,9 @@ TASK_DOCS = {
 
 def dag_doc(config: PipelineConfig) -> str:
     """The DAG's doc_md: the YAML description plus what the config sets up."""
-    schedule = config.schedule.cron or "manual only"
+    schedule = f"`{config.schedule.cron}`" if config.schedule.cron else "no time schedule"
+    if config.schedule.on_new_data:
+        schedule += f" and new data in `{config.dataset.landing_uri}` (via watch_landing)"
     policy = config.promotion
     return "\n".join(
         [
@@ -35,7 +37,7 @@ def dag_doc(config: PipelineConfig) -> str:
             "",
             "| setting | value |",
             "| --- | --- |",
-            f"| schedule | `{schedule}` ({config.schedule.timezone}) |",
+            f"| schedule | {schedule} ({config.schedule.timezone}) |",
             f"| landing data | `{config.dataset.landing_uri}ds=YYYY-MM-DD/` ({config.dataset.format}) |",
             f"| training window | {config.window.days} days before the data interval end |",
             f"| model | `{config.model.estimator}` |",

@@ -7,12 +7,24 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, dag, task
+from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from dags.retrain_factory.docs import TASK_DOCS, dag_doc
+from dags.retrain_factory.landing_watch import landing_asset
 from dags.retrain_factory.params import build_params
 from dags.retrain_factory.runner import run_step
 from include.retrain.config import PipelineConfig
+
+
+def dag_schedule(config: PipelineConfig) -> Any:
+    """Cron, the landing Asset, or either of the two (whichever comes first)."""
+    cron = config.schedule.cron
+    if not config.schedule.on_new_data:
+        return cron
+    asset = landing_asset(config.dataset)
+    if cron is None:
+        return asset
+    return AssetOrTimeSchedule(timetable=CronTriggerTimetable(cron, timezone=config.schedule.timezone), assets=asset)
 
 
 def build_retrain_dag(config: PipelineConfig) -> DAG:
@@ -34,7 +46,7 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
         dag_id=config.dag_id,
         description=(config.description.strip().splitlines() or [f"Retrain {config.name}"])[0][:200],
         doc_md=dag_doc(config),
-        schedule=config.schedule.cron,
+        schedule=dag_schedule(config),
         start_date=pendulum.datetime(start.year, start.month, start.day, tz=config.schedule.timezone),
         catchup=config.schedule.catchup,
         max_active_runs=1,

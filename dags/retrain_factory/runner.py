@@ -8,6 +8,7 @@ and Airflow retries it with backoff.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -22,6 +23,19 @@ def triggered_by(dag_run: Any) -> str:
     return f"{run_type}:{user}" if user else run_type
 
 
+def window_end_from_assets(context: dict[str, Any]) -> date | None:
+    """For a run triggered by new landing data: the day after the newest announced partition."""
+    from include.retrain.landing_watch import last_announced
+
+    announced = [
+        last_announced(event.extra)
+        for events in (context.get("triggering_asset_events") or {}).values()
+        for event in events
+    ]
+    newest = max((day for day in announced if day is not None), default=None)
+    return newest + timedelta(days=1) if newest else None
+
+
 def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstream: Any) -> dict[str, Any]:
     """Build the RunContext from the Airflow context and call ``steps.<step>``."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
@@ -31,7 +45,7 @@ def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstre
     from include.retrain.errors import PipelineFailure
 
     dag_run = context["dag_run"]
-    interval_end = context.get("data_interval_end") or dag_run.run_after
+    interval_end = window_end_from_assets(context) or context.get("data_interval_end") or dag_run.run_after
     try:
         run = RunContext.create(
             config,

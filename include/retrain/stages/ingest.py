@@ -52,17 +52,14 @@ class LandingFile:
     size: int
 
 
-def select_window_files(
-    listing: Iterable[tuple[str, int]], dataset: DatasetConfig, window: TrainingWindow
-) -> list[LandingFile]:
-    """Pick the data files of the window's partitions from a ``(key, size)`` listing.
+def landing_files(listing: Iterable[tuple[str, int]], dataset: DatasetConfig) -> list[LandingFile]:
+    """Every data file of the dataset in a ``(key, size)`` listing, sorted by partition and key.
 
-    Ignores markers and hidden files (``_SUCCESS``, ``.tmp``) and files of another format.
-    Raises DataFailure when a selected file exceeds ``dataset.max_file_mb``.
+    Ignores markers and hidden files (``_SUCCESS``, ``.tmp``), files of another format and
+    keys outside the ``ds=YYYY-MM-DD`` layout.
     """
     base = dataset.landing_prefix
-    limit = int(dataset.max_file_mb * 1024 * 1024)
-    selected = []
+    found = []
     for key, size in listing:
         if not key.startswith(base):
             continue
@@ -76,15 +73,29 @@ def select_window_files(
             partition = date.fromisoformat(match.group(1))
         except ValueError:
             continue
-        if not window.contains(partition):
-            continue
-        if size > limit:
+        found.append(LandingFile(key=key, partition=partition, size=size))
+    return sorted(found, key=lambda f: (f.partition, f.key))
+
+
+def select_window_files(
+    listing: Iterable[tuple[str, int]], dataset: DatasetConfig, window: TrainingWindow
+) -> list[LandingFile]:
+    """The data files of the window's partitions; raises DataFailure for an oversized file."""
+    limit = int(dataset.max_file_mb * 1024 * 1024)
+    selected = [f for f in landing_files(listing, dataset) if window.contains(f.partition)]
+    for landing_file in selected:
+        if landing_file.size > limit:
             raise DataFailure(
-                f"landing file s3://{dataset.bucket}/{key} is {size / 1024 / 1024:.1f} MiB, over the "
-                f"dataset.max_file_mb limit of {dataset.max_file_mb:g} MiB"
+                f"landing file s3://{dataset.bucket}/{landing_file.key} is {landing_file.size / 1024 / 1024:.1f} MiB, "
+                f"over the dataset.max_file_mb limit of {dataset.max_file_mb:g} MiB"
             )
-        selected.append(LandingFile(key=key, partition=partition, size=size))
-    return sorted(selected, key=lambda f: (f.partition, f.key))
+    return selected
+
+
+def newest_partition(listing: Iterable[tuple[str, int]], dataset: DatasetConfig) -> date | None:
+    """The latest ``ds`` partition that holds at least one data file, if any."""
+    files = landing_files(listing, dataset)
+    return files[-1].partition if files else None
 
 
 def read_landing_file(path: Path, fmt: str, source: str, columns: list[str] | None = None) -> pd.DataFrame:

@@ -76,3 +76,13 @@ def task_states(dag_run: Any) -> dict[str, str]:
 @pytest.fixture
 def churn(s3, aws_connection, airflow_db) -> PipelineHarness:
     return PipelineHarness(load_pipeline(pipelines_dir() / "churn.yaml"), s3.client())
+
+
+@pytest.fixture
+def harness_for(s3, aws_connection, airflow_db) -> Callable[[str], PipelineHarness]:
+    """A harness for any variant in the current pipelines folder (RETRAIN_PIPELINES_DIR aware)."""
+
+    def make(name: str) -> PipelineHarness:
+        return PipelineHarness(load_pipeline(pipelines_dir() / f"{name}.yaml"), s3.client())
+
+    return make

@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 export UV_PYTHON_DOWNLOADS := never
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install demo test lint format docs clean
+.PHONY: help install demo test bench lint format docs clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ test: install  ## Lint, then run every test (unit, DAG, e2e)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+bench: install  ## Run the benchmarks; prints a table and writes benchmarks/results.json
+	$(BIN)/python -m benchmarks.run
 
 lint: install  ## ruff check + format check
 	$(BIN)/ruff check .

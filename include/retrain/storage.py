@@ -11,16 +11,22 @@ or nothing, never half a file. The sha256 recorded in each manifest catches anyt
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import ClientError
 
 from include.retrain.config import check_safe_prefix
 from include.retrain.errors import IntegrityError, PipelineFailure
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SHA256_METADATA_KEY = "sha256"
 JSON_CONTENT_TYPE = "application/json"
@@ -84,6 +90,30 @@ class MissingArtifact(PipelineFailure):
     """A manifest points at an object that is not in the store."""
 
 
+class MissingBucket(PipelineFailure):
+    """The bucket does not exist at the connection's endpoint: a configuration error, not a blip."""
+
+
+def _bucket_must_exist(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn S3's NoSuchBucket (also inside boto3's transfer errors) into MissingBucket."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (ClientError, S3UploadFailedError) as exc:
+            code = _error_code(exc) if isinstance(exc, ClientError) else ""
+            if code == "NoSuchBucket" or "NoSuchBucket" in str(exc):
+                store = args[0]
+                raise MissingBucket(
+                    f"bucket {store.bucket!r} does not exist at the S3 endpoint of this connection; check the "
+                    "pipeline's dataset.bucket / storage.bucket and the connection's endpoint_url"
+                ) from exc
+            raise
+
+    return wrapper
+
+
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -128,6 +158,7 @@ class ArtifactStore:
 
     # -- writes -----------------------------------------------------------------------------
 
+    @_bucket_must_exist
     def put_bytes(
         self, key: str, data: bytes, *, content_type: str = BINARY_CONTENT_TYPE, create_only: bool = False
     ) -> ArtifactRef:
@@ -153,6 +184,7 @@ class ArtifactStore:
         data = json.dumps(payload, indent=2, sort_keys=True, default=str).encode()
         return self.put_bytes(key, data, content_type=JSON_CONTENT_TYPE, create_only=create_only)
 
+    @_bucket_must_exist
     def put_file(self, key: str, path: str | Path, *, content_type: str = BINARY_CONTENT_TYPE) -> ArtifactRef:
         """Upload a local file (multipart above the transfer threshold) with its sha256."""
         digest = sha256_file(path)
@@ -161,6 +193,7 @@ class ArtifactStore:
         self.client.upload_file(str(path), self.bucket, key, ExtraArgs=extra, **kwargs)
         return ArtifactRef(uri=self.uri(key), sha256=digest, size=Path(path).stat().st_size)
 
+    @_bucket_must_exist
     def swap_bytes(self, key: str, data: bytes, *, expected_etag: str | None) -> str:
         """Compare-and-swap: write only if the object still has ``expected_etag``.
 
@@ -185,6 +218,7 @@ class ArtifactStore:
 
     # -- reads ------------------------------------------------------------------------------
 
+    @_bucket_must_exist
     def get_bytes(self, ref: ArtifactRef) -> bytes:
         """Read an artifact and check its bytes against the sha256 in ``ref``."""
         key = self.key_of(ref.uri)
@@ -205,6 +239,7 @@ class ArtifactStore:
     def get_json(self, ref: ArtifactRef) -> Any:
         return json.loads(self.get_bytes(ref))
 
+    @_bucket_must_exist
     def download_file(self, ref: ArtifactRef, path: str | Path) -> Path:
         """Download an artifact to ``path`` and verify it; a mismatching file is deleted."""
         key = self.key_of(ref.uri)
@@ -225,6 +260,7 @@ class ArtifactStore:
             )
         return path
 
+    @_bucket_must_exist
     def read_object(self, key: str) -> VersionedObject | None:
         """Read the current bytes and ETag at ``key``, or None if there is no object."""
         try:
@@ -239,6 +275,7 @@ class ArtifactStore:
         found = self.read_object(key)
         return None if found is None else json.loads(found.data)
 
+    @_bucket_must_exist
     def ref_for(self, key: str) -> ArtifactRef | None:
         """An ArtifactRef for an existing object, from the sha256 recorded when it was written."""
         try:
@@ -252,6 +289,7 @@ class ArtifactStore:
             raise IntegrityError(f"{self.uri(key)} has no recorded sha256; it was not written by this store")
         return ArtifactRef(uri=self.uri(key), sha256=digest, size=int(head["ContentLength"]))
 
+    @_bucket_must_exist
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
@@ -265,6 +303,7 @@ class ArtifactStore:
         """Every key under ``prefix`` (a key prefix inside this store), sorted."""
         return sorted(key for key, _ in self.list_objects(prefix))
 
+    @_bucket_must_exist
     def list_objects(self, prefix: str) -> list[tuple[str, int]]:
         """``(key, size)`` for every object under ``prefix``."""
         paginator = self.client.get_paginator("list_objects_v2")

@@ -352,3 +352,32 @@ class TestReads:
         s3_client.delete_object(Bucket=BUCKET, Key=key)
         with pytest.raises(MissingArtifact):
             store.get_bytes(ref)
+
+
+class TestMissingBucket:
+    """A missing bucket is a configuration error: it fails at once (PipelineFailure), never retried."""
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda store, tmp: store.list_objects("x/"),
+            lambda store, tmp: store.put_bytes(store.key("a.bin"), b"1"),
+            lambda store, tmp: store.put_file(store.key("a.bin"), _small_file(tmp)),
+            lambda store, tmp: store.read_object(store.key("a.bin")),
+        ],
+        ids=["list", "put-bytes", "put-file", "read"],
+    )
+    def test_missing_bucket_is_a_pipeline_failure_naming_it(self, s3_client: Any, tmp_path: Path, call) -> None:
+        from include.retrain.errors import PipelineFailure
+        from include.retrain.storage import MissingBucket
+
+        store = ArtifactStore(s3_client, "no-such-bucket", "retraining")
+        with pytest.raises(MissingBucket, match="'no-such-bucket' does not exist") as raised:
+            call(store, tmp_path)
+        assert isinstance(raised.value, PipelineFailure)
+
+
+def _small_file(folder: Path) -> Path:
+    path = folder / "small.bin"
+    path.write_bytes(b"payload")
+    return path

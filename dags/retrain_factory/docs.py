@@ -18,8 +18,10 @@ TASK_DOCS = {
     "evaluate": "Scores the candidate and the current champion on the same holdout. Retried on infra faults.",
     "validate_model": "Great Expectations gate on the candidate: metric threshold, regression against the "
     "champion, prediction sanity. Fails at once (no retry).",
-    "promote": "Registers the candidate as an immutable version and moves the `champion` alias by "
-    "compare-and-swap if the promotion policy passes. Retried on infra faults.",
+    "promote": "Registers the candidate as an immutable version and applies the promotion policy by "
+    "compare-and-swap: `direct` and `blue_green` move the `champion` alias, `canary` scores a running "
+    "challenger and makes the candidate the challenger. Then `deployed.json` is pointed at the champion "
+    "and the HTTP hook, if any, is called. Retried on infra faults.",
 }
 
 
@@ -41,7 +43,26 @@ def dag_doc(config: PipelineConfig) -> str:
             f"| model | `{config.model.estimator}` |",
             f"| metric | `{policy.metric}` ({policy.direction}), threshold {policy.threshold}, "
             f"min improvement {policy.min_improvement} |",
+            f"| significance | {_bootstrap_text(config)} |",
+            f"| deployment | {_deployment_text(config)} |",
             f"| artifacts | `s3://{config.storage.bucket}/{config.storage.prefix}/{config.name}/` via "
             f"connection `{config.storage.conn_id}` |",
         ]
     )
+
+
+def _bootstrap_text(config: PipelineConfig) -> str:
+    bootstrap = config.promotion.bootstrap
+    if bootstrap is None:
+        return "off (point values decide)"
+    return f"paired bootstrap, {bootstrap.samples} samples, {bootstrap.confidence:.0%} interval"
+
+
+def _deployment_text(config: PipelineConfig) -> str:
+    deployment = config.deployment
+    text = f"`{deployment.strategy}`"
+    if deployment.strategy == "canary":
+        text += f", {deployment.canary_runs} winning runs in a row"
+    if deployment.notify_conn_id:
+        text += f", hook via connection `{deployment.notify_conn_id}`"
+    return text

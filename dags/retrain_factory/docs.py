@@ -24,6 +24,13 @@ TASK_DOCS = {
     "and the HTTP hook, if any, is called. Retried on infra faults.",
 }
 
+ROLLBACK_TASK_DOC = (
+    "Checks the target version (registered, model file matches its sha256 and loads with the allowlist), "
+    "moves the `champion` alias to it by compare-and-swap, records a `rolled_back` event, points "
+    "`deployed.json` at it (blue/green: back to the slot that still holds it) and calls the HTTP hook, if "
+    "any. A refused rollback fails at once and changes nothing; infra faults are retried."
+)
+
 
 def dag_doc(config: PipelineConfig) -> str:
     """The DAG's doc_md: the YAML description plus what the config sets up."""
@@ -66,3 +73,22 @@ def _deployment_text(config: PipelineConfig) -> str:
     if deployment.notify_conn_id:
         text += f", hook via connection `{deployment.notify_conn_id}`"
     return text
+
+
+def rollback_doc(config: PipelineConfig) -> str:
+    """The rollback DAG's doc_md."""
+    registry = f"s3://{config.storage.bucket}/{config.storage.prefix}/{config.name}/registry/"
+    return "\n".join(
+        [
+            f"# Roll back `{config.name}`",
+            "",
+            "Makes an earlier model version champion again and deploys it. Trigger it by hand with a "
+            "**reason**; leave **to_version** empty to go back to the champion's previous version.",
+            "",
+            f"- registry: `{registry}` via connection `{config.storage.conn_id}`",
+            f"- deployment: {_deployment_text(config)}",
+            "- the registry keeps the history: a `rolled_back` event and a `deployed` event per rollback",
+            "- to undo a rollback, run this DAG again with an empty to_version (the previous version is the "
+            "champion the rollback replaced)",
+        ]
+    )

@@ -1,7 +1,7 @@
 """Run a task body of ``include.retrain`` inside an Airflow task.
 
 Heavy imports (pandas, sklearn, GX, boto3) happen here, inside the task, never at parse time.
-A PipelineFailure (bad data, failed gate, invalid Params, tampered artifact)
+A PipelineFailure (bad data, failed gate, invalid Params, tampered artifact, refused rollback)
 becomes an AirflowFailException: the task fails at once, without retries. Everything else
 propagates and Airflow retries it with backoff.
 """
@@ -64,3 +64,23 @@ def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstre
             get_connection=_connection_lookup(),
         )
         return getattr(steps, step)(run, *upstream)
+
+
+def run_rollback(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
+    """Call ``rollback.rollback_champion`` with the run's Params on the variant's registry."""
+    from include.retrain.registry import ModelRegistry
+    from include.retrain.rollback import rollback_champion
+    from include.retrain.storage import ArtifactStore
+
+    dag_run = context["dag_run"]
+    params = context["params"]
+    with _fail_fast_on_pipeline_failures():
+        store = ArtifactStore(_s3_client(config), config.storage.bucket, config.storage.prefix)
+        return rollback_champion(
+            ModelRegistry(store, config.name),
+            config.deployment,
+            to_version=str(params.get("to_version") or ""),
+            reason=str(params.get("reason") or ""),
+            audit={"run_id": dag_run.run_id, "triggered_by": triggered_by(dag_run)},
+            get_connection=_connection_lookup(),
+        )

@@ -90,15 +90,16 @@ def _decide_by_bootstrap(
             f"{versus}: the bootstrap test needs both models' predictions on the same holdout rows and the "
             "champion's are missing (it could not be scored on them)",
         )
+    bar = f"{policy.min_improvement:g}"
     if significance.clears(policy.min_improvement):
         return PromotionDecision(
-            True,
-            f"{versus}: significant, {significance.describe()} lies above {policy.min_improvement:g}",
-            significance,
+            True, f"{versus}: significant improvement, {significance.describe()} lies above {bar}", significance
         )
+    if significance.difference <= 0:
+        return PromotionDecision(False, f"{versus}: no improvement, {significance.describe()}", significance)
     return PromotionDecision(
         False,
-        f"{versus}: not significant, {significance.describe()} does not lie above {policy.min_improvement:g}",
+        f"{versus}: improvement not significant, {significance.describe()} does not lie above {bar}",
         significance,
     )
 

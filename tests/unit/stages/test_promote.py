@@ -145,6 +145,11 @@ class TestBootstrapPolicy:
         assert "95% CI [-0.0040, +0.0240]" in decision.reason
         assert decision.significance == paired(0.01, -0.004, 0.024)
 
+    def test_a_worse_candidate_is_called_worse_not_insignificant(self) -> None:
+        decision = decide_promotion(0.70, 0.73, BOOTSTRAP, significance=paired(-0.03, -0.05, -0.01))
+        assert decision.promote is False
+        assert "no improvement" in decision.reason
+
     def test_significant_improvement_is_promoted(self) -> None:
         decision = decide_promotion(0.78, 0.73, BOOTSTRAP, significance=paired(0.05, 0.02, 0.08))
         assert decision.promote is True

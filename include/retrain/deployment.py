@@ -28,7 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from include.retrain.config import DeploymentConfig
@@ -72,18 +72,7 @@ class DeployedPointer:
     etag: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "pipeline": self.pipeline,
-            "version": self.version,
-            "previous_version": self.previous_version,
-            "strategy": self.strategy,
-            "slot": self.slot,
-            "model": self.model,
-            "updated_at": self.updated_at,
-            "run_id": self.run_id,
-            "triggered_by": self.triggered_by,
-            "reason": self.reason,
-        }
+        return {name: value for name, value in asdict(self).items() if name != "etag"}
 
 
 def read_deployed(registry: ModelRegistry) -> DeployedPointer | None:

@@ -12,17 +12,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import numpy as np
 import pytest
-import skops.io as sio
 from botocore.exceptions import ClientError
-from sklearn.base import BaseEstimator
 
 from include.retrain.deployment import CHALLENGER, challenger_alias, read_deployed
 from include.retrain.errors import IntegrityError, UntrustedModelError
 from include.retrain.registry import CHAMPION
 from include.retrain.storage import SHA256_METADATA_KEY, sha256_bytes
 from tests.step_driver import MEDIUM, STRONG, STUMP, StepDriver, churn_config
+from tests.untrusted_model import untrusted_model_bytes
 
 SMALL = {"max_iter": 2, "max_leaf_nodes": 3}
 GOOD = {"max_iter": 10, "max_leaf_nodes": 8}
@@ -264,14 +262,6 @@ def test_canary_that_loses_is_removed(landing: Any) -> None:
 # -- every registered model is loaded through the checks -----------------------------------------
 
 
-class Memorizer(BaseEstimator):
-    """A harmless custom estimator: skops writes it, but it is not on the allowlist."""
-
-    def fit(self, x: Any, y: Any = None) -> Memorizer:
-        self.mean_ = np.asarray(x, dtype="float64").mean(axis=0)
-        return self
-
-
 def test_a_tampered_champion_fails_the_run_and_stays_champion(landing: Any, s3_client: Any) -> None:
     driver = landing()
     champion = driver.run(8, params(STUMP))["version"]
@@ -290,12 +280,11 @@ def test_a_tampered_champion_fails_the_run_and_stays_champion(landing: Any, s3_c
 def test_a_registered_model_asking_for_an_untrusted_type_is_refused(landing: Any) -> None:
     driver = landing()
     driver.run(8, params(STUMP))
-    smuggled = sio.dumps(Memorizer().fit(np.ones((3, 2))))
     registry = driver.registry
-    registry.register("v20260108-0000000000", {"model.skops": smuggled}, {"inputs_sha256": "smuggled"})
+    registry.register("v20260108-0000000000", {"model.skops": untrusted_model_bytes()}, {"inputs_sha256": "x"})
     registry.set_alias(
         CHAMPION, "v20260108-0000000000", expected=registry.get_alias(), run_id="r", triggered_by="t", reason="x"
     )
 
-    with pytest.raises(UntrustedModelError, match="Memorizer"):
+    with pytest.raises(UntrustedModelError, match="Unlisted"):
         driver.evaluate(9, params(GOOD))  # the file's sha256 matches: the allowlist refuses it

@@ -11,8 +11,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import skops.io as sio
-from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
 from include.retrain.config import DeploymentConfig
@@ -22,18 +20,11 @@ from include.retrain.modelio import dump_model
 from include.retrain.registry import CHAMPION, ModelRegistry
 from include.retrain.rollback import RollbackRefused, rollback_champion
 from include.retrain.storage import SHA256_METADATA_KEY, ArtifactStore, sha256_bytes
+from tests.untrusted_model import untrusted_model_bytes
 
 V1, V2, V3 = "v20260101-1111111111", "v20260102-2222222222", "v20260103-3333333333"
 DIRECT = DeploymentConfig()
 OPERATOR = {"run_id": "manual__2026-02-01", "triggered_by": "manual:alice"}
-
-
-class Unlisted(BaseEstimator):
-    """A harmless custom estimator that skops can write but the allowlist does not trust."""
-
-    def fit(self, x: Any, y: Any = None) -> Unlisted:
-        self.n_ = len(x)
-        return self
 
 
 def tiny_model(seed: int) -> bytes:
@@ -141,7 +132,7 @@ def test_a_tampered_target_is_refused(registry: ModelRegistry, s3_client: Any) -
 
 def test_a_target_asking_for_an_untrusted_type_is_refused(registry: ModelRegistry, s3_client: Any) -> None:
     version = "v20260104-4444444444"
-    registry.register(version, {"model.skops": sio.dumps(Unlisted().fit([1, 2]))}, {"inputs_sha256": version})
+    registry.register(version, {"model.skops": untrusted_model_bytes()}, {"inputs_sha256": version})
     before = snapshot(registry, s3_client)
 
     with pytest.raises(UntrustedModelError, match="Unlisted"):

@@ -31,11 +31,20 @@ def binary_case(rows: int = 3000, signal: float = 1.0, seed: int = 0) -> tuple[n
     return y, np.column_stack([1 - p, p])
 
 
-def resampled(y: np.ndarray, outputs: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One explicit bootstrap resample, and the same resample as a count vector."""
+def assert_resample_matches_evaluate(y: np.ndarray, outputs: np.ndarray, classes: np.ndarray | None, seed: int) -> None:
+    """One explicit bootstrap resample: its count vector must give stages.evaluate's metrics of its rows."""
     index = np.random.default_rng(seed).integers(0, len(y), len(y))
     counts = np.bincount(index, minlength=len(y)).astype("float64")[None, :]
-    return y[index], outputs[index], counts
+    if classes is None:
+        expected = regression_metrics(y[index], outputs[index])
+    else:
+        expected = classification_metrics(y[index], outputs[index], classes)
+
+    got = WeightedMetrics(y, outputs, classes).compute(counts)
+
+    assert set(got) == set(expected)
+    for name, value in expected.items():
+        assert got[name][0] == pytest.approx(value, rel=1e-9, abs=1e-12), name
 
 
 class TestWeightedMetricsMatchEvaluate:
@@ -44,27 +53,13 @@ class TestWeightedMetricsMatchEvaluate:
     @pytest.mark.parametrize("seed", [1, 2, 3])
     def test_binary_with_ties(self, seed: int) -> None:
         y, probabilities = binary_case()
-        classes = np.array([0, 1])
-        y_r, p_r, counts = resampled(y, probabilities, seed)
-
-        expected = classification_metrics(y_r, p_r, classes)
-        got = WeightedMetrics(y, probabilities, classes).compute(counts)
-
-        assert set(got) == set(expected)
-        for name, value in expected.items():
-            assert got[name][0] == pytest.approx(value, abs=1e-12), name
+        assert_resample_matches_evaluate(y, probabilities, np.array([0, 1]), seed)
 
     def test_binary_string_labels(self) -> None:
         y, probabilities = binary_case(rows=500)
         labels = np.array(["stay", "churn"])[y]
-        classes = np.array(["churn", "stay"])  # sklearn sorts: classes_[1] is the positive class
-        flipped = probabilities[:, ::-1]
-        y_r, p_r, counts = resampled(labels, flipped, 4)
-
-        expected = classification_metrics(y_r, p_r, classes)
-        got = WeightedMetrics(labels, flipped, classes).compute(counts)
-        for name, value in expected.items():
-            assert got[name][0] == pytest.approx(value, abs=1e-12), name
+        # sklearn sorts classes: "stay" is classes_[1], the positive class
+        assert_resample_matches_evaluate(labels, probabilities[:, ::-1], np.array(["churn", "stay"]), 4)
 
     def test_multiclass(self) -> None:
         rows = 1200
@@ -72,23 +67,11 @@ class TestWeightedMetricsMatchEvaluate:
         probabilities = RNG.dirichlet([1.0, 1.0, 1.0], rows)
         probabilities[np.arange(rows), y] += 0.3
         probabilities /= probabilities.sum(axis=1, keepdims=True)
-        classes = np.array([0, 1, 2])
-        y_r, p_r, counts = resampled(y, probabilities, 5)
-
-        expected = classification_metrics(y_r, p_r, classes)
-        got = WeightedMetrics(y, probabilities, classes).compute(counts)
-        for name, value in expected.items():
-            assert got[name][0] == pytest.approx(value, abs=1e-12), name
+        assert_resample_matches_evaluate(y, probabilities, np.array([0, 1, 2]), 5)
 
     def test_regression(self) -> None:
         y = RNG.normal(1000.0, 5.0, 2000)  # a large offset: r2 must stay well conditioned
-        predictions = y + RNG.normal(0, 2.0, 2000)
-        y_r, p_r, counts = resampled(y, predictions, 6)
-
-        expected = regression_metrics(y_r, p_r)
-        got = WeightedMetrics(y, predictions, None).compute(counts)
-        for name, value in expected.items():
-            assert got[name][0] == pytest.approx(value, rel=1e-9), name
+        assert_resample_matches_evaluate(y, y + RNG.normal(0, 2.0, 2000), None, 6)
 
     def test_unknown_label_makes_ranking_metrics_undefined_as_evaluate_does(self) -> None:
         y = np.array([0, 1, 2, 1, 0, 1])

@@ -251,16 +251,18 @@ def evaluate(run: RunContext, features: dict[str, Any], trained: dict[str, Any])
     candidate = evaluate_model(model, holdout, y, config.model.task)
     columns: dict[str, Any] = {"target": y, **prediction_columns(candidate)}
     champion_alias = run.registry.get_alias(CHAMPION)
+    champion_version = champion_alias.version if champion_alias else None
     champion: dict[str, Any] | None = None
-    if champion_alias is not None:
-        scored, champion = score_summary(run, champion_alias.version, holdout, y)
-        if scored is not None and same_classes(scored, candidate):
-            columns.update(prediction_columns(scored, CHAMPION_PREFIX))
+    if champion_version is not None:
+        scored, champion = score_summary(run, champion_version, holdout, y)
         champion["predictions_stored"] = scored is not None and same_classes(scored, candidate)
+        if champion["predictions_stored"]:
+            columns.update(prediction_columns(scored, CHAMPION_PREFIX))
     challenger: dict[str, Any] | None = None
-    _, canary = challenger_alias(run.registry) if config.deployment.strategy == "canary" else (None, None)
-    if canary is not None and canary.version != (champion_alias.version if champion_alias else None):
-        _, challenger = score_summary(run, canary.version, holdout, y)
+    if config.deployment.strategy == "canary":
+        _, canary = challenger_alias(run.registry)
+        if canary is not None and canary.version != champion_version:
+            _, challenger = score_summary(run, canary.version, holdout, y)
     predictions = write_frame(run.store, run.stage_key("evaluate", "predictions.parquet"), pd.DataFrame(columns))
     bootstrap = config.promotion.bootstrap or BootstrapConfig()
     intervals = metric_intervals(

@@ -1,4 +1,5 @@
-"""Airflow DAG file: one retraining DAG per pipeline YAML in ``include/pipelines/`` (``retrain_<name>``).
+"""Airflow DAG file: per pipeline YAML in ``include/pipelines/``, a retraining DAG ``retrain_<name>``
+and a manual rollback DAG ``rollback_<name>``.
 
 A YAML file that fails validation becomes a paused, clearly marked ``retrain_<name>`` DAG whose
 description and docs show the file, field and reason; the other variants are unaffected.
@@ -14,13 +15,19 @@ _BUNDLE_ROOT = str(Path(__file__).resolve().parent.parent)
 if _BUNDLE_ROOT not in sys.path:
     sys.path.append(_BUNDLE_ROOT)
 
-from dags.retrain_factory import build_broken_config_dag, build_landing_watch_dag, build_retrain_dag  # noqa: E402
+from dags.retrain_factory import (  # noqa: E402
+    build_broken_config_dag,
+    build_landing_watch_dag,
+    build_retrain_dag,
+    build_rollback_dag,
+)
 from include.retrain.config import discover_pipelines  # noqa: E402
 
 sources = discover_pipelines()
 for source in sources:
     if source.config is not None:
         build_retrain_dag(source.config)
+        build_rollback_dag(source.config)
     else:
         build_broken_config_dag(source)
 build_landing_watch_dag([source.config for source in sources if source.config is not None])

@@ -7,13 +7,17 @@ the developer's environment: each test that needs S3 gets it from these fixtures
 
 from __future__ import annotations
 
+import http.server
 import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +73,50 @@ def aws_connection(s3: LocalS3, monkeypatch: pytest.MonkeyPatch) -> str:
     """The ``aws_default`` Airflow connection, pointing at the loopback endpoint."""
     monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", s3.airflow_connection())
     return "aws_default"
+
+
+class HookReceiver(http.server.ThreadingHTTPServer):
+    """A real HTTP endpoint on loopback that records every request and answers ``status``."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _HookHandler)
+        self.requests: list[dict[str, Any]] = []
+        self.status = 200
+        self.delay_seconds = 0.0
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+class _HookHandler(http.server.BaseHTTPRequestHandler):
+    server: HookReceiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        time.sleep(self.server.delay_seconds)
+        self.send_response(self.server.status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:  # keep test output quiet
+        pass
+
+
+@pytest.fixture
+def hook_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[HookReceiver]:
+    """A deployment hook endpoint, reachable through the Airflow connection ``deploy_hook``.
+
+    The connection comes from an ``AIRFLOW_CONN_DEPLOY_HOOK`` URI, as a deployment would set it;
+    its path and basic-auth credentials are part of what the tests check.
+    """
+    server = HookReceiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_DEPLOY_HOOK", f"http://serving:s3cret-token@127.0.0.1:{server.port}/hooks/deployed"
+    )
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

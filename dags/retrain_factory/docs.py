@@ -18,9 +18,18 @@ TASK_DOCS = {
     "evaluate": "Scores the candidate and the current champion on the same holdout. Retried on infra faults.",
     "validate_model": "Great Expectations gate on the candidate: metric threshold, regression against the "
     "champion, prediction sanity. Fails at once (no retry).",
-    "promote": "Registers the candidate as an immutable version and moves the `champion` alias by "
-    "compare-and-swap if the promotion policy passes. Retried on infra faults.",
+    "promote": "Registers the candidate as an immutable version and applies the promotion policy by "
+    "compare-and-swap: `direct` and `blue_green` move the `champion` alias, `canary` scores a running "
+    "challenger and makes the candidate the challenger. Then `deployed.json` is pointed at the champion "
+    "and the HTTP hook, if any, is called. Retried on infra faults.",
 }
+
+ROLLBACK_TASK_DOC = (
+    "Checks the target version (registered, model file matches its sha256 and loads with the allowlist), "
+    "moves the `champion` alias to it by compare-and-swap, records a `rolled_back` event, points "
+    "`deployed.json` at it (blue/green: back to the slot that still holds it) and calls the HTTP hook, if "
+    "any. A refused rollback fails at once and changes nothing; infra faults are retried."
+)
 
 
 def dag_doc(config: PipelineConfig) -> str:
@@ -43,7 +52,45 @@ def dag_doc(config: PipelineConfig) -> str:
             f"| model | `{config.model.estimator}` |",
             f"| metric | `{policy.metric}` ({policy.direction}), threshold {policy.threshold}, "
             f"min improvement {policy.min_improvement} |",
+            f"| significance | {_bootstrap_text(config)} |",
+            f"| deployment | {_deployment_text(config)} |",
             f"| artifacts | `s3://{config.storage.bucket}/{config.storage.prefix}/{config.name}/` via "
             f"connection `{config.storage.conn_id}` |",
+        ]
+    )
+
+
+def _bootstrap_text(config: PipelineConfig) -> str:
+    bootstrap = config.promotion.bootstrap
+    if bootstrap is None:
+        return "off (point values decide)"
+    return f"paired bootstrap, {bootstrap.samples} samples, {bootstrap.confidence:.0%} interval"
+
+
+def _deployment_text(config: PipelineConfig) -> str:
+    deployment = config.deployment
+    text = f"`{deployment.strategy}`"
+    if deployment.strategy == "canary":
+        text += f", {deployment.canary_runs} winning runs in a row"
+    if deployment.notify_conn_id:
+        text += f", hook via connection `{deployment.notify_conn_id}`"
+    return text
+
+
+def rollback_doc(config: PipelineConfig) -> str:
+    """The rollback DAG's doc_md."""
+    registry = f"s3://{config.storage.bucket}/{config.storage.prefix}/{config.name}/registry/"
+    return "\n".join(
+        [
+            f"# Roll back `{config.name}`",
+            "",
+            "Makes an earlier model version champion again and deploys it. Trigger it by hand with a "
+            "**reason**; leave **to_version** empty to go back to the champion's previous version.",
+            "",
+            f"- registry: `{registry}` via connection `{config.storage.conn_id}`",
+            f"- deployment: {_deployment_text(config)}",
+            "- the registry keeps the history: a `rolled_back` event and a `deployed` event per rollback",
+            "- to undo a rollback, run this DAG again with an empty to_version (the previous version is the "
+            "champion the rollback replaced)",
         ]
     )

@@ -75,3 +75,24 @@ def build_params(config: PipelineConfig) -> dict[str, Param]:
             description=f"Override estimator parameters the config declares: {sorted(overridable) or 'none'}.",
         ),
     }
+
+
+def build_rollback_params() -> dict[str, Param]:
+    """The rollback form: which version, and why (required, recorded in the registry)."""
+    return {
+        "to_version": Param(
+            "",
+            type="string",
+            maxLength=100,
+            title="Roll back to version",
+            description="A registered version id (v<YYYYMMDD>-<hash>). Empty: the champion's previous version.",
+        ),
+        "reason": Param(
+            "",
+            type="string",
+            minLength=1,
+            maxLength=500,
+            title="Reason",
+            description="Why you roll back (an incident, a ticket); required and recorded in the registry.",
+        ),
+    }

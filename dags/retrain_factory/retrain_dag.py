@@ -13,6 +13,7 @@ from dags.retrain_factory.docs import TASK_DOCS, dag_doc
 from dags.retrain_factory.landing_watch import landing_asset
 from dags.retrain_factory.params import build_params
 from dags.retrain_factory.runner import run_step
+from dags.retrain_factory.task_args import infra_task_args
 from include.retrain.config import PipelineConfig
 
 
@@ -30,13 +31,7 @@ def dag_schedule(config: PipelineConfig) -> Any:
 def build_retrain_dag(config: PipelineConfig) -> DAG:
     """Create the retraining DAG for ``config``; each task body is one call into ``include``."""
     limits = config.tasks
-    infra: dict[str, Any] = {
-        "retries": limits.retries,
-        "retry_delay": timedelta(seconds=limits.retry_delay_seconds),
-        "retry_exponential_backoff": limits.retry_backoff,
-        "max_retry_delay": timedelta(seconds=limits.max_retry_delay_seconds),
-        "execution_timeout": timedelta(minutes=limits.execution_timeout_minutes),
-    }
+    infra = infra_task_args(limits)
     # Gates judge data; a retry would only repeat the verdict.
     gate: dict[str, Any] = {"retries": 0, "execution_timeout": timedelta(minutes=limits.execution_timeout_minutes)}
     training = {**infra, "pool": limits.pool, "execution_timeout": timedelta(minutes=limits.train_timeout_minutes)}

@@ -1,13 +1,15 @@
-"""Run one step of ``include.retrain.steps`` inside an Airflow task.
+"""Run a task body of ``include.retrain`` inside an Airflow task.
 
 Heavy imports (pandas, sklearn, GX, boto3) happen here, inside the task, never at parse time.
-A PipelineFailure (bad data, failed gate, invalid Params, tampered artifact) becomes an
-AirflowFailException: the task fails at once, without retries. Everything else propagates
-and Airflow retries it with backoff.
+A PipelineFailure (bad data, failed gate, invalid Params, tampered artifact, refused rollback)
+becomes an AirflowFailException: the task fails at once, without retries. Everything else
+propagates and Airflow retries it with backoff.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,25 +38,63 @@ def window_end_from_assets(context: dict[str, Any]) -> date | None:
     return newest + timedelta(days=1) if newest else None
 
 
-def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstream: Any) -> dict[str, Any]:
-    """Build the RunContext from the Airflow context and call ``steps.<step>``."""
+@contextmanager
+def _fail_fast_on_pipeline_failures() -> Iterator[None]:
+    from include.retrain.errors import PipelineFailure
+
+    try:
+        yield
+    except PipelineFailure as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def _s3_client(config: PipelineConfig) -> Any:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
+    return S3Hook(aws_conn_id=config.storage.conn_id).get_conn()
+
+
+def _connection_lookup() -> Callable[[str], Any]:
+    from airflow.sdk import BaseHook
+
+    return BaseHook.get_connection
+
+
+def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstream: Any) -> dict[str, Any]:
+    """Build the RunContext from the Airflow context and call ``steps.<step>``."""
     from include.retrain import steps
     from include.retrain.context import RunContext
-    from include.retrain.errors import PipelineFailure
 
     dag_run = context["dag_run"]
     interval_end = window_end_from_assets(context) or context.get("data_interval_end") or dag_run.run_after
-    try:
+    with _fail_fast_on_pipeline_failures():
         run = RunContext.create(
             config,
             params=dict(context["params"]),
             data_interval_end=interval_end,
             run_id=dag_run.run_id,
             triggered_by=triggered_by(dag_run),
-            client=S3Hook(aws_conn_id=config.storage.conn_id).get_conn(),
+            client=_s3_client(config),
+            get_connection=_connection_lookup(),
         )
         return getattr(steps, step)(run, *upstream)
-    except PipelineFailure as exc:
-        raise AirflowFailException(str(exc)) from exc
+
+
+def run_rollback(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
+    """Call ``rollback.rollback_champion`` with the run's Params on the variant's registry."""
+    from include.retrain.registry import ModelRegistry
+    from include.retrain.rollback import rollback_champion
+    from include.retrain.storage import ArtifactStore
+
+    dag_run = context["dag_run"]
+    params = context["params"]
+    with _fail_fast_on_pipeline_failures():
+        store = ArtifactStore(_s3_client(config), config.storage.bucket, config.storage.prefix)
+        return rollback_champion(
+            ModelRegistry(store, config.name),
+            config.deployment,
+            to_version=str(params.get("to_version") or ""),
+            reason=str(params.get("reason") or ""),
+            audit={"run_id": dag_run.run_id, "triggered_by": triggered_by(dag_run)},
+            get_connection=_connection_lookup(),
+        )

@@ -31,6 +31,7 @@ DEFAULT_PIPELINES_DIR = Path(__file__).resolve().parents[1] / "pipelines"
 NAME_RE = r"^[a-z][a-z0-9_]{0,62}$"
 COLUMN_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 BUCKET_RE = r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"
+CONN_ID_RE = r"^[A-Za-z0-9_.\-]{1,250}$"
 _PREFIX_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_.=\-]+$")
 
 ColumnType = Literal["int", "float", "bool", "string", "category", "date", "datetime"]
@@ -226,12 +227,30 @@ class SplitConfig(_Strict):
     stratify: bool = Field(True, description="Stratify the random split by class (classification).")
 
 
+class BootstrapConfig(_Strict):
+    """A paired bootstrap test on the shared holdout: is the candidate's improvement real or noise?
+
+    Both models are scored on the same resampled rows, so the test sees only the difference
+    between them, not the sampling noise of the holdout that both share.
+    """
+
+    samples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples of the holdout rows.")
+    confidence: float = Field(
+        0.95, ge=0.5, le=0.999, description="Confidence level of the two-sided interval of the metric difference."
+    )
+
+
 class PromotionConfig(_Strict):
     """When a newly trained model becomes champion."""
 
     metric: str = Field(description="Holdout metric that decides promotion.")
     threshold: float | None = Field(None, description="Bar every model must reach (>= maximize, <= minimize).")
     min_improvement: float = Field(0.0, ge=0, description="How much a candidate must beat the champion by.")
+    bootstrap: BootstrapConfig | None = Field(
+        None,
+        description="Paired bootstrap test: promote only if the lower bound of the interval of the improvement "
+        "exceeds min_improvement; null = compare point values.",
+    )
 
     @field_validator("metric")
     @classmethod
@@ -317,15 +336,32 @@ class ScheduleConfig(_Strict):
 class StorageConfig(_Strict):
     """Where artifacts and the registry live, and which Airflow connection reaches them."""
 
-    conn_id: str = Field(
-        "aws_default", pattern=r"^[A-Za-z0-9_.\-]{1,250}$", description="Airflow connection to the S3 endpoint."
-    )
+    conn_id: str = Field("aws_default", pattern=CONN_ID_RE, description="Airflow connection to the S3 endpoint.")
     bucket: str = Field(
         "retrain-artifacts", pattern=BUCKET_RE, description="Bucket for run artifacts and the registry."
     )
     prefix: str = Field("retraining", description="Key prefix above `<pipeline>/` (relative, no `..`).")
 
     _check_prefix = field_validator("prefix")(classmethod(lambda cls, v: check_safe_prefix(v)))
+
+
+class DeploymentConfig(_Strict):
+    """How a promoted model reaches serving: the pointer serving systems poll, and how it moves."""
+
+    strategy: Literal["direct", "blue_green", "canary"] = Field(
+        "direct",
+        description="direct (the champion is deployed at once), blue_green (two slots, the idle one receives "
+        "the model, then the pointer switches) or canary (the candidate shadows the champion first).",
+    )
+    canary_runs: int = Field(
+        3, ge=1, le=100, description="canary: later runs in a row the challenger must win before it becomes champion."
+    )
+    notify_conn_id: str | None = Field(
+        None,
+        pattern=CONN_ID_RE,
+        description="Airflow HTTP connection that receives deployed.json by POST when it changes; null = no hook.",
+    )
+    notify_timeout_seconds: float = Field(10.0, gt=0, le=300, description="Timeout of the HTTP hook call.")
 
 
 class TasksConfig(_Strict):
@@ -356,6 +392,7 @@ class PipelineConfig(_Strict):
     expectations: ExpectationsConfig = Field(ExpectationsConfig(), description="Gate rules.")
     schedule: ScheduleConfig = Field(ScheduleConfig(), description="Scheduling.")
     storage: StorageConfig = Field(StorageConfig(), description="Artifact store and registry location.")
+    deployment: DeploymentConfig = Field(DeploymentConfig(), description="How promoted models are deployed.")
     tasks: TasksConfig = Field(TasksConfig(), description="Task retries, timeouts and pool.")
 
     @model_validator(mode="after")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -40,6 +40,8 @@ class RunContext:
     triggered_by: str
     client: Any = field(repr=False)
     store: ArtifactStore = field(repr=False)
+    #: Airflow's connection lookup (``conn_id -> Connection``), for the deployment hook; None outside Airflow.
+    get_connection: Callable[[str], Any] | None = field(default=None, repr=False)
 
     @classmethod
     def create(
@@ -51,6 +53,7 @@ class RunContext:
         run_id: str,
         triggered_by: str,
         client: Any,
+        get_connection: Callable[[str], Any] | None = None,
     ) -> RunContext:
         """Validate the run's Params and derive its window and run key."""
         options = RunOptions.from_params(params, config)
@@ -65,6 +68,7 @@ class RunContext:
             triggered_by=triggered_by,
             client=client,
             store=store,
+            get_connection=get_connection,
         )
 
     @property

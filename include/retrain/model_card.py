@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from importlib import metadata
 from typing import Any
@@ -30,6 +31,7 @@ def render_markdown(card: dict[str, Any]) -> str:
     """A Markdown model card for people (the JSON card is the source of truth)."""
     model = card["model"]
     data = card["data"]
+    bootstrap = card["bootstrap"]
     lines = [
         f"# {card['pipeline']} model {card['version']}",
         "",
@@ -45,11 +47,14 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## Holdout metrics",
         "",
-        "| metric | value |",
-        "| --- | --- |",
+        f"Bootstrap intervals: {bootstrap['samples']} resamples of the {bootstrap['rows']} holdout rows "
+        f"(seed {bootstrap['seed']}).",
+        "",
+        f"| metric | value | {bootstrap['confidence']:.0%} interval |",
+        "| --- | --- | --- |",
     ]
     lines += [
-        f"| {name} | {value:.4f} |" if value is not None else f"| {name} | n/a |"
+        f"| {name} | {_number(value)} | {_interval(card['metrics_ci'].get(name))} |"
         for name, value in card["metrics"].items()
     ]
     lines += ["", "## Gates", ""]
@@ -60,3 +65,13 @@ def render_markdown(card: dict[str, Any]) -> str:
     ]
     lines += ["", "## Model input", "", f"{card['input_schema']}", "", "## Libraries", "", f"{card['libraries']}", ""]
     return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.4f}"
+
+
+def _interval(ci: dict[str, float] | None) -> str:
+    if not ci or any(ci[k] is None or math.isnan(ci[k]) for k in ("ci_low", "ci_high")):
+        return "n/a"
+    return f"{ci['ci_low']:.4f} to {ci['ci_high']:.4f}"

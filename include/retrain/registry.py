@@ -5,7 +5,8 @@ Layout under ``s3://<bucket>/<prefix>/<pipeline>/registry/``::
     versions/<version>/<file>           model.skops, metrics.json, model_card.json/.md, ...
     versions/<version>/manifest.json    commit marker: every file with its sha256, plus metadata
     aliases/<alias>.json                {"version", "previous_version", "updated_at", "run_id", ...}
-    events/<utc timestamp>-<event>-<version>.json   one immutable object per event
+    events/<utc timestamp>-<event>-<version>-<id>.json   one immutable object per event
+    deployed.json                       what serving runs (written by ``include.retrain.deployment``)
 
 A version exists once its manifest exists. Every object under ``versions/`` is written
 create-only (``If-None-Match: *``), so a committed version can never be overwritten. Aliases
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +34,12 @@ from include.retrain.storage import (
 MANIFEST = "manifest.json"
 CHAMPION = "champion"
 PREVIOUS = "previous"
-EVENT_KINDS = frozenset({"registered", "promoted", "rejected", "rolled_back", "deployed"})
+EVENT_KINDS = frozenset(
+    {"registered", "promoted", "rejected", "rolled_back", "deployed", "canary_started", "canary_scored"}
+)
+
+#: How often a writer re-reads and retries after losing a compare-and-swap.
+MAX_CAS_ATTEMPTS = 5
 
 __all__ = ["AliasPointer", "ConcurrentUpdate", "ModelRegistry", "RegisteredVersion"]
 
@@ -71,16 +77,22 @@ class RegisteredVersion:
 
 @dataclass(frozen=True)
 class AliasPointer:
-    """Where an alias points, who moved it and why; ``etag`` is what a CAS must match."""
+    """Where an alias points, who moved it and why; ``etag`` is what a CAS must match.
+
+    ``version`` is None for a cleared alias (a challenger that was removed): the object stays,
+    so the next writer still has an ETag to swap against. ``details`` holds alias-specific
+    state, such as a canary's wins.
+    """
 
     alias: str
-    version: str
+    version: str | None
     previous_version: str | None
     updated_at: str
     run_id: str
     triggered_by: str
     reason: str
     etag: str
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +103,7 @@ class AliasPointer:
             "run_id": self.run_id,
             "triggered_by": self.triggered_by,
             "reason": self.reason,
+            "details": self.details,
         }
 
 
@@ -101,18 +114,19 @@ class ModelRegistry:
         self.store = store
         self.pipeline = pipeline
 
-    def _key(self, *parts: str) -> str:
+    def key(self, *parts: str) -> str:
+        """The store key of ``parts`` under this pipeline's ``registry/`` folder."""
         return self.store.key(self.pipeline, "registry", *parts)
 
     # -- versions ---------------------------------------------------------------------------
 
     def get_version(self, version: str) -> RegisteredVersion | None:
-        payload = self.store.read_json(self._key("versions", version, MANIFEST))
+        payload = self.store.read_json(self.key("versions", version, MANIFEST))
         return None if payload is None else RegisteredVersion.from_manifest(payload)
 
     def list_versions(self) -> list[str]:
         """Committed versions, oldest first (version ids sort by window end)."""
-        prefix = self._key("versions") + "/"
+        prefix = self.key("versions") + "/"
         keys = self.store.list_keys(prefix)
         return sorted(k[len(prefix) :].split("/")[0] for k in keys if k.endswith("/" + MANIFEST))
 
@@ -132,7 +146,7 @@ class ModelRegistry:
             return self._same_inputs(existing, metadata), False
         refs: dict[str, ArtifactRef] = {}
         for name, data in files.items():
-            key = self._key("versions", version, name)
+            key = self.key("versions", version, name)
             content_type = "application/json" if name.endswith(".json") else "application/octet-stream"
             try:
                 refs[name] = self.store.put_bytes(key, data, content_type=content_type, create_only=True)
@@ -143,7 +157,7 @@ class ModelRegistry:
                 refs[name] = adopted
         record = RegisteredVersion(version=version, files=refs, metadata=dict(metadata), registered_at=utc_now())
         try:
-            self.store.put_json(self._key("versions", version, MANIFEST), record.to_manifest(), create_only=True)
+            self.store.put_json(self.key("versions", version, MANIFEST), record.to_manifest(), create_only=True)
         except ObjectAlreadyExists:
             winner = self.get_version(version)
             assert winner is not None
@@ -172,7 +186,7 @@ class ModelRegistry:
     # -- aliases ----------------------------------------------------------------------------
 
     def get_alias(self, alias: str = CHAMPION) -> AliasPointer | None:
-        found = self.store.read_object(self._key("aliases", f"{alias}.json"))
+        found = self.store.read_object(self.key("aliases", f"{alias}.json"))
         if found is None:
             return None
         payload = json.loads(found.data)
@@ -185,6 +199,7 @@ class ModelRegistry:
             triggered_by=payload.get("triggered_by", ""),
             reason=payload.get("reason", ""),
             etag=found.etag,
+            details=dict(payload.get("details") or {}),
         )
 
     def set_alias(
@@ -196,6 +211,7 @@ class ModelRegistry:
         run_id: str,
         triggered_by: str,
         reason: str,
+        details: Mapping[str, Any] | None = None,
     ) -> AliasPointer:
         """Point ``alias`` at ``version`` if it still is as ``expected`` (None: not set yet).
 
@@ -204,6 +220,24 @@ class ModelRegistry:
         """
         if self.get_version(version) is None:
             raise IntegrityError(f"cannot point {alias} at {version}: it is not a registered version")
+        return self._swap_alias(alias, version, expected, run_id, triggered_by, reason, details)
+
+    def clear_alias(
+        self, alias: str, *, expected: AliasPointer, run_id: str, triggered_by: str, reason: str
+    ) -> AliasPointer:
+        """Point ``alias`` at nothing (``version`` null) if it still is as ``expected``; CAS like set_alias."""
+        return self._swap_alias(alias, None, expected, run_id, triggered_by, reason, None)
+
+    def _swap_alias(
+        self,
+        alias: str,
+        version: str | None,
+        expected: AliasPointer | None,
+        run_id: str,
+        triggered_by: str,
+        reason: str,
+        details: Mapping[str, Any] | None,
+    ) -> AliasPointer:
         pointer = AliasPointer(
             alias=alias,
             version=version,
@@ -213,12 +247,36 @@ class ModelRegistry:
             triggered_by=triggered_by,
             reason=reason,
             etag="",
+            details=dict(details or {}),
         )
         body = json.dumps(pointer.to_json(), indent=2, sort_keys=True).encode()
         etag = self.store.swap_bytes(
-            self._key("aliases", f"{alias}.json"), body, expected_etag=expected.etag if expected else None
+            self.key("aliases", f"{alias}.json"), body, expected_etag=expected.etag if expected else None
         )
-        return AliasPointer(**{**pointer.__dict__, "etag": etag})
+        return replace(pointer, etag=etag)
+
+    def mirror_previous(self, champion: AliasPointer, *, run_id: str, triggered_by: str) -> None:
+        """Point ``previous`` at the champion that ``champion`` replaced.
+
+        A convenience for serving teams and rollback; the champion pointer's own
+        ``previous_version`` (written atomically with it) is the authoritative record.
+        """
+        if champion.previous_version is None:
+            return
+        for _ in range(MAX_CAS_ATTEMPTS):
+            current = self.get_alias(PREVIOUS)
+            try:
+                self.set_alias(
+                    PREVIOUS,
+                    champion.previous_version,
+                    expected=current,
+                    run_id=run_id,
+                    triggered_by=triggered_by,
+                    reason=f"champion before {champion.version}",
+                )
+                return
+            except ConcurrentUpdate:
+                continue
 
     # -- events -----------------------------------------------------------------------------
 
@@ -236,7 +294,7 @@ class ModelRegistry:
         if event not in EVENT_KINDS:
             raise ValueError(f"unknown registry event {event!r}")
         now = datetime.now(UTC)
-        key = self._key("events", f"{now:%Y%m%dT%H%M%S%fZ}-{event}-{version}-{uuid.uuid4().hex[:8]}.json")
+        key = self.key("events", f"{now:%Y%m%dT%H%M%S%fZ}-{event}-{version}-{uuid.uuid4().hex[:8]}.json")
         payload = {
             "event": event,
             "version": version,
@@ -251,5 +309,5 @@ class ModelRegistry:
 
     def events(self) -> list[dict[str, Any]]:
         """Every event, oldest first."""
-        keys = self.store.list_keys(self._key("events") + "/")
+        keys = self.store.list_keys(self.key("events") + "/")
         return [self.store.read_json(k) for k in keys]

@@ -15,23 +15,33 @@ import json
 import math
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from include.retrain import model_card
+from include.retrain.config import BootstrapConfig
 from include.retrain.context import RunContext
+from include.retrain.deployment import challenger_alias, publish
 from include.retrain.errors import DataFailure, GateFailure
 from include.retrain.frames import read_frame, write_frame
 from include.retrain.gates.expectations import features_expectations, model_expectations, raw_expectations
 from include.retrain.gates.result import GateResult
 from include.retrain.gates.validation import run_gate
 from include.retrain.modelio import dump_model, load_model
-from include.retrain.registry import CHAMPION, PREVIOUS, AliasPointer, ConcurrentUpdate
-from include.retrain.stages.evaluate import Evaluation, evaluate_model, improvement
+from include.retrain.promotion import (
+    CHAMPION_PREFIX,
+    HoldoutScores,
+    advance_canary,
+    enter_canary,
+    holdout_rows,
+    promote_to_champion,
+    same_classes,
+    score_summary,
+)
+from include.retrain.registry import CHAMPION
+from include.retrain.stages.evaluate import evaluate_model, improvement, prediction_columns
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_features,
@@ -48,12 +58,10 @@ from include.retrain.stages.ingest import (
     sample_rows,
     select_window_files,
 )
-from include.retrain.stages.promote import PromotionDecision, decide_promotion, make_version_id
+from include.retrain.stages.promote import make_version_id
+from include.retrain.stages.significance import metric_intervals
 from include.retrain.stages.train import assemble_model, train_model
 from include.retrain.storage import ArtifactRef, ArtifactStore, sha256_file
-
-#: How often a promoter re-reads and re-decides after losing a compare-and-swap.
-MAX_PROMOTION_ATTEMPTS = 5
 
 
 def _ref(manifest: dict[str, Any], name: str) -> ArtifactRef:
@@ -229,38 +237,41 @@ def train(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
 # -- evaluate ----------------------------------------------------------------------------------
 
 
-def _holdout(run: RunContext, features: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray]:
-    target = run.config.dataset.target
-    frame = read_frame(run.store, _ref(features, "holdout_input"))
-    return frame.drop(columns=[target]), frame[target].to_numpy()
-
-
-def _score_version(run: RunContext, version: str, holdout: pd.DataFrame, y: np.ndarray) -> Evaluation:
-    """Score a registered version on this run's holdout (sha256 + allowlist checked on load)."""
-    data = run.registry.read_file(version, "model.skops")
-    model = load_model(data, source=f"registered model {version}")
-    return evaluate_model(model, holdout, y, run.config.model.task)
-
-
 def evaluate(run: RunContext, features: dict[str, Any], trained: dict[str, Any]) -> dict[str, Any]:
-    """Holdout metrics for the candidate and for the current champion on the same rows."""
+    """Holdout metrics for the candidate, the champion and a canary's challenger on the same rows.
+
+    ``predictions.parquet`` keeps the per-row outputs of the candidate and the champion next to
+    the target, so promote can run the paired bootstrap test without scoring again; the model
+    card gets a bootstrap interval for every candidate metric.
+    """
     config = run.config
     metric = config.promotion.metric
-    holdout, y = _holdout(run, features)
+    holdout, y = holdout_rows(run, features)
     model = load_model(run.store.get_bytes(_ref(trained, "model")), source="candidate model")
     candidate = evaluate_model(model, holdout, y, config.model.task)
+    columns: dict[str, Any] = {"target": y, **prediction_columns(candidate)}
     champion_alias = run.registry.get_alias(CHAMPION)
+    champion_version = champion_alias.version if champion_alias else None
     champion: dict[str, Any] | None = None
-    if champion_alias is not None:
-        try:
-            scored = _score_version(run, champion_alias.version, holdout, y)
-            champion = {"version": champion_alias.version, "metrics": scored.metrics, "value": scored.metrics[metric]}
-        except (KeyError, ValueError) as exc:  # its inputs differ from this config's features
-            champion = {"version": champion_alias.version, "metrics": None, "value": None, "error": str(exc)[:300]}
-    predictions = write_frame(
-        run.store,
-        run.stage_key("evaluate", "predictions.parquet"),
-        pd.DataFrame({"score": candidate.scores, "target": y}),
+    if champion_version is not None:
+        scored, champion = score_summary(run, champion_version, holdout, y)
+        champion["predictions_stored"] = scored is not None and same_classes(scored, candidate)
+        if champion["predictions_stored"]:
+            columns.update(prediction_columns(scored, CHAMPION_PREFIX))
+    challenger: dict[str, Any] | None = None
+    if config.deployment.strategy == "canary":
+        _, canary = challenger_alias(run.registry)
+        if canary is not None and canary.version != champion_version:
+            _, challenger = score_summary(run, canary.version, holdout, y)
+    predictions = write_frame(run.store, run.stage_key("evaluate", "predictions.parquet"), pd.DataFrame(columns))
+    bootstrap = config.promotion.bootstrap or BootstrapConfig()
+    intervals = metric_intervals(
+        y,
+        candidate.outputs,
+        candidate.classes,
+        samples=bootstrap.samples,
+        confidence=bootstrap.confidence,
+        seed=config.model.seed,
     )
     value = candidate.metrics[metric]
     champion_value = champion["value"] if champion else None
@@ -271,8 +282,15 @@ def evaluate(run: RunContext, features: dict[str, Any], trained: dict[str, Any])
             "metric": metric,
             "value": value,
             "metrics": candidate.metrics,
+            "metrics_ci": {
+                name: {"value": candidate.metrics[name], "ci_low": low, "ci_high": high}
+                for name, (low, high) in intervals.items()
+            },
+            "bootstrap": {"samples": bootstrap.samples, "confidence": bootstrap.confidence, "seed": config.model.seed},
+            "classes": None if candidate.classes is None else candidate.classes.tolist(),
             "score_std": candidate.score_std,
             "champion": champion,
+            "challenger": challenger,
             "improvement_over_champion": None
             if champion_value is None or math.isnan(champion_value)
             else improvement(value, champion_value, metric),
@@ -335,6 +353,8 @@ def _model_card(
         "model": {"estimator": trained["estimator"], "params": trained["params"], "seed": trained["seed"]},
         "metric": evaluated["metric"],
         "metrics": evaluated["metrics"],
+        "metrics_ci": evaluated["metrics_ci"],
+        "bootstrap": {**evaluated["bootstrap"], "rows": evaluated["rows"]},
         "champion_at_evaluation": evaluated["champion"],
         "gates": gates,
         "training_seconds": trained["train_seconds"],
@@ -355,23 +375,22 @@ def promote(
     evaluated: dict[str, Any],
     gates: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """Register the candidate as an immutable version; move ``champion`` if the policy passes.
+    """Register the candidate as an immutable version, apply the promotion policy, deploy the champion.
 
-    The champion alias moves by compare-and-swap: if another run moved it since this run
-    evaluated, the new champion is scored on this run's holdout and the decision is made again.
-    A dry run decides but writes nothing to the registry.
+    The strategy (``deployment.strategy``) decides what passing the policy means: ``direct`` and
+    ``blue_green`` move the champion alias by compare-and-swap (re-deciding if another run moved
+    it first); ``canary`` first scores a running challenger, then makes the candidate the
+    challenger. Finally ``deployed.json`` is made to serve whatever the champion is now. A dry
+    run decides but writes nothing to the registry.
     """
-    policy = run.config.promotion
     options = run.options
+    deployment = run.config.deployment
     version = make_version_id(run.window.end, _inputs_sha256(run, ingested))
-    candidate_value = evaluated["value"]
+    scores = HoldoutScores(run, features, evaluated)
     champion = evaluated["champion"]
-    champion_value = champion["value"] if champion else None
 
     if options.dry_run:
-        decision = decide_promotion(
-            candidate_value, champion_value, policy, force=options.force_promote, force_reason=options.reason
-        )
+        decision = scores.decide(champion["version"] if champion else None)
         return _finish(
             run,
             "promote",
@@ -382,12 +401,19 @@ def promote(
                 "promoted": False,
                 "would_promote": decision.promote,
                 "reason": f"dry run, nothing registered: {decision.reason}",
+                "significance": decision.significance.to_dict() if decision.significance else None,
                 "champion": champion["version"] if champion else None,
             },
         )
 
     registry = run.registry
-    metrics_json = {"metric": evaluated["metric"], "value": candidate_value, "metrics": evaluated["metrics"]}
+    candidate_value = evaluated["value"]
+    metrics_json = {
+        "metric": evaluated["metric"],
+        "value": candidate_value,
+        "metrics": evaluated["metrics"],
+        "metrics_ci": evaluated["metrics_ci"],
+    }
     card = _model_card(run, version, ingested, features, trained, evaluated, gates)
     files = {
         "model.skops": run.store.get_bytes(_ref(trained, "model")),
@@ -404,29 +430,26 @@ def promote(
     if created:
         registry.record_event("registered", version, reason=f"{evaluated['metric']}={candidate_value:.4f}", **audit)
 
-    holdout_cache: list[tuple[pd.DataFrame, np.ndarray]] = []
-
-    def rescore(moved_to: str) -> float:
-        """Score a champion that moved after this run's evaluate on this run's holdout."""
-        if not holdout_cache:
-            holdout_cache.append(_holdout(run, features))
-        holdout, y = holdout_cache[0]
-        return _score_version(run, moved_to, holdout, y).metrics[evaluated["metric"]]
-
-    decision, current = _decide_with_cas(run, version, candidate_value, champion, rescore)
-    if decision.promote:
-        registry.record_event(
-            "promoted",
-            version,
-            reason=decision.reason,
-            details={
-                "previous_version": current.previous_version if current else None,
-                "forced": options.force_promote,
-            },
-            **audit,
-        )
-    elif created:
-        registry.record_event("rejected", version, reason=decision.reason, **audit)
+    canary = None
+    if deployment.strategy == "canary":
+        canary = advance_canary(run, scores)
+        outcome = enter_canary(run, version, scores)
+    else:
+        outcome = promote_to_champion(run, version, scores)
+    decision = outcome.decision
+    significance = decision.significance.to_dict() if decision.significance else None
+    if outcome.promoted:
+        details = {
+            "previous_version": outcome.previous_version,
+            "forced": options.force_promote,
+            "strategy": deployment.strategy,
+            "significance": significance,
+        }
+        registry.record_event("promoted", version, reason=decision.reason, details=details, **audit)
+    elif created and not outcome.challenger:
+        details = {"compared_with": outcome.compared_with, "significance": significance}
+        registry.record_event("rejected", version, reason=decision.reason, details=details, **audit)
+    deployed = publish(registry, deployment, audit=audit, get_connection=run.get_connection)
     final = registry.get_alias(CHAMPION)
     return _finish(
         run,
@@ -435,82 +458,14 @@ def promote(
             "version": version,
             "dry_run": False,
             "registered": created,
-            "promoted": decision.promote,
+            "promoted": outcome.promoted,
+            "challenger": outcome.challenger,
             "reason": decision.reason,
+            "compared_with": outcome.compared_with,
+            "significance": significance,
             "champion": final.version if final else None,
+            "strategy": deployment.strategy,
+            "canary": canary,
+            "deployed": {"version": deployed.version, "slot": deployed.slot} if deployed else None,
         },
     )
-
-
-def _decide_with_cas(
-    run: RunContext,
-    version: str,
-    candidate_value: float,
-    champion_at_eval: dict[str, Any] | None,
-    rescore: Callable[[str], float],
-) -> tuple[PromotionDecision, AliasPointer | None]:
-    """Decide and, if promoting, swap the champion alias; re-decide whenever a CAS is lost."""
-    registry = run.registry
-    options = run.options
-    known: dict[str, float | None] = {}
-    if champion_at_eval:
-        known[champion_at_eval["version"]] = champion_at_eval["value"]
-    for _ in range(MAX_PROMOTION_ATTEMPTS):
-        current = registry.get_alias(CHAMPION)
-        if current is not None and current.version == version:
-            return PromotionDecision(False, f"{version} is already the champion (re-run)"), current
-        champion_value = None
-        if current is not None:
-            if current.version not in known:
-                known[current.version] = rescore(current.version)
-            champion_value = known[current.version]
-        decision = decide_promotion(
-            candidate_value,
-            champion_value,
-            run.config.promotion,
-            force=options.force_promote,
-            force_reason=options.reason,
-        )
-        if not decision.promote:
-            return decision, current
-        try:
-            pointer = registry.set_alias(
-                CHAMPION,
-                version,
-                expected=current,
-                run_id=run.run_id,
-                triggered_by=run.triggered_by,
-                reason=decision.reason,
-            )
-        except ConcurrentUpdate:
-            continue
-        _mirror_previous(run, pointer)
-        return decision, pointer
-    raise ConcurrentUpdate(
-        f"champion alias of {run.config.name} kept changing; gave up after {MAX_PROMOTION_ATTEMPTS} attempts"
-    )
-
-
-def _mirror_previous(run: RunContext, champion: AliasPointer) -> None:
-    """Point ``previous`` at the champion this promotion replaced.
-
-    A convenience for serving teams and rollback; the champion pointer's own
-    ``previous_version`` (written atomically with it) is the authoritative record.
-    """
-    if champion.previous_version is None:
-        return
-    registry = run.registry
-    for _ in range(MAX_PROMOTION_ATTEMPTS):
-        current = registry.get_alias(PREVIOUS)
-        try:
-            registry.set_alias(
-                PREVIOUS,
-                champion.previous_version,
-                expected=current,
-                run_id=run.run_id,
-                triggered_by=run.triggered_by,
-                reason=f"champion before {champion.version}",
-            )
-            return
-        except ConcurrentUpdate:
-            continue

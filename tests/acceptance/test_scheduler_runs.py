@@ -127,7 +127,7 @@ def test_clearing_a_finished_run_is_idempotent(api: AirflowApi, variants: dict[s
     assert set(churn.store.list_keys(churn.store.key("churn", "runs", "2026-01-30") + "/")) == keys
     assert churn.registry.list_versions() == [champion.version]
     assert churn.registry.get_alias(CHAMPION).etag == champion.etag
-    assert [e["event"] for e in churn.registry.events()] == ["registered", "promoted"]
+    assert [e["event"] for e in churn.registry.events()] == ["registered", "promoted", "deployed"]
     redecided = churn.store.read_json(churn.store.key("churn", "runs", "2026-01-30", "promote", "manifest.json"))
     assert redecided["version"] == decision["version"]
     assert redecided["champion"] == decision["champion"]

@@ -2,7 +2,8 @@
 
 Rules: tags and a real owner on every DAG, docs on every task, retries with backoff on tasks
 that can hit infra faults, no retries on gates, the training pool on train, one run at a time,
-no heavy imports at parse time, and a broken YAML file never takes the other variants down.
+no heavy imports at parse time, a manual-only rollback DAG per variant, and a broken YAML file
+never takes the other variants down.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def retrain_dags(dagbag):
     return {dag_id: dag for dag_id, dag in dagbag.dags.items() if dag_id.startswith("retrain_")}
 
 
+@pytest.fixture(scope="module")
+def rollback_dags(dagbag):
+    return {dag_id: dag for dag_id, dag in dagbag.dags.items() if dag_id.startswith("rollback_")}
+
+
 def test_dag_files_import_without_errors_connections_or_variables(dagbag) -> None:
     assert dagbag.import_errors == {}
     assert dagbag.dags
@@ -69,7 +75,7 @@ def test_every_dag_has_tags_owner_docs_and_one_run_at_a_time(dagbag) -> None:
             assert task.owner not in ("", "airflow"), (dag_id, task.task_id)
             assert task.doc_md, (dag_id, task.task_id)
     for dag_id, dag in dagbag.dags.items():
-        if dag_id.startswith("retrain_"):
+        if dag_id.startswith(("retrain_", "rollback_")):
             assert dag.max_active_runs == 1, dag_id
 
 
@@ -123,6 +129,37 @@ def test_trigger_params_have_titles_descriptions_and_refuse_bad_values(retrain_d
     assert good.validate()["model_params"] == {"max_iter": 10}
 
 
+def test_one_manual_rollback_dag_per_shipped_pipeline_yaml(retrain_dags, rollback_dags) -> None:
+    from airflow.sdk.definitions.timetables.simple import NullTimetable
+
+    assert set(rollback_dags) == {dag_id.replace("retrain_", "rollback_", 1) for dag_id in retrain_dags}
+    for dag_id, dag in rollback_dags.items():
+        assert isinstance(dag.timetable, NullTimetable), dag_id  # manual only, never scheduled
+        assert "rollback" in dag.tags, dag_id
+        assert [task.task_id for task in dag.tasks] == ["rollback_champion"], dag_id
+        task = dag.get_task("rollback_champion")
+        assert task.retries >= 2, dag_id
+        assert task.retry_exponential_backoff > 1, dag_id
+        assert task.max_retry_delay is not None, dag_id
+        assert task.execution_timeout is not None, dag_id
+
+
+def test_rollback_params_require_a_reason(rollback_dags) -> None:
+    from airflow.sdk.definitions.param import ParamsDict
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = rollback_dags["rollback_churn"]
+    assert set(dag.params) == {"to_version", "reason"}
+    for name, param in dag.params.items():
+        assert param.schema.get("title"), name
+        assert param.description, name
+    with pytest.raises(ParamValidationError, match="reason"):
+        ParamsDict(dict(dag.params.items())).validate()  # the default reason is empty
+    filled = ParamsDict(dict(dag.params.items()))
+    filled["reason"] = "incident 42"
+    assert filled.validate() == {"to_version": "", "reason": "incident 42"}
+
+
 def test_dag_files_do_not_import_heavy_libraries_at_parse_time() -> None:
     """Parsing runs in every scheduler loop: data libraries load only inside tasks."""
     script = (
@@ -148,7 +185,8 @@ def test_a_broken_yaml_is_a_marked_dag_and_the_others_still_load(tmp_path: Path,
     bag = _dagbag()
 
     assert bag.import_errors == {}
-    assert set(bag.dags) == {"retrain_churn", "retrain_churn_eu", "retrain_garbled"}
+    # a broken file gets no rollback DAG: without a valid config there is no registry to roll back
+    assert set(bag.dags) == {"retrain_churn", "rollback_churn", "retrain_churn_eu", "retrain_garbled"}
     assert "broken-config" not in bag.dags["retrain_churn"].tags
     eu = bag.dags["retrain_churn_eu"]
     assert "broken-config" in eu.tags

@@ -66,9 +66,17 @@ def test_first_run_registers_a_version_and_makes_it_champion(churn: PipelineHarn
     card = json.loads(churn.registry.read_file(version, "model_card.json"))
     assert card["data"]["rows"]["raw"] == 28 * 300
     assert [g["gate"] for g in card["gates"]] == ["validate_raw", "validate_features", "validate_model"]
+    assert set(card["metrics_ci"]) == set(card["metrics"])
+    auc = card["metrics_ci"]["roc_auc"]
+    assert auc["ci_low"] < auc["value"] == card["metrics"]["roc_auc"] < auc["ci_high"]
     model = load_model(churn.registry.read_file(version, "model.skops"))
     assert hasattr(model, "predict_proba")
-    assert [e["event"] for e in churn.registry.events()] == ["registered", "promoted"]
+    assert [e["event"] for e in churn.registry.events()] == ["registered", "promoted", "deployed"]
+    deployed = churn.store.read_json(churn.registry.key("deployed.json"))
+    assert (deployed["version"], deployed["strategy"], deployed["slot"]) == (version, "direct", None)
+    assert deployed["model"] == record.files["model.skops"].to_dict()
+    predictions = churn.store.read_json(f"{folder}/evaluate/manifest.json")["artifacts"]["predictions"]
+    assert predictions["size"] < 100_000  # per-row scores and target only
 
 
 def test_second_interval_compares_with_the_champion_on_the_same_holdout(churn: PipelineHarness) -> None:
@@ -106,7 +114,7 @@ def test_rerunning_an_interval_writes_the_same_keys_and_no_duplicate_version(chu
     assert set(churn.store.list_keys(folder + "/")) == keys_first
     assert churn.registry.list_versions() == [champion_first.version]
     assert churn.registry.get_alias(CHAMPION).etag == champion_first.etag
-    assert [e["event"] for e in churn.registry.events()] == ["registered", "promoted"]
+    assert [e["event"] for e in churn.registry.events()] == ["registered", "promoted", "deployed"]
     promoted = churn.store.read_json(f"{folder}/promote/manifest.json")
     assert promoted["registered"] is False
     assert "already the champion" in promoted["reason"]

@@ -87,6 +87,24 @@ class TestShippedChurn:
         ]
         assert config.model.params == {"max_iter": 150, "learning_rate": 0.08, "max_leaf_nodes": 31}
 
+    def test_promotion_and_deployment_defaults(self) -> None:
+        """No bootstrap test and direct deployment unless the YAML asks: older variants keep their behaviour."""
+        config = load_pipeline(CHURN_YAML)
+
+        assert config.promotion.bootstrap is None
+        assert config.deployment.strategy == "direct"
+        assert config.deployment.notify_conn_id is None
+
+    def test_bootstrap_and_deployment_sections(self, tmp_path: Path) -> None:
+        raw = churn_raw()
+        raw["promotion"]["bootstrap"] = {"samples": 2000}
+        raw["deployment"] = {"strategy": "canary", "canary_runs": 2, "notify_conn_id": "serving_hook"}
+        config = load_pipeline(write_yaml(tmp_path / "churn.yaml", raw))
+
+        assert (config.promotion.bootstrap.samples, config.promotion.bootstrap.confidence) == (2000, 0.95)
+        assert (config.deployment.strategy, config.deployment.canary_runs) == ("canary", 2)
+        assert config.deployment.notify_conn_id == "serving_hook"
+
     def test_landing_location(self) -> None:
         config = load_pipeline(CHURN_YAML)
 
@@ -234,6 +252,36 @@ BAD_CONFIGS = [
         "dataset.columns.tenure_months",
         "min (200.0) is greater than max (120.0)",
         id="min-greater-than-max",
+    ),
+    pytest.param(
+        _set("promotion", "bootstrap", {"samples": 10}),
+        "promotion.bootstrap.samples",
+        "greater than or equal to 100",
+        id="too-few-bootstrap-samples",
+    ),
+    pytest.param(
+        _set("promotion", "bootstrap", {"confidence": 1.0}),
+        "promotion.bootstrap.confidence",
+        "less than or equal to 0.999",
+        id="bootstrap-confidence-of-one",
+    ),
+    pytest.param(
+        _set("deployment", {"strategy": "shadow"}),
+        "deployment.strategy",
+        "'direct', 'blue_green' or 'canary'",
+        id="unknown-deployment-strategy",
+    ),
+    pytest.param(
+        _set("deployment", {"canary_runs": 0}),
+        "deployment.canary_runs",
+        "greater than or equal to 1",
+        id="canary-without-runs",
+    ),
+    pytest.param(
+        _set("deployment", {"notify_conn_id": "http://hook"}),
+        "deployment.notify_conn_id",
+        "should match pattern",
+        id="hook-url-instead-of-connection-id",
     ),
 ]
 

@@ -326,6 +326,40 @@ class TestAliases:
                 self._set(registry, version, current, "run-x")
         assert registry.get_alias() == current
 
+    def test_details_round_trip(self, registry: ModelRegistry, versions: list[str]) -> None:
+        details = {"wins": 2, "comparisons": [{"run_key": "2026-01-02", "won": True}]}
+        written = registry.set_alias(
+            "challenger", V2, expected=None, run_id="r", triggered_by="t", reason="x", details=details
+        )
+        assert registry.get_alias("challenger") == written
+        assert written.details == details
+
+    def test_cleared_alias_keeps_an_etag_to_swap_against(self, registry: ModelRegistry, versions: list[str]) -> None:
+        set_first = registry.set_alias("challenger", V2, expected=None, run_id="r", triggered_by="t", reason="x")
+
+        cleared = registry.clear_alias("challenger", expected=set_first, run_id="r2", triggered_by="t", reason="lost")
+
+        current = registry.get_alias("challenger")
+        assert current == cleared
+        assert (current.version, current.previous_version, current.reason) == (None, V2, "lost")
+        with pytest.raises(ConcurrentUpdate):  # a clear is a CAS like any move
+            registry.clear_alias("challenger", expected=set_first, run_id="r3", triggered_by="t", reason="late")
+        moved = registry.set_alias("challenger", V3, expected=current, run_id="r4", triggered_by="t", reason="new")
+        assert moved.version == V3
+
+    def test_previous_mirrors_the_replaced_champion(self, registry: ModelRegistry, versions: list[str]) -> None:
+        first = self._set(registry, V1, None, "run-1")
+        registry.mirror_previous(first, run_id="run-1", triggered_by="scheduler")
+        assert registry.get_alias("previous") is None  # nothing was replaced
+
+        for version, run in ((V2, "run-2"), (V3, "run-3")):
+            moved = self._set(registry, version, registry.get_alias(), run)
+            registry.mirror_previous(moved, run_id=run, triggered_by="scheduler")
+
+        previous = registry.get_alias("previous")
+        assert (previous.version, previous.previous_version, previous.run_id) == (V2, V1, "run-3")
+        assert previous.reason == f"champion before {V3}"
+
     def test_aliases_are_independent(self, registry: ModelRegistry, versions: list[str]) -> None:
         champion = self._set(registry, V2, None, "run-1")
         previous = registry.set_alias("previous", V1, expected=None, run_id="r", triggered_by="t", reason="x")

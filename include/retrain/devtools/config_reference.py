@@ -58,6 +58,10 @@ def _default(field: typing.Any) -> str:
 def _nested_model(annotation: typing.Any) -> tuple[type[BaseModel] | None, str]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation, ""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # an optional section
+        models = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if len(models) == 1:
+            return models[0], ""
     if typing.get_origin(annotation) is dict:
         value = typing.get_args(annotation)[1]
         if isinstance(value, type) and issubclass(value, BaseModel):

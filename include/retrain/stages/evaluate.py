@@ -15,10 +15,16 @@ from include.retrain.config import METRICS
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Holdout metrics, plus the per-row scores the model gate checks for sanity."""
+    """Holdout metrics, the per-row scores the model gate checks for sanity, and the raw outputs.
+
+    ``outputs`` are what every metric is computed from: predictions (regression) or class
+    probabilities with one column per entry of ``classes`` (classification).
+    """
 
     metrics: dict[str, float]
     scores: np.ndarray
+    outputs: np.ndarray
+    classes: np.ndarray | None = None
 
     @property
     def score_std(self) -> float:
@@ -29,11 +35,35 @@ def evaluate_model(model: Any, holdout_input: pd.DataFrame, y_true: np.ndarray, 
     """Score ``model`` on the holdout rows and compute every metric of its task."""
     if task == "regression":
         predictions = np.asarray(model.predict(holdout_input), dtype="float64")
-        return Evaluation(metrics=regression_metrics(y_true, predictions), scores=predictions)
+        return Evaluation(metrics=regression_metrics(y_true, predictions), scores=predictions, outputs=predictions)
     probabilities = np.asarray(model.predict_proba(holdout_input), dtype="float64")
     classes = np.asarray(model.classes_)
     scores = probabilities[:, 1] if len(classes) == 2 else probabilities.max(axis=1)
-    return Evaluation(metrics=classification_metrics(y_true, probabilities, classes), scores=scores)
+    return Evaluation(
+        metrics=classification_metrics(y_true, probabilities, classes),
+        scores=scores,
+        outputs=probabilities,
+        classes=classes,
+    )
+
+
+def prediction_columns(evaluation: Evaluation, prefix: str = "") -> dict[str, np.ndarray]:
+    """A model's per-row outputs as columns of ``predictions.parquet``.
+
+    ``<prefix>score`` (the gate's score) always; for classification also ``<prefix>proba_<i>``,
+    the probability of ``classes[i]``, so metrics can be recomputed on any subset of rows.
+    """
+    columns = {f"{prefix}score": evaluation.scores}
+    if evaluation.classes is not None:
+        columns.update({f"{prefix}proba_{i}": evaluation.outputs[:, i] for i in range(len(evaluation.classes))})
+    return columns
+
+
+def outputs_from_columns(frame: pd.DataFrame, prefix: str, classes: np.ndarray | None) -> np.ndarray:
+    """The outputs :func:`prediction_columns` stored under ``prefix``, ready for the metric functions."""
+    if classes is None:
+        return frame[f"{prefix}score"].to_numpy(dtype="float64")
+    return frame[[f"{prefix}proba_{i}" for i in range(len(classes))]].to_numpy(dtype="float64")
 
 
 def regression_metrics(y_true: np.ndarray, predictions: np.ndarray) -> dict[str, float]:

@@ -12,14 +12,16 @@ from datetime import date
 
 from include.retrain.config import PromotionConfig
 from include.retrain.stages.evaluate import improvement, is_better
+from include.retrain.stages.significance import PairedComparison
 
 
 @dataclass(frozen=True)
 class PromotionDecision:
-    """Whether to move the champion alias, and a sentence saying why."""
+    """Whether to move the champion alias, a sentence saying why, and the paired test if one ran."""
 
     promote: bool
     reason: str
+    significance: PairedComparison | None = None
 
 
 def meets_threshold(value: float, policy: PromotionConfig) -> bool:
@@ -31,6 +33,11 @@ def meets_threshold(value: float, policy: PromotionConfig) -> bool:
     return value >= policy.threshold if policy.direction == "maximize" else value <= policy.threshold
 
 
+def needs_significance(champion: float | None, policy: PromotionConfig, *, force: bool = False) -> bool:
+    """Whether :func:`decide_promotion` wants a paired bootstrap comparison against this champion."""
+    return policy.bootstrap is not None and not force and champion is not None and not math.isnan(champion)
+
+
 def decide_promotion(
     candidate: float,
     champion: float | None,
@@ -38,13 +45,16 @@ def decide_promotion(
     *,
     force: bool = False,
     force_reason: str = "",
+    significance: PairedComparison | None = None,
 ) -> PromotionDecision:
     """Apply the promotion policy to a candidate's holdout metric.
 
     - ``force`` promotes regardless (the reason is recorded);
     - the first model is promoted when it reaches the threshold;
     - later models must reach the threshold and beat the champion (scored on the same
-      holdout) by at least ``min_improvement``.
+      holdout) by at least ``min_improvement``; with ``policy.bootstrap`` set, the lower bound
+      of the paired bootstrap interval of the improvement (``significance``) must exceed
+      ``min_improvement``, so a gain within the noise of the holdout does not count.
     """
     metric = policy.metric
     if force:
@@ -54,6 +64,8 @@ def decide_promotion(
         return PromotionDecision(False, f"{metric} {candidate:.4f} misses the threshold ({bar} {policy.threshold})")
     if champion is None or math.isnan(champion):
         return PromotionDecision(True, f"first champion: {metric} {candidate:.4f} meets the threshold")
+    if policy.bootstrap is not None:
+        return _decide_by_bootstrap(candidate, champion, policy, significance)
     delta = improvement(candidate, champion, metric)
     if is_better(candidate, champion, metric, policy.min_improvement):
         return PromotionDecision(
@@ -66,6 +78,44 @@ def decide_promotion(
         f"{metric} {candidate:.4f} does not beat champion {champion:.4f} by {policy.min_improvement:g} "
         f"(difference {delta:+.4f})",
     )
+
+
+def _decide_by_bootstrap(
+    candidate: float, champion: float, policy: PromotionConfig, significance: PairedComparison | None
+) -> PromotionDecision:
+    versus = f"{policy.metric} {candidate:.4f} vs champion {champion:.4f}"
+    if significance is None:
+        return PromotionDecision(
+            False,
+            f"{versus}: the bootstrap test needs both models' predictions on the same holdout rows and the "
+            "champion's are missing (it could not be scored on them)",
+        )
+    bar = f"{policy.min_improvement:g}"
+    if significance.clears(policy.min_improvement):
+        return PromotionDecision(
+            True, f"{versus}: significant improvement, {significance.describe()} lies above {bar}", significance
+        )
+    if significance.difference <= 0:
+        return PromotionDecision(False, f"{versus}: no improvement, {significance.describe()}", significance)
+    return PromotionDecision(
+        False,
+        f"{versus}: improvement not significant, {significance.describe()} does not lie above {bar}",
+        significance,
+    )
+
+
+def canary_verdict(challenger: float | None, champion: float | None, policy: PromotionConfig) -> PromotionDecision:
+    """Whether a challenger wins one canary comparison on a later run's holdout.
+
+    It wins when it reaches the threshold and beats the champion by ``min_improvement`` on point
+    values. No bootstrap here: it passed that test when it entered the canary, and winning on
+    ``canary_runs`` fresh windows in a row is the repeated evidence the canary exists for.
+    """
+    if challenger is None:
+        return PromotionDecision(False, "the challenger could not be scored on this holdout")
+    point_policy = policy.model_copy(update={"bootstrap": None})
+    verdict = decide_promotion(challenger, champion, point_policy)
+    return PromotionDecision(verdict.promote, verdict.reason.replace("first champion: ", "no champion to beat: "))
 
 
 def make_version_id(window_end: date, inputs_sha256: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import metrics as skm
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -14,6 +15,8 @@ from include.retrain.stages.evaluate import (
     evaluate_model,
     improvement,
     is_better,
+    outputs_from_columns,
+    prediction_columns,
     regression_metrics,
 )
 
@@ -127,6 +130,26 @@ class TestEvaluateModel:
         assert evaluation.score_std == 0.0
         assert evaluation.metrics["accuracy"] == pytest.approx(0.75)
         assert evaluation.metrics["roc_auc"] == pytest.approx(0.5)
+
+    def test_outputs_survive_the_predictions_columns(self) -> None:
+        """What predictions.parquet stores is enough to recompute every metric: probabilities per class."""
+        x = np.arange(12.0).reshape(-1, 1)
+        y = np.array(["a", "b", "c"] * 4)
+        model = DummyClassifier(strategy="stratified", random_state=0).fit(x, y)
+        evaluation = evaluate_model(model, x, y, "classification")
+
+        columns = prediction_columns(evaluation, "champion_")
+
+        assert sorted(columns) == ["champion_proba_0", "champion_proba_1", "champion_proba_2", "champion_score"]
+        frame = pd.DataFrame(columns)
+        np.testing.assert_array_equal(outputs_from_columns(frame, "champion_", evaluation.classes), evaluation.outputs)
+
+    def test_regressor_outputs_are_the_score_column(self) -> None:
+        x = np.zeros((4, 1))
+        evaluation = evaluate_model(DummyRegressor().fit(x, [1.0, 2, 3, 6]), x, np.array([1.0, 2, 3, 6]), "regression")
+        frame = pd.DataFrame(prediction_columns(evaluation))
+        assert list(frame.columns) == ["score"]
+        np.testing.assert_array_equal(outputs_from_columns(frame, "", None), evaluation.outputs)
 
     def test_regressor_scores_are_predictions(self) -> None:
         x = np.zeros((4, 1))

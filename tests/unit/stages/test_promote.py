@@ -7,8 +7,15 @@ from datetime import date
 
 import pytest
 
-from include.retrain.config import PromotionConfig
-from include.retrain.stages.promote import decide_promotion, make_version_id, meets_threshold
+from include.retrain.config import BootstrapConfig, PromotionConfig
+from include.retrain.stages.promote import (
+    canary_verdict,
+    decide_promotion,
+    make_version_id,
+    meets_threshold,
+    needs_significance,
+)
+from include.retrain.stages.significance import PairedComparison
 
 NAN = float("nan")
 AUC = PromotionConfig(metric="roc_auc", threshold=0.65)
@@ -119,6 +126,89 @@ class TestDecidePromotion:
         assert meets_threshold(10.0, RMSE)
         assert not meets_threshold(10.01, RMSE)
         assert not meets_threshold(NAN, PromotionConfig(metric="rmse"))
+
+
+def paired(difference: float, ci_low: float, ci_high: float) -> PairedComparison:
+    return PairedComparison("roc_auc", difference, ci_low, ci_high, confidence=0.95, samples=1000, valid_samples=1000)
+
+
+BOOTSTRAP = PromotionConfig(metric="roc_auc", threshold=0.65, bootstrap=BootstrapConfig())
+
+
+class TestBootstrapPolicy:
+    """With ``bootstrap`` set, the lower bound of the paired interval decides, not the point values."""
+
+    def test_better_but_not_significant_is_refused(self) -> None:
+        decision = decide_promotion(0.74, 0.73, BOOTSTRAP, significance=paired(0.01, -0.004, 0.024))
+        assert decision.promote is False
+        assert "not significant" in decision.reason
+        assert "95% CI [-0.0040, +0.0240]" in decision.reason
+        assert decision.significance == paired(0.01, -0.004, 0.024)
+
+    def test_a_worse_candidate_is_called_worse_not_insignificant(self) -> None:
+        decision = decide_promotion(0.70, 0.73, BOOTSTRAP, significance=paired(-0.03, -0.05, -0.01))
+        assert decision.promote is False
+        assert "no improvement" in decision.reason
+
+    def test_significant_improvement_is_promoted(self) -> None:
+        decision = decide_promotion(0.78, 0.73, BOOTSTRAP, significance=paired(0.05, 0.02, 0.08))
+        assert decision.promote is True
+        assert "significant" in decision.reason
+        assert decision.significance is not None
+
+    def test_lower_bound_must_exceed_min_improvement(self) -> None:
+        policy = BOOTSTRAP.model_copy(update={"min_improvement": 0.03})
+        assert decide_promotion(0.78, 0.73, policy, significance=paired(0.05, 0.02, 0.08)).promote is False
+        assert decide_promotion(0.78, 0.73, policy, significance=paired(0.05, 0.031, 0.08)).promote is True
+
+    def test_without_paired_predictions_nothing_is_promoted(self) -> None:
+        decision = decide_promotion(0.9, 0.7, BOOTSTRAP, significance=None)
+        assert decision.promote is False
+        assert "predictions" in decision.reason
+
+    def test_first_model_needs_only_the_threshold(self) -> None:
+        assert not needs_significance(None, BOOTSTRAP)
+        decision = decide_promotion(0.7, None, BOOTSTRAP)
+        assert decision.promote is True
+        assert "first champion" in decision.reason
+
+    def test_threshold_still_applies(self) -> None:
+        decision = decide_promotion(0.6, 0.5, BOOTSTRAP, significance=paired(0.1, 0.05, 0.15))
+        assert decision.promote is False
+        assert "misses the threshold" in decision.reason
+
+    def test_force_bypasses_the_test(self) -> None:
+        assert not needs_significance(0.73, BOOTSTRAP, force=True)
+        decision = decide_promotion(0.70, 0.73, BOOTSTRAP, force=True, force_reason="incident 7 fix")
+        assert decision.promote is True
+        assert decision.reason == "forced promotion: incident 7 fix"
+
+    def test_needed_only_when_configured_and_a_champion_has_a_value(self) -> None:
+        assert needs_significance(0.73, BOOTSTRAP)
+        assert not needs_significance(0.73, AUC)
+        assert not needs_significance(NAN, BOOTSTRAP)
+
+
+class TestCanaryVerdict:
+    """A canary comparison is won on point values: threshold met and min_improvement beaten."""
+
+    def test_win_and_loss(self) -> None:
+        assert canary_verdict(0.75, 0.70, AUC).promote is True
+        loss = canary_verdict(0.69, 0.70, AUC)
+        assert loss.promote is False
+        assert "does not beat champion" in loss.reason
+
+    def test_no_bootstrap_for_later_comparisons(self) -> None:
+        assert canary_verdict(0.75, 0.74, BOOTSTRAP).promote is True
+
+    def test_threshold_applies(self) -> None:
+        assert canary_verdict(0.64, 0.5, AUC).promote is False
+
+    def test_unscorable_challenger_loses_and_missing_champion_is_beaten(self) -> None:
+        assert canary_verdict(None, 0.7, AUC).promote is False
+        verdict = canary_verdict(0.7, None, AUC)
+        assert verdict.promote is True
+        assert "no champion to beat" in verdict.reason
 
 
 class TestVersionId:

@@ -1,0 +1,286 @@
+"""Deployment: the pointer serving systems poll, how each strategy moves it, and the canary.
+
+``registry/deployed.json`` names the version that serves live traffic. It follows the champion:
+:func:`deploy_champion` makes it point at the current champion, so a run or a rollback that
+moved the champion, or a retry after a crash half way, always ends with both in agreement.
+
+Strategies (``deployment.strategy``):
+
+- ``direct``: deploying the champion is switching the pointer to it.
+- ``blue_green``: two slot aliases, ``blue`` and ``green``. The new champion is loaded into the
+  idle slot, then the pointer switches to that slot; the other slot keeps the model it had, so
+  switching back (a rollback) is instant and needs no new load.
+- ``canary``: a candidate that passes the promotion policy becomes the ``challenger`` alias (a
+  shadow) instead of champion. Each later run scores it next to the champion on its own holdout;
+  after ``canary_runs`` wins in a row it becomes champion and is deployed, after one loss it is
+  removed. Its progress lives in the challenger alias's ``details``.
+
+Every change of the pointer is a compare-and-swap (reading the pointer before the champion, so
+a slower writer can never put back an older champion), records a ``deployed`` event, and can be
+POSTed to an HTTP hook named by an Airflow connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from include.retrain.config import DeploymentConfig
+from include.retrain.errors import PipelineFailure
+from include.retrain.registry import (
+    CHAMPION,
+    MAX_CAS_ATTEMPTS,
+    AliasPointer,
+    ConcurrentUpdate,
+    ModelRegistry,
+    utc_now,
+)
+
+DEPLOYED = "deployed.json"
+CHALLENGER = "challenger"
+BLUE, GREEN = "blue", "green"
+
+
+class DeploymentHookFailed(Exception):
+    """The HTTP hook did not accept the pointer: an infra failure, so the task is retried."""
+
+
+class InvalidDeploymentHook(PipelineFailure):
+    """The hook's connection does not describe an http(s) URL; retrying cannot fix that."""
+
+
+@dataclass(frozen=True)
+class DeployedPointer:
+    """``registry/deployed.json``: what serving runs; ``etag`` is what a CAS must match."""
+
+    pipeline: str
+    version: str
+    previous_version: str | None
+    strategy: str
+    slot: str | None
+    model: dict[str, Any]
+    updated_at: str
+    run_id: str
+    triggered_by: str
+    reason: str
+    etag: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: value for name, value in asdict(self).items() if name != "etag"}
+
+
+def read_deployed(registry: ModelRegistry) -> DeployedPointer | None:
+    found = registry.store.read_object(registry.key(DEPLOYED))
+    if found is None:
+        return None
+    payload = json.loads(found.data)
+    known = {name: payload.get(name) for name in DeployedPointer.__dataclass_fields__ if name != "etag"}
+    return DeployedPointer(**known, etag=found.etag)
+
+
+def deploy_champion(
+    registry: ModelRegistry, strategy: str, *, audit: Mapping[str, str]
+) -> tuple[DeployedPointer | None, bool]:
+    """Make ``deployed.json`` serve the current champion; return it and whether this call moved it.
+
+    Idempotent: when the pointer already serves the champion nothing is written. A lost
+    compare-and-swap re-reads both and tries again. The pointer's reason is the champion's.
+    """
+    for _ in range(MAX_CAS_ATTEMPTS):
+        deployed = read_deployed(registry)  # before the champion: see the module docstring
+        champion = registry.get_alias(CHAMPION)
+        if champion is None or (deployed is not None and deployed.version == champion.version):
+            return deployed, False
+        record = registry.get_version(champion.version)
+        assert record is not None  # set_alias only points at committed versions
+        try:
+            slot = _load_idle_slot(registry, champion.version, deployed, audit) if strategy == "blue_green" else None
+            pointer = DeployedPointer(
+                pipeline=registry.pipeline,
+                version=champion.version,
+                previous_version=deployed.version if deployed else None,
+                strategy=strategy,
+                slot=slot,
+                model=record.files["model.skops"].to_dict(),
+                updated_at=utc_now(),
+                run_id=audit["run_id"],
+                triggered_by=audit["triggered_by"],
+                reason=champion.reason,
+            )
+            body = json.dumps(pointer.to_json(), indent=2, sort_keys=True).encode()
+            etag = registry.store.swap_bytes(
+                registry.key(DEPLOYED), body, expected_etag=deployed.etag if deployed else None
+            )
+        except ConcurrentUpdate:
+            continue
+        details = {"strategy": strategy, "slot": slot, "previous_version": pointer.previous_version}
+        registry.record_event("deployed", champion.version, reason=champion.reason, details=details, **audit)
+        return replace(pointer, etag=etag), True
+    raise ConcurrentUpdate(f"{registry.key(DEPLOYED)} kept changing; gave up after {MAX_CAS_ATTEMPTS} attempts")
+
+
+def _load_idle_slot(
+    registry: ModelRegistry, version: str, deployed: DeployedPointer | None, audit: Mapping[str, str]
+) -> str:
+    """The slot to switch to: one already holding ``version``, else the idle slot, loaded with it."""
+    slots = {name: registry.get_alias(name) for name in (BLUE, GREEN)}
+    for name, pointer in slots.items():
+        if pointer is not None and pointer.version == version:  # a rollback, or a switch cut short
+            return name
+    idle = GREEN if deployed is not None and deployed.slot == BLUE else BLUE
+    registry.set_alias(idle, version, expected=slots[idle], reason=f"loaded for deployment of {version}", **audit)
+    return idle
+
+
+# -- canary ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Canary:
+    """A challenger in shadow: its alias, the wins it needs, and the comparisons so far."""
+
+    pointer: AliasPointer
+
+    @property
+    def version(self) -> str:
+        assert self.pointer.version is not None
+        return self.pointer.version
+
+    @property
+    def wins(self) -> int:
+        return int(self.pointer.details.get("wins", 0))
+
+    @property
+    def required(self) -> int:
+        return int(self.pointer.details.get("required", 1))
+
+    def has_seen(self, run_key: str) -> bool:
+        """Whether the run with ``run_key`` started this canary or was already counted (a re-run)."""
+        seen = {self.pointer.details.get("started_by_run_key")}
+        seen |= {c["run_key"] for c in self.pointer.details.get("comparisons", [])}
+        return run_key in seen
+
+    def describe(self) -> str:
+        return f"canary of {self.version} ({self.wins}/{self.required} wins)"
+
+
+def challenger_alias(registry: ModelRegistry) -> tuple[AliasPointer | None, Canary | None]:
+    """The challenger alias object (what a CAS must match) and the canary it holds, if any."""
+    pointer = registry.get_alias(CHALLENGER)
+    return pointer, (Canary(pointer) if pointer is not None and pointer.version else None)
+
+
+def start_canary(
+    registry: ModelRegistry,
+    version: str,
+    *,
+    expected: AliasPointer | None,
+    required: int,
+    run_key: str,
+    audit: Mapping[str, str],
+    reason: str,
+) -> Canary:
+    """Make ``version`` the challenger (CAS against ``expected``) with no wins yet."""
+    details = {"wins": 0, "required": required, "started_by_run_key": run_key, "comparisons": []}
+    pointer = registry.set_alias(CHALLENGER, version, expected=expected, reason=reason, details=details, **audit)
+    registry.record_event("canary_started", version, reason=reason, details={"required": required}, **audit)
+    return Canary(pointer)
+
+
+def record_canary_win(
+    registry: ModelRegistry, canary: Canary, comparison: Mapping[str, Any], *, audit: Mapping[str, str]
+) -> Canary:
+    """Count one more win (CAS); the caller promotes the challenger once ``wins == required``."""
+    details = dict(canary.pointer.details)
+    details["wins"] = canary.wins + 1
+    details["comparisons"] = [*details.get("comparisons", []), dict(comparison)]
+    reason = f"won canary comparison {details['wins']}/{canary.required} on run {comparison['run_key']}"
+    pointer = registry.set_alias(
+        CHALLENGER, canary.version, expected=canary.pointer, reason=reason, details=details, **audit
+    )
+    registry.record_event(
+        "canary_scored",
+        canary.version,
+        reason=reason,
+        details={**comparison, "wins": details["wins"], "required": canary.required},
+        **audit,
+    )
+    return Canary(pointer)
+
+
+def end_canary(registry: ModelRegistry, canary: Canary, *, audit: Mapping[str, str], reason: str) -> None:
+    """Remove the challenger (CAS), e.g. after a lost comparison."""
+    registry.clear_alias(CHALLENGER, expected=canary.pointer, reason=reason, **audit)
+
+
+# -- the HTTP hook -----------------------------------------------------------------------------
+
+
+def hook_url(connection: Any) -> str:
+    """The hook's URL from an Airflow connection's fields.
+
+    ``AIRFLOW_CONN_<ID>='http://serving.internal:8080/hooks/deployed'`` gives conn_type ``http``,
+    host, port and the path in ``schema``; a full URL in ``host`` (as the HTTP provider allows)
+    works too. Only http and https are accepted.
+    """
+    host = (connection.host or "").strip()
+    if "://" in host:
+        base = host.rstrip("/")
+    else:
+        scheme = "https" if connection.conn_type == "https" else "http"
+        base = f"{scheme}://{host}" + (f":{connection.port}" if connection.port else "")
+    path = (connection.schema or "").strip("/")
+    url = f"{base}/{path}" if path else base
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidDeploymentHook(
+            f"connection {connection.conn_id!r} does not describe an http(s) URL (got {url!r}); "
+            "set host (and port, and the path as schema)"
+        )
+    return url
+
+
+def notify_hook(connection: Any, payload: Mapping[str, Any], *, timeout: float) -> int:
+    """POST ``payload`` as JSON to the connection's URL; return the HTTP status.
+
+    Login and password, when set, are sent as HTTP basic auth. Anything but a 2xx answer in
+    ``timeout`` seconds raises :class:`DeploymentHookFailed` (retried by Airflow).
+    """
+    url = hook_url(connection)
+    headers = {"Content-Type": "application/json"}
+    if connection.login:
+        token = base64.b64encode(f"{connection.login}:{connection.password or ''}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    body = json.dumps(dict(payload), sort_keys=True).encode()
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status)
+    except (urllib.error.URLError, OSError) as exc:  # HTTPError (4xx/5xx) is a URLError
+        raise DeploymentHookFailed(f"deployment hook {connection.conn_id!r} at {url} failed: {exc}") from exc
+
+
+def publish(
+    registry: ModelRegistry,
+    config: DeploymentConfig,
+    *,
+    audit: Mapping[str, str],
+    get_connection: Callable[[str], Any] | None,
+) -> DeployedPointer | None:
+    """Deploy the current champion, then call the hook if this run moved the pointer.
+
+    "This run" includes an earlier attempt of it: a retry after a failed hook sends the pointer
+    again, so the hook is called at least once per change (receivers should be idempotent).
+    """
+    deployed, _ = deploy_champion(registry, config.strategy, audit=audit)
+    if config.notify_conn_id and deployed is not None and deployed.run_id == audit["run_id"]:
+        if get_connection is None:
+            raise InvalidDeploymentHook(f"no connection lookup available for hook {config.notify_conn_id!r}")
+        notify_hook(get_connection(config.notify_conn_id), deployed.to_json(), timeout=config.notify_timeout_seconds)
+    return deployed

@@ -45,11 +45,13 @@ TASK_ORDER = (
     "validate_raw",
     "build_features",
     "validate_features",
+    "check_drift",
     "train",
     "evaluate",
     "validate_model",
     "promote",
 )
+GATES = frozenset({"validate_raw", "validate_features", "check_drift", "validate_model"})
 
 
 def _gate_line(report: dict[str, Any]) -> str:
@@ -59,6 +61,8 @@ def _gate_line(report: dict[str, Any]) -> str:
     failed = [e for e in report["expectations"] if not e["success"] and e["severity"] == "fail"]
     for item in failed[:5]:
         line += f"\n{'':22}failed {item['expectation']}({item['kwargs'].get('column', '')}) observed={item['observed']}"
+    for note in report.get("notes", [])[:3]:
+        line += f"\n{'':22}note: {note}"
     return line
 
 
@@ -90,7 +94,7 @@ def summarize(run: Any, store: Any, pipeline: str, run_key: str) -> tuple[bool, 
     lines = [f"retrain_{pipeline}  run key {run_key}  state: {state.upper()}"]
     stage_folders = {"build_features": "features"}
     for task in TASK_ORDER:
-        if task.startswith("validate_"):
+        if task in GATES:
             found = store.read_json(f"{base}/gates/{task}.json")
             text = _gate_line(found) if found else None
         else:
@@ -98,7 +102,7 @@ def summarize(run: Any, store: Any, pipeline: str, run_key: str) -> tuple[bool, 
             text = _stage_line(task, found) if found else None
         task_state = states.get(task, "not run")
         lines.append(f"  {task:<19} {text if text and task_state == 'success' else task_state.upper()}")
-        if text and task_state != "success" and task.startswith("validate_"):
+        if text and task_state != "success" and task in GATES:
             lines.append(f"  {'':19} {text}")
     return state == "success", "\n".join(lines)
 

@@ -15,10 +15,16 @@ from include.retrain.config import METRICS
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Holdout metrics, plus the per-row scores the model gate checks for sanity."""
+    """Holdout metrics, plus the per-row scores the model gate checks for sanity.
+
+    ``outputs`` are what the metrics were computed from (class probabilities, or predictions
+    for regression) and ``classes`` their column labels, so subsets can be scored the same way.
+    """
 
     metrics: dict[str, float]
     scores: np.ndarray
+    outputs: np.ndarray | None = None
+    classes: np.ndarray | None = None
 
     @property
     def score_std(self) -> float:
@@ -29,11 +35,32 @@ def evaluate_model(model: Any, holdout_input: pd.DataFrame, y_true: np.ndarray, 
     """Score ``model`` on the holdout rows and compute every metric of its task."""
     if task == "regression":
         predictions = np.asarray(model.predict(holdout_input), dtype="float64")
-        return Evaluation(metrics=regression_metrics(y_true, predictions), scores=predictions)
+        return Evaluation(metrics=regression_metrics(y_true, predictions), scores=predictions, outputs=predictions)
     probabilities = np.asarray(model.predict_proba(holdout_input), dtype="float64")
     classes = np.asarray(model.classes_)
     scores = probabilities[:, 1] if len(classes) == 2 else probabilities.max(axis=1)
-    return Evaluation(metrics=classification_metrics(y_true, probabilities, classes), scores=scores)
+    return Evaluation(
+        metrics=classification_metrics(y_true, probabilities, classes),
+        scores=scores,
+        outputs=probabilities,
+        classes=classes,
+    )
+
+
+def segment_metrics(evaluation: Evaluation, y_true: np.ndarray, segments: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Holdout metrics per segment value, computed like the overall ones: ``{value: {rows, metrics}}``."""
+    if evaluation.outputs is None:
+        raise ValueError("this evaluation kept no model outputs to score segments with")
+    codes, values = pd.factorize(segments, sort=True)
+    result = {}
+    for code, value in enumerate(values):  # one pass per segment, not per row
+        rows = codes == code
+        if evaluation.classes is None:
+            metrics = regression_metrics(y_true[rows], evaluation.outputs[rows])
+        else:
+            metrics = classification_metrics(y_true[rows], evaluation.outputs[rows], evaluation.classes)
+        result[str(value)] = {"rows": int(rows.sum()), "metrics": metrics}
+    return result
 
 
 def regression_metrics(y_true: np.ndarray, predictions: np.ndarray) -> dict[str, float]:

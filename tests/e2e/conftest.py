@@ -46,6 +46,15 @@ class PipelineHarness:
                 Bucket=self.config.dataset.bucket, Key=partition_key(self.config.dataset, day), Body=body
             )
 
+    def delete_prefix(self, bucket: str, prefix: str) -> None:
+        """Delete every object under ``prefix`` (landing days, a run folder, ...)."""
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                self.client.delete_object(Bucket=bucket, Key=item["Key"])
+
+    def clear_landing(self) -> None:
+        self.delete_prefix(self.config.dataset.bucket, self.config.dataset.landing_prefix)
+
     @property
     def store(self) -> ArtifactStore:
         return ArtifactStore(self.client, self.config.storage.bucket, self.config.storage.prefix)

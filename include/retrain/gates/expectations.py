@@ -60,11 +60,6 @@ class ExpectationSpec:
         return (self.table, self.rule, self.kwargs.get("column"), self.severity)
 
 
-def _bound(value: float | None) -> float | int | None:
-    """YAML numbers arrive as floats; whole ones read better as ints in reports."""
-    return int(value) if value is not None and float(value).is_integer() else value
-
-
 def _not_null(column: str, max_null_fraction: float, **extra: Any) -> ExpectationSpec:
     kwargs: dict[str, Any] = {"column": column}
     if max_null_fraction > 0:
@@ -79,14 +74,14 @@ def check_spec(check: CheckRule, table: str) -> ExpectationSpec:
         low, high = check.between  # the only rule a table check takes
         return ExpectationSpec(
             "ExpectTableRowCountToBeBetween",
-            {"min_value": _bound(low), "max_value": _bound(high)},
+            {"min_value": low, "max_value": high},
             rule="between",
             **where,
         )
     column = check.column
     if check.between is not None:
         low, high = check.between
-        kwargs = {"column": column, "min_value": _bound(low), "max_value": _bound(high)}
+        kwargs = {"column": column, "min_value": low, "max_value": high}
         return ExpectationSpec("ExpectColumnValuesToBeBetween", kwargs, rule="between", **where)
     if check.in_set is not None:
         return ExpectationSpec(
@@ -96,7 +91,7 @@ def check_spec(check: CheckRule, table: str) -> ExpectationSpec:
         return _not_null(column, check.max_null_fraction, **where)
     if check.mean_between is not None:
         low, high = check.mean_between
-        kwargs = {"column": column, "min_value": _bound(low), "max_value": _bound(high)}
+        kwargs = {"column": column, "min_value": low, "max_value": high}
         return ExpectationSpec("ExpectColumnMeanToBeBetween", kwargs, rule="mean_between", **where)
     if check.unique:
         return ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": column}, rule="unique", **where)

@@ -173,7 +173,7 @@ def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
     y_holdout = target_values(split.holdout, target, config.model.task)
     segments = config.expectations.model.segments
     if segments is not None:
-        holdout_input = holdout_input.assign(**{SEGMENT_COLUMN: segment_labels(split.holdout[segments.column])})
+        holdout_input = holdout_input.assign(**{SEGMENT_COLUMN: _segment_labels(split.holdout[segments.column])})
     features = config.features
     profile = reference_profile(
         split.train,
@@ -205,7 +205,7 @@ def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def segment_labels(values: pd.Series) -> pd.Series:
+def _segment_labels(values: pd.Series) -> pd.Series:
     """Segment values as strings (missing as ``(missing)``), a small categorical column."""
     labels = values.astype("str").astype(object)
     labels[values.isna().to_numpy()] = "(missing)"
@@ -217,7 +217,7 @@ def _class_shares(labels: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"class": shares.index.astype(str), "fraction": shares.to_numpy(dtype="float64")})
 
 
-def feature_stats(matrix: pd.DataFrame, target: np.ndarray, task: str, seed: int) -> pd.DataFrame:
+def _feature_stats(matrix: pd.DataFrame, target: np.ndarray, task: str, seed: int) -> pd.DataFrame:
     """One row per feature of the training matrix: its standard deviation and single-feature score."""
     scores = single_feature_scores(matrix, target, task, seed=seed)
     return pd.DataFrame(
@@ -235,7 +235,7 @@ def validate_features(run: RunContext, features: dict[str, Any]) -> dict[str, An
     target = config.dataset.target
     classification = config.model.task == "classification"
     train = read_frame(run.store, _ref(features, "train"))
-    stats = feature_stats(train.drop(columns=[target]), train[target].to_numpy(), config.model.task, config.model.seed)
+    stats = _feature_stats(train.drop(columns=[target]), train[target].to_numpy(), config.model.task, config.model.seed)
     tables = {"train": train, "holdout": read_frame(run.store, _ref(features, "holdout")), "feature_stats": stats}
     if classification:
         tables["classes"] = _class_shares(train[target])
@@ -509,9 +509,10 @@ def promote(
         "metrics.json": json.dumps(metrics_json, indent=2, sort_keys=True).encode(),
         "model_card.json": json.dumps(card, indent=2, sort_keys=True, default=str).encode(),
         "model_card.md": model_card.render_markdown(card).encode(),
-        # What check_drift compares later windows with while this version is champion.
-        PROFILE_FILE: run.store.get_bytes(_ref(features, "reference_profile")),
     }
+    if "reference_profile" in features["artifacts"]:  # absent only in runs started before profiles were kept
+        # What check_drift compares later windows with while this version is champion.
+        files[PROFILE_FILE] = run.store.get_bytes(_ref(features, "reference_profile"))
     _, created = registry.register(
         version,
         files,

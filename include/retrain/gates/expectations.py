@@ -5,8 +5,9 @@ arguments, its severity and the table of the gate it applies to. ``validation`` 
 specs into a GX suite.
 
 Defaults come from the schema and the gate settings; the shorthand ``checks`` of each gate
-add to them. A check replaces a default of the same rule on the same column (or table) in the
-same table *and with the same severity*; a check of another severity is added next to it, so
+add to them. A check replaces a default of the same rule on the same column (or on the row
+count), in the same table *and with the same severity*; a check of another severity is added next
+to it, so
 ``{column: x, between: [0, 300], severity: warn}`` warns above 300 while the schema's ``max``
 still fails the run. Invariants (dtypes, no NaN/inf features, leakage, ...) are never replaced.
 """

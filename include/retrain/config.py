@@ -348,6 +348,11 @@ class FeaturesGateConfig(_Strict):
         description="Each feature's standard deviation on the training rows must exceed this "
         "(0: no constant features); null = no check.",
     )
+    on_constant_feature: Severity = Field(
+        "warn",
+        description="fail: a constant feature stops the run (a stuck upstream column); warn: recorded, "
+        "for data with features constant by nature (e.g. blank pixels).",
+    )
     max_single_feature_score: float | None = Field(
         0.999,
         ge=0.5,

@@ -4,7 +4,9 @@ For every shipped variant with a synthetic generator, the task bodies (``include
 in DAG order) run in-process against the loopback S3 for 30 consecutive data intervals,
 promoting as they go, so from the second window on ``check_drift`` compares with a real
 champion's reference profile and ``validate_model`` with a real champion. A gate that fails
-raises GateFailure naming the window; a warning is a false alarm too.
+raises GateFailure naming the window, and a warning from the raw, feature or model gate is a
+false alarm too. Drift warnings are not: a generator may drift for real (demand's temperature
+follows the season, so a champion a week old sees PSI above 0.1), and that is what they report.
 
 Airflow itself is left out on purpose: ``dag.test`` for 30 windows would take many minutes, and
 the fault table (``test_gate_faults``) already shows the same steps wired into the DAG.
@@ -75,7 +77,7 @@ def test_clean_data_passes_every_gate_for_30_windows(config: PipelineConfig, s3_
         days=days,
         rows_per_day=ROWS_PER_DAY,
     )
-    warnings: list[str] = []
+    false_alarms: list[str] = []
     drift_compared = 0
     promotions = 0
     # One thread per native pool: at these sizes OpenMP start-up costs more than it saves.
@@ -85,12 +87,13 @@ def test_clean_data_passes_every_gate_for_30_windows(config: PipelineConfig, s3_
             outcome = run_window(config, s3_client, window_end)
             for gate in outcome["gates"]:
                 assert gate["success"], (window_end, gate)
-                warnings += [f"{window_end} {gate['gate']}: {w}" for w in gate["warnings"]]
-                if gate["gate"] == "check_drift" and gate["rows"].get("drift"):
-                    drift_compared += 1
+                if gate["gate"] == "check_drift":
+                    drift_compared += bool(gate["rows"].get("drift"))
+                else:
+                    false_alarms += [f"{window_end} {gate['gate']}: {w}" for w in gate["warnings"]]
             promotions += outcome["promote"]["promoted"]
 
-    assert warnings == []
+    assert false_alarms == []
     assert drift_compared == WINDOWS - 1  # every window after the first had a champion to compare with
     assert promotions >= 1  # the first window's model became champion, so drift had a real reference
     registry = ModelRegistry(ArtifactStore(s3_client, config.storage.bucket, config.storage.prefix), config.name)

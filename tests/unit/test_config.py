@@ -682,3 +682,4 @@ class TestGateRules:
         assert rules.model.segments is not None
         assert (rules.model.segments.column, rules.model.segments.threshold) == ("plan", 0.6)
         assert rules.features.max_single_feature_score == 0.999
+        assert rules.features.on_constant_feature == "fail"

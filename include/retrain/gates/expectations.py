@@ -191,6 +191,7 @@ def features_expectations(
             ExpectationSpec(
                 "ExpectColumnValuesToBeBetween",
                 {"column": "std", "min_value": rules.min_feature_std, "strict_min": True},
+                rules.on_constant_feature,
                 table="feature_stats",
             )
         )

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from include.retrain.config import CheckRule, ColumnSpec, PipelineConfig, PromotionConfig, load_pipeline
+from include.retrain.config import (
+    CheckRule,
+    ColumnSpec,
+    FeaturesGateConfig,
+    PipelineConfig,
+    PromotionConfig,
+    load_pipeline,
+)
 from include.retrain.gates.expectations import (
     ACCEPTED_DTYPES,
     FLOAT_MAX,
@@ -269,6 +276,14 @@ class TestFeatureStatsExpectations:
             ("ExpectColumnValuesToBeBetween", {"column": "std", "min_value": 0.0, "strict_min": True}, "fail"),
             ("ExpectColumnValuesToBeBetween", {"column": "single_feature_score", "max_value": 0.999}, "fail"),
         ]
+
+    def test_constant_features_only_warn_unless_a_variant_says_fail(self, config: PipelineConfig) -> None:
+        default = with_gate(config, "features", on_constant_feature="warn")
+        (std,) = find(
+            features_expectations(default, ["a"], classification=True), "ExpectColumnValuesToBeBetween", "std"
+        )
+        assert std.severity == "warn"
+        assert FeaturesGateConfig().on_constant_feature == "warn"
 
     def test_both_can_be_switched_off(self, config: PipelineConfig) -> None:
         relaxed = with_gate(config, "features", min_feature_std=None, max_single_feature_score=None)

@@ -74,36 +74,58 @@ def resample_counts(rows: int, samples: int, seed: int) -> Iterator[np.ndarray]:
 
 
 class _Ranking:
-    """One score column against one positive class, sorted once: weighted ROC AUC and average precision."""
+    """One score column against one positive class, sorted once: weighted ROC AUC and average precision.
+
+    Everything that depends only on the scores is worked out here, once: the positive and the
+    negative rows in score order, and for each positive the number of positives and negatives
+    ranked above or tied with it. A resample then costs two gathers and two cumulative sums of
+    its counts, and a few passes over the positives only (not ~15 passes over every row):
+    that is what makes 1000 resamples of a 200,000-row holdout affordable.
+    """
 
     def __init__(self, score: np.ndarray, positive: np.ndarray) -> None:
-        self.order = np.argsort(-score, kind="stable")
-        ranked = score[self.order]
+        order = np.argsort(-score, kind="stable")
+        ranked = score[order]
         # rows with equal scores form one group: ties count half for AUC and share a threshold for AP
-        self.starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-        self.tied = len(self.starts) < len(score)
-        self.positive = positive[self.order].astype("float64")
+        group = np.cumsum(np.r_[True, ranked[1:] != ranked[:-1]]) - 1
+        is_positive = positive[order].astype(bool)
+        self.positive_rows = order[is_positive]
+        self.negative_rows = order[~is_positive]
+        groups = group[-1] + 1 if len(group) else 0
+        negatives_through = np.cumsum(np.bincount(group[~is_positive], minlength=groups))
+        positives_through = np.cumsum(np.bincount(group[is_positive], minlength=groups))
+        negatives_in_group = np.bincount(group[~is_positive], minlength=groups)
+        of_positive = group[is_positive]
+        # indexes into the cumulative sums (with a leading 0) at each positive's group
+        self.negatives_through = negatives_through[of_positive]
+        self.negatives_above = self.negatives_through - negatives_in_group[of_positive]
+        self.positives_through = positives_through[of_positive]
+
+    @staticmethod
+    def _cumulative(counts: np.ndarray) -> np.ndarray:
+        """Per resample, 0 followed by the running total of ``counts``."""
+        out = np.zeros((counts.shape[0], counts.shape[1] + 1))
+        np.cumsum(counts, axis=1, out=out[:, 1:])
+        return out
 
     def compute(self, counts: np.ndarray, metrics: set[str]) -> dict[str, np.ndarray]:
         """ROC AUC and/or average precision per resample (NaN without positives or negatives)."""
-        ranked = counts[:, self.order]
-        pos = ranked * self.positive
-        neg = ranked - pos
-        if self.tied:
-            pos = np.add.reduceat(pos, self.starts, axis=1)
-            neg = np.add.reduceat(neg, self.starts, axis=1)
-        total_pos, total_neg = pos.sum(axis=1), neg.sum(axis=1)
-        neg_seen = np.cumsum(neg, axis=1)
+        pos = counts[:, self.positive_rows]
+        neg_seen = self._cumulative(counts[:, self.negative_rows])
+        total_pos, total_neg = pos.sum(axis=1), neg_seen[:, -1]
         result = {}
         with np.errstate(invalid="ignore", divide="ignore"):
             if "roc_auc" in metrics:
-                beaten = (pos * (total_neg[:, None] - neg_seen + 0.5 * neg)).sum(axis=1)
+                # each positive beats the negatives below it and half of those tied with it
+                # (counts are whole numbers: these sums are exact)
+                tied_or_above = neg_seen[:, self.negatives_through] + neg_seen[:, self.negatives_above]
+                beaten = total_pos * total_neg - 0.5 * np.einsum("ij,ij->i", pos, tied_or_above)
                 result["roc_auc"] = beaten / (total_pos * total_neg)
             if "average_precision" in metrics:
-                pos_seen = np.cumsum(pos, axis=1)
-                flagged = pos_seen + neg_seen
+                pos_seen = self._cumulative(pos)[:, self.positives_through]
+                flagged = pos_seen + neg_seen[:, self.negatives_through]
                 precision = np.divide(pos_seen, flagged, out=np.zeros_like(pos_seen), where=flagged > 0)
-                result["average_precision"] = (pos * precision).sum(axis=1) / total_pos
+                result["average_precision"] = np.einsum("ij,ij->i", pos, precision) / total_pos
         undefined = (total_pos == 0) | (total_neg == 0)
         for values in result.values():
             values[undefined] = np.nan

@@ -44,12 +44,21 @@ def to_model_input(frame: pd.DataFrame, features: FeaturesConfig) -> pd.DataFram
     for column in (*features.numeric, *features.passthrough):
         out[column] = frame[column].to_numpy(dtype="float64", na_value=np.nan)
     for column in features.categorical:
-        series = frame[column]
-        values = series.astype("str").to_numpy(dtype=object)
-        values[series.isna().to_numpy()] = np.nan
         # An explicit object Series: pandas 3 would otherwise infer its own "str" dtype.
-        out[column] = pd.Series(values, index=frame.index, dtype=object)
+        out[column] = pd.Series(category_strings(frame[column]), index=frame.index, dtype=object)
     return pd.DataFrame(out, index=frame.index)
+
+
+def category_strings(series: pd.Series) -> np.ndarray:
+    """``series`` as an object array of strings (``str(value)``), NaN for missing values.
+
+    Each distinct value becomes one string object that every row holding it points to: 8 bytes
+    per row instead of a new string per row (about 60 bytes), and sklearn's encoders compare
+    identical objects fast. Memory and time grow with rows, not with rows times string length.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    labels = np.append(np.asarray(pd.Index(uniques).astype("str"), dtype=object), np.nan)
+    return labels[codes]  # code -1 (missing) picks the trailing NaN
 
 
 def target_values(frame: pd.DataFrame, target: str, task: str) -> np.ndarray:

@@ -22,6 +22,7 @@ from include.retrain.context import RunContext
 from include.retrain.registry import ModelRegistry
 from include.retrain.synthetic import GENERATORS
 from include.retrain.synthetic.landing import write_days
+from include.retrain.threads import cpu_budget
 
 FIRST_DAY = date(2026, 1, 1)
 #: Model params that give clearly ranked models on the churn data (checked by the tests that use them).
@@ -74,10 +75,11 @@ class StepDriver:
     def evaluate(self, day: int, params: dict[str, Any] | None = None) -> tuple[RunContext, dict[str, dict]]:
         """Run everything up to evaluate for the window ending ``day`` days after FIRST_DAY."""
         run = self.context(FIRST_DAY + timedelta(days=day), params)
-        ingested = steps.ingest(run)
-        features = steps.build_features(run, ingested)
-        trained = steps.train(run, features)
-        evaluated = steps.evaluate(run, features, trained)
+        with cpu_budget(self.config.tasks.threads):  # as the DAG's tasks run (run_step)
+            ingested = steps.ingest(run)
+            features = steps.build_features(run, ingested)
+            trained = steps.train(run, features)
+            evaluated = steps.evaluate(run, features, trained)
         return run, {"ingested": ingested, "features": features, "trained": trained, "evaluated": evaluated}
 
     @staticmethod

@@ -64,6 +64,7 @@ def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstre
     """Build the RunContext from the Airflow context and call ``steps.<step>``."""
     from include.retrain import steps
     from include.retrain.context import RunContext
+    from include.retrain.threads import cpu_budget
 
     dag_run = context["dag_run"]
     interval_end = window_end_from_assets(context) or context.get("data_interval_end") or dag_run.run_after
@@ -77,7 +78,8 @@ def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstre
             client=_s3_client(config),
             get_connection=_connection_lookup(),
         )
-        return getattr(steps, step)(run, *upstream)
+        with cpu_budget(config.tasks.threads):
+            return getattr(steps, step)(run, *upstream)
 
 
 def run_rollback(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:

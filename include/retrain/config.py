@@ -531,6 +531,13 @@ class TasksConfig(_Strict):
     execution_timeout_minutes: float = Field(60.0, gt=0, description="Timeout of each task but train.")
     train_timeout_minutes: float = Field(240.0, gt=0, description="Timeout of the train task.")
     pool: str = Field("training", min_length=1, description="Airflow pool of the train task.")
+    threads: int | None = Field(
+        1,
+        ge=1,
+        le=1024,
+        description="Native threads (OpenMP, BLAS) each task may use; size it to the cores a task really gets. "
+        "null = the libraries' default, one per core (oversubscribes a shared worker).",
+    )
 
 
 class PipelineConfig(_Strict):

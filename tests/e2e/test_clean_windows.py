@@ -18,7 +18,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from threadpoolctl import threadpool_limits
 
 from include.retrain import steps
 from include.retrain.config import DEFAULT_PIPELINES_DIR, PipelineConfig, discover_pipelines
@@ -27,6 +26,7 @@ from include.retrain.registry import CHAMPION, ModelRegistry
 from include.retrain.storage import ArtifactStore
 from include.retrain.synthetic import GENERATORS
 from include.retrain.synthetic.landing import write_days
+from include.retrain.threads import cpu_budget
 
 WINDOWS = 30
 ROWS_PER_DAY = 300  # enough rows that a window's holdout metric is stable against its threshold
@@ -80,8 +80,8 @@ def test_clean_data_passes_every_gate_for_30_windows(config: PipelineConfig, s3_
     false_alarms: list[str] = []
     drift_compared = 0
     promotions = 0
-    # One thread per native pool: at these sizes OpenMP start-up costs more than it saves.
-    with threadpool_limits(limits=1):
+    # The task's thread budget, as the DAG's tasks run with it (run_step).
+    with cpu_budget(config.tasks.threads):
         for offset in range(WINDOWS):
             window_end = FIRST_WINDOW_END + timedelta(days=offset)
             outcome = run_window(config, s3_client, window_end)
@@ -130,7 +130,7 @@ def test_a_regression_variant_passes_every_gate(s3_client: Any) -> None:
 
     first_day = FIRST_WINDOW_END - timedelta(days=config.window.days)
     write_days(s3_client, config.dataset, complete_charges, first_day=first_day, days=30, rows_per_day=100)
-    with threadpool_limits(limits=1):
+    with cpu_budget(config.tasks.threads):
         outcomes = [run_window(config, s3_client, FIRST_WINDOW_END + timedelta(days=i)) for i in range(3)]
     for outcome in outcomes:
         assert [g["success"] for g in outcome["gates"]] == [True] * 4

@@ -95,6 +95,12 @@ class TestShippedChurn:
         assert config.deployment.strategy == "direct"
         assert config.deployment.notify_conn_id is None
 
+    def test_each_task_gets_one_native_thread_unless_the_yaml_says_otherwise(self, tmp_path: Path) -> None:
+        assert load_pipeline(CHURN_YAML).tasks.threads == 1
+        raw = churn_raw()
+        raw["tasks"] = {"threads": None}
+        assert load_pipeline(write_yaml(tmp_path / "churn.yaml", raw)).tasks.threads is None
+
     def test_bootstrap_and_deployment_sections(self, tmp_path: Path) -> None:
         raw = churn_raw()
         raw["promotion"]["bootstrap"] = {"samples": 2000}
@@ -405,6 +411,12 @@ BAD_GATE_RULES = [
         "expectations.model.segments.threshold",
         "required key is missing",
         id="segments-without-threshold",
+    ),
+    pytest.param(
+        lambda raw: raw.update(tasks={"threads": 0}),
+        "tasks.threads",
+        "greater than or equal to 1",
+        id="zero-threads",
     ),
     pytest.param(
         _set("expectations", "features", "max_class_fraction", 0.01),

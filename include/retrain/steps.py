@@ -27,7 +27,6 @@ from include.retrain.context import RunContext
 from include.retrain.deployment import challenger_alias, publish
 from include.retrain.errors import DataFailure, GateFailure
 from include.retrain.frames import read_frame, write_frame
-from include.retrain.gates.data_docs import HTML_CONTENT_TYPE, render_data_docs
 from include.retrain.gates.drift import drift_table
 from include.retrain.gates.expectations import (
     drift_expectations,
@@ -38,7 +37,6 @@ from include.retrain.gates.expectations import (
 from include.retrain.gates.leakage import single_feature_scores
 from include.retrain.gates.profile import PROFILE_FILE, reference_profile
 from include.retrain.gates.result import GateResult
-from include.retrain.gates.validation import run_gate
 from include.retrain.modelio import dump_model, load_model
 from include.retrain.promotion import (
     CHAMPION_PREFIX,
@@ -86,11 +84,24 @@ def _finish(run: RunContext, stage: str, manifest: dict[str, Any]) -> dict[str, 
     return manifest
 
 
+def _run_gate(*args: Any, **kwargs: Any) -> GateResult:
+    """``gates.validation.run_gate``, importing Great Expectations only when a gate task runs.
+
+    GX costs about 2 s of CPU and 80 MiB to import; the five tasks that are not gates (each its
+    own process on an Airflow worker) never pay for it.
+    """
+    from include.retrain.gates.validation import run_gate as validate
+
+    return validate(*args, **kwargs)
+
+
 def _publish_gate(run: RunContext, result: GateResult, **context: Any) -> dict[str, Any]:
     """Write the gate's JSON report and HTML data docs, then fail the task if a ``fail`` expectation failed.
 
     ``context`` adds facts to both reports (e.g. the champion a drift check compared with).
     """
+    from include.retrain.gates.data_docs import HTML_CONTENT_TYPE, render_data_docs
+
     context = {**run.describe(), **context}
     report = run.store.put_json(run.stage_key("gates", f"{result.gate}.json"), result.report(context))
     page = render_data_docs(result, context, report.uri).encode()
@@ -149,7 +160,7 @@ def ingest(run: RunContext) -> dict[str, Any]:
 def validate_raw(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
     """Gate: the raw window matches the declared schema and table rules."""
     raw = read_frame(run.store, _ref(ingested, "raw"))
-    return _publish_gate(run, run_gate("validate_raw", {"data": raw}, raw_expectations(run.config, run.window)))
+    return _publish_gate(run, _run_gate("validate_raw", {"data": raw}, raw_expectations(run.config, run.window)))
 
 
 # -- features ----------------------------------------------------------------------------------
@@ -251,7 +262,7 @@ def validate_features(run: RunContext, features: dict[str, Any]) -> dict[str, An
     if unscored and config.expectations.features.max_single_feature_score is not None:
         notes.append(f"leakage not scored for {unscored}: missing or constant values, or too few rows per class")
     specs = features_expectations(config, features["feature_columns"], classification=classification)
-    result = run_gate("validate_features", tables, specs, notes, row_keys={"feature_stats": "feature"})
+    result = _run_gate("validate_features", tables, specs, notes, row_keys={"feature_stats": "feature"})
     return _publish_gate(run, result)
 
 
@@ -279,12 +290,13 @@ def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
     config = run.config
     champion, profile, reason = _champion_profile(run)
     if profile is None:
-        return _publish_gate(run, run_gate("check_drift", {}, [], [reason]), champion=champion)
+        return _publish_gate(run, _run_gate("check_drift", {}, [], [reason]), champion=champion)
     columns = list(config.expectations.drift.columns or config.features.all)
     frame = read_frame(run.store, _ref(ingested, "raw"), columns=columns)
     table, skipped = drift_table(profile, frame, columns)
     notes = [f"{column}: not compared, {why}" for column, why in skipped.items()]
-    result = run_gate("check_drift", {"drift": table}, drift_expectations(config), notes, row_keys={"drift": "feature"})
+    specs = drift_expectations(config)
+    result = _run_gate("check_drift", {"drift": table}, specs, notes, row_keys={"drift": "feature"})
     return _publish_gate(run, result, champion=champion, reference_rows=profile.get("rows"))
 
 
@@ -430,7 +442,7 @@ def validate_model(run: RunContext, evaluated: dict[str, Any]) -> dict[str, Any]
     if run.config.expectations.model.segments is not None:
         tables["segments"], notes = _segments_table(run, evaluated)
     specs = model_expectations(run.config, has_champion=has_champion)
-    return _publish_gate(run, run_gate("validate_model", tables, specs, notes, row_keys={"segments": "segment"}))
+    return _publish_gate(run, _run_gate("validate_model", tables, specs, notes, row_keys={"segments": "segment"}))
 
 
 # -- promote -----------------------------------------------------------------------------------

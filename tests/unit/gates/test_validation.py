@@ -375,3 +375,39 @@ def test_failure_message_gives_both_reports(config: PipelineConfig, clean: pd.Da
     frame, _ = extra_column(clean, WINDOW)
     text = raw_gate(config, frame).failure_message(REPORT_URI, "s3://bucket/gates/validate_raw.html")
     assert text.splitlines()[-2:] == [f"Report: {REPORT_URI}", "Data docs (HTML): s3://bucket/gates/validate_raw.html"]
+
+
+class TestBetweenOnEveryNumericDtype:
+    """``between`` is compared in one step for every numeric dtype (gates.vectorized), with Python's results."""
+
+    def test_float32_infinities_are_outside_the_largest_float64(self) -> None:
+        # In float32 the bound 1.8e308 would itself round to inf and let infinities through.
+        frame = pd.DataFrame({"x": np.array([0.0, 1.0, np.inf, -np.inf, np.nan], dtype="float32")})
+        spec = ExpectationSpec(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "x", "min_value": -1.7976931348623157e308, "max_value": 1.7976931348623157e308},
+            table="m",
+        )
+        (outcome,) = run_gate("validate_features", {"m": frame}, [spec]).outcomes
+        assert (outcome.success, outcome.unexpected_count) == (False, 2)
+
+    @pytest.mark.parametrize("dtype", ["Int64", "Int32", "int64", "float64", "Float64"])
+    def test_nullable_and_plain_numbers_ignore_missing_values(self, dtype: str) -> None:
+        values = [1, 2, 3, 4, 9] if dtype.startswith("int") else [1, None, 3, 4, 9]
+        frame = pd.DataFrame({"x": pd.array(values, dtype=dtype)})
+        spec = ExpectationSpec(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "x", "min_value": 1, "max_value": 4, "strict_min": True},
+            table="m",
+        )
+        (outcome,) = run_gate("validate_raw", {"m": frame}, [spec]).outcomes
+        assert outcome.unexpected_count == 2
+        assert outcome.unexpected_sample == [1, 9]
+
+    def test_dates_keep_gx_own_comparison(self) -> None:
+        frame = pd.DataFrame({"ds": pd.to_datetime(["2026-01-01", "2026-03-01"]).astype("datetime64[us]")})
+        spec = ExpectationSpec(
+            "ExpectColumnValuesToBeBetween", {"column": "ds", "max_value": "2026-02-01T00:00:00"}, table="m"
+        )
+        (outcome,) = run_gate("validate_raw", {"m": frame}, [spec]).outcomes
+        assert outcome.unexpected_count == 1

@@ -15,6 +15,7 @@ from typing import Any
 import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations import ExpectColumnValuesToBeInTypeList
 
 from include.retrain.gates import vectorized  # noqa: F401  (registers the vectorised between metric)
@@ -23,6 +24,11 @@ from include.retrain.gates.result import SAMPLE_SIZE, ExpectationOutcome, GateRe
 
 #: SUMMARY keeps a short sample of unexpected values and never the full unexpected list.
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+
+# GX fingerprints every in-memory batch under 1 GB by hashing every cell (a third of
+# validate_raw's time on a 1M-row window). The fingerprint names a batch for GX's own stores and
+# sites; a gate's batches live in one ephemeral context and its reports never carried it.
+pandas_execution_engine.HASH_THRESHOLD = 0
 
 
 class ExpectColumnDtypeToBeIn(ExpectColumnValuesToBeInTypeList):

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from include.retrain import model_card
@@ -34,7 +33,7 @@ from include.retrain.gates.expectations import (
     model_expectations,
     raw_expectations,
 )
-from include.retrain.gates.leakage import single_feature_scores
+from include.retrain.gates.feature_tables import class_shares, feature_stats
 from include.retrain.gates.profile import PROFILE_FILE, reference_profile
 from include.retrain.gates.result import GateResult
 from include.retrain.modelio import dump_model, load_model
@@ -230,38 +229,28 @@ def _segment_labels(values: pd.Series) -> pd.Series:
     return labels.astype("category")
 
 
-def _class_shares(labels: pd.Series) -> pd.DataFrame:
-    shares = labels.value_counts(normalize=True)
-    return pd.DataFrame({"class": shares.index.astype(str), "fraction": shares.to_numpy(dtype="float64")})
-
-
-def _feature_stats(matrix: pd.DataFrame, target: np.ndarray, task: str, seed: int) -> pd.DataFrame:
-    """One row per feature of the training matrix: its standard deviation and single-feature score."""
-    scores = single_feature_scores(matrix, target, task, seed=seed)
-    return pd.DataFrame(
-        {
-            "feature": list(matrix.columns),
-            "std": matrix.std().to_numpy(dtype="float64"),
-            "single_feature_score": [scores[c] for c in matrix.columns],
-        }
-    )
-
-
 def validate_features(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
     """Gate: finite, complete, non-constant features of sufficient size and class balance, no leakage."""
     config = run.config
     target = config.dataset.target
     classification = config.model.task == "classification"
     train = read_frame(run.store, _ref(features, "train"))
-    stats = _feature_stats(train.drop(columns=[target]), train[target].to_numpy(), config.model.task, config.model.seed)
-    tables = {"train": train, "holdout": read_frame(run.store, _ref(features, "holdout")), "feature_stats": stats}
+    holdout = read_frame(run.store, _ref(features, "holdout"))
+    stats = feature_stats(
+        train.drop(columns=[target]),
+        holdout.drop(columns=[target]),
+        train[target].to_numpy(),
+        config.model.task,
+        config.model.seed,
+    )
+    tables = {"train": train, "holdout": holdout, "feature_stats": stats}
     if classification:
-        tables["classes"] = _class_shares(train[target])
+        tables["classes"] = class_shares(train[target])
     notes = []
     unscored = stats.loc[stats["single_feature_score"].isna(), "feature"].tolist()
     if unscored and config.expectations.features.max_single_feature_score is not None:
         notes.append(f"leakage not scored for {unscored}: missing or constant values, or too few rows per class")
-    specs = features_expectations(config, features["feature_columns"], classification=classification)
+    specs = features_expectations(config, classification=classification)
     result = _run_gate("validate_features", tables, specs, notes, row_keys={"feature_stats": "feature"})
     return _publish_gate(run, result)
 

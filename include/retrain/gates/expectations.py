@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from include.retrain.config import CheckRule, PipelineConfig, Severity
+from include.retrain.gates.feature_tables import COUNT_COLUMNS
 from include.retrain.runs import TrainingWindow
 from include.retrain.stages.ingest import PANDAS_DTYPES
 
@@ -36,9 +37,6 @@ _ALSO_ACCEPTED: dict[str, list[str]] = {
 ACCEPTED_DTYPES: dict[str, list[str]] = {
     kind: [dtype, *_ALSO_ACCEPTED.get(kind, [])] for kind, dtype in PANDAS_DTYPES.items()
 }
-
-#: Largest finite float64; ``between(-FLOAT_MAX, FLOAT_MAX)`` fails on inf and NaN.
-FLOAT_MAX = 1.7976931348623157e308
 
 
 @dataclass(frozen=True)
@@ -159,15 +157,14 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
     return apply_checks(specs, rules.checks, lambda check: ["data"])
 
 
-def features_expectations(
-    config: PipelineConfig, feature_columns: Sequence[str], *, classification: bool
-) -> list[ExpectationSpec]:
+def features_expectations(config: PipelineConfig, *, classification: bool) -> list[ExpectationSpec]:
     """``validate_features``: finite, non-null, non-constant features, split sizes, class balance, leakage.
 
     Tables: ``train`` and ``holdout`` (feature matrix plus target); for classification
     ``classes`` (one row per class with its share of the training rows); ``feature_stats`` (one
-    row per feature: its standard deviation on the training rows and its single-feature score
-    against the target, see ``gates.leakage``). Shorthand checks apply to both matrices.
+    row per feature: its standard deviation on the training rows, its single-feature score
+    against the target, see ``gates.leakage``, and its missing and infinite values per matrix,
+    see ``gates.feature_tables``). Shorthand checks apply to both matrices.
     """
     rules = config.expectations.features
     target = config.dataset.target
@@ -177,15 +174,11 @@ def features_expectations(
     ]
     for table in ("train", "holdout"):
         specs.append(ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": target}, table=table))
-        for column in feature_columns:
-            specs.append(ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": column}, table=table))
-            specs.append(
-                ExpectationSpec(
-                    "ExpectColumnValuesToBeBetween",
-                    {"column": column, "min_value": -FLOAT_MAX, "max_value": FLOAT_MAX},
-                    table=table,
-                )
-            )
+    # No NaN and no inf in any feature of either matrix: one count per feature and matrix.
+    for column in COUNT_COLUMNS:
+        specs.append(
+            ExpectationSpec("ExpectColumnValuesToBeBetween", {"column": column, "max_value": 0}, table="feature_stats")
+        )
     if rules.min_feature_std is not None:
         specs.append(
             ExpectationSpec(

@@ -45,6 +45,27 @@ class ExpectColumnDtypeToBeIn(ExpectColumnValuesToBeInTypeList):
         return {"success": observed in self.configuration.kwargs["type_list"], "result": {"observed_value": observed}}
 
 
+#: Expectations that observe a table's whole column set; every other one reads only its column.
+_COLUMN_SET_EXPECTATIONS = frozenset({"ExpectTableColumnsToMatchSet", "ExpectColumnToExist", "ExpectColumnDtypeToBeIn"})
+
+
+def columns_read(frame: pd.DataFrame, specs: Sequence[ExpectationSpec], key: str | None = None) -> pd.DataFrame:
+    """``frame`` restricted to the columns ``specs`` read (and the row key), same rows.
+
+    GX copies the whole table (every column) for each column expectation it evaluates, so a
+    feature matrix checked on its target alone would be copied in full: restricting it first
+    keeps a gate's cost proportional to what it checks. Tables whose specs look at the column
+    set, or name a column the frame lacks (GX reports that), are passed whole.
+    """
+    if any(spec.expectation in _COLUMN_SET_EXPECTATIONS for spec in specs):
+        return frame
+    wanted = {spec.kwargs["column"] for spec in specs if "column" in spec.kwargs} | ({key} if key else set())
+    if not wanted <= set(frame.columns):
+        return frame
+    # Column order as in the frame; at least one column, so the row count stays observable.
+    return frame[[c for c in frame.columns if c in wanted] or list(frame.columns[:1])]
+
+
 #: Our severities as GX's own, so GX tools rank failures the same way.
 GX_SEVERITY = {"fail": "critical", "warn": "warning"}
 
@@ -124,7 +145,9 @@ def run_gate(
         )
         key = (row_keys or {}).get(table)
         result_format = {**RESULT_FORMAT, "unexpected_index_column_names": [key]} if key else RESULT_FORMAT
-        result = validation.run(batch_parameters={"dataframe": frame}, result_format=result_format)
+        result = validation.run(
+            batch_parameters={"dataframe": columns_read(frame, table_specs, key)}, result_format=result_format
+        )
         outcomes.extend(_outcome(table, r, key) for r in result.results)
         validations.append((table, result))
     return GateResult(

@@ -17,7 +17,6 @@ from include.retrain.config import (
 )
 from include.retrain.gates.expectations import (
     ACCEPTED_DTYPES,
-    FLOAT_MAX,
     ExpectationSpec,
     check_spec,
     drift_expectations,
@@ -179,27 +178,34 @@ class TestRawExpectations:
 class TestFeaturesExpectations:
     """The features gate checks each table: sizes, complete finite features, class balance."""
 
-    COLUMNS = ("tenure_months", "plan_basic")
-
     def test_row_counts_per_table(self, config: PipelineConfig) -> None:
-        specs = features_expectations(config, self.COLUMNS, classification=True)
+        specs = features_expectations(config, classification=True)
         (train,) = find(specs, "ExpectTableRowCountToBeBetween", table="train")
         (holdout,) = find(specs, "ExpectTableRowCountToBeBetween", table="holdout")
         assert train.kwargs == {"min_value": 500}
         assert holdout.kwargs == {"min_value": 100}
 
     @pytest.mark.parametrize("table", ["train", "holdout"])
-    def test_features_and_target_checked_in_both_tables(self, config: PipelineConfig, table: str) -> None:
-        specs = features_expectations(config, self.COLUMNS, classification=True)
+    def test_target_checked_in_both_tables(self, config: PipelineConfig, table: str) -> None:
+        specs = features_expectations(config, classification=True)
         assert len(find(specs, "ExpectColumnValuesToNotBeNull", "churned", table)) == 1
         assert find(specs, "ExpectColumnValuesToBeBetween", "churned", table) == []
-        for column in self.COLUMNS:
-            assert len(find(specs, "ExpectColumnValuesToNotBeNull", column, table)) == 1
-            (finite,) = find(specs, "ExpectColumnValuesToBeBetween", column, table)
-            assert finite.kwargs == {"column": column, "min_value": -FLOAT_MAX, "max_value": FLOAT_MAX}
+
+    def test_no_missing_and_no_infinite_feature_in_either_matrix(self, config: PipelineConfig) -> None:
+        """One count per feature and matrix in feature_stats, each at most 0: every feature, both tables."""
+        specs = features_expectations(config, classification=True)
+        counts = [(s.expectation, s.kwargs, s.severity, s.rule) for s in specs if s.kwargs.get("max_value") == 0]
+        assert counts == [
+            ("ExpectColumnValuesToBeBetween", {"column": column, "max_value": 0}, "fail", None)
+            for column in ("train_missing", "train_infinite", "holdout_missing", "holdout_infinite")
+        ]
+        assert {s.table for s in specs if s.kwargs.get("max_value") == 0} == {"feature_stats"}
+        assert [s for s in specs if s.table in ("train", "holdout") and s.kwargs.get("column") != "churned"] == [
+            s for s in specs if s.expectation == "ExpectTableRowCountToBeBetween" and s.table in ("train", "holdout")
+        ]
 
     def test_class_balance_for_classification(self, config: PipelineConfig) -> None:
-        specs = features_expectations(config, self.COLUMNS, classification=True)
+        specs = features_expectations(config, classification=True)
         classes = [s for s in specs if s.table == "classes"]
         assert [(s.expectation, s.kwargs) for s in classes] == [
             ("ExpectTableRowCountToBeBetween", {"min_value": 2}),
@@ -207,13 +213,13 @@ class TestFeaturesExpectations:
         ]
 
     def test_no_class_table_for_regression(self, config: PipelineConfig) -> None:
-        specs = features_expectations(config, self.COLUMNS, classification=False)
+        specs = features_expectations(config, classification=False)
         assert {s.table for s in specs} == {"train", "holdout", "feature_stats"}
 
-    def test_spec_count(self, config: PipelineConfig) -> None:
-        specs = features_expectations(config, self.COLUMNS, classification=True)
-        # row counts + per table (target + 2 per feature) + constant and leakage + classes
-        assert len(specs) == 2 + 2 * (1 + 2 * len(self.COLUMNS)) + 2 + 2
+    def test_spec_count_does_not_grow_with_the_features(self, config: PipelineConfig) -> None:
+        specs = features_expectations(config, classification=True)
+        # row counts + target per table + missing/infinite per matrix + constant and leakage + classes
+        assert len(specs) == 2 + 2 + 4 + 2 + 2
 
 
 class TestModelExpectations:
@@ -270,8 +276,12 @@ class TestFeatureStatsExpectations:
     """Constant features and leakage are judged on the one-row-per-feature ``feature_stats`` table."""
 
     def test_constant_and_leakage_bounds(self, config: PipelineConfig) -> None:
-        specs = features_expectations(config, ["a", "b"], classification=True)
-        stats = [(s.expectation, s.kwargs, s.severity) for s in specs if s.table == "feature_stats"]
+        specs = features_expectations(config, classification=True)
+        stats = [
+            (s.expectation, s.kwargs, s.severity)
+            for s in specs
+            if s.table == "feature_stats" and s.kwargs["column"] in ("std", "single_feature_score")
+        ]
         assert stats == [
             ("ExpectColumnValuesToBeBetween", {"column": "std", "min_value": 0.0, "strict_min": True}, "fail"),
             ("ExpectColumnValuesToBeBetween", {"column": "single_feature_score", "max_value": 0.999}, "fail"),
@@ -279,21 +289,20 @@ class TestFeatureStatsExpectations:
 
     def test_constant_features_only_warn_unless_a_variant_says_fail(self, config: PipelineConfig) -> None:
         default = with_gate(config, "features", on_constant_feature="warn")
-        (std,) = find(
-            features_expectations(default, ["a"], classification=True), "ExpectColumnValuesToBeBetween", "std"
-        )
+        (std,) = find(features_expectations(default, classification=True), "ExpectColumnValuesToBeBetween", "std")
         assert std.severity == "warn"
         assert FeaturesGateConfig().on_constant_feature == "warn"
 
     def test_both_can_be_switched_off(self, config: PipelineConfig) -> None:
         relaxed = with_gate(config, "features", min_feature_std=None, max_single_feature_score=None)
-        specs = features_expectations(relaxed, ["a", "b"], classification=True)
-        assert [s for s in specs if s.table == "feature_stats"] == []
+        specs = features_expectations(relaxed, classification=True)
+        judged = {s.kwargs["column"] for s in specs if s.table == "feature_stats"}
+        assert judged == {"train_missing", "train_infinite", "holdout_missing", "holdout_infinite"}
 
     def test_class_share_bounds_on_either_side(self, config: PipelineConfig) -> None:
         only_max = with_gate(config, "features", min_class_fraction=None, max_class_fraction=0.9)
         (spec,) = find(
-            features_expectations(only_max, ["a"], classification=True), "ExpectColumnValuesToBeBetween", "fraction"
+            features_expectations(only_max, classification=True), "ExpectColumnValuesToBeBetween", "fraction"
         )
         assert spec.kwargs == {"column": "fraction", "max_value": 0.9}
 
@@ -440,16 +449,18 @@ class TestCheckShorthand:
         assert [s.severity for s in find(specs, "ExpectColumnValuesToBeUnique", "customer_id")] == ["fail", "warn"]
 
     def test_invariants_are_never_replaced(self, config: PipelineConfig) -> None:
-        checks = (CheckRule(column="tenure_months", between=(0, None)),)
-        specs = features_expectations(
-            with_gate(config, "features", checks=checks), ["tenure_months"], classification=True
+        checks = (
+            CheckRule(column="tenure_months", between=(0, None)),
+            CheckRule(column="tenure_months", max_null_fraction=0.5),
         )
-        ranges = find(specs, "ExpectColumnValuesToBeBetween", "tenure_months", "train")
-        assert [s.kwargs for s in ranges] == [
-            {"column": "tenure_months", "min_value": -FLOAT_MAX, "max_value": FLOAT_MAX},
-            {"column": "tenure_months", "min_value": 0, "max_value": None},
-        ]
-        assert len(find(specs, "ExpectColumnValuesToBeBetween", "tenure_months", "holdout")) == 2
+        plain = features_expectations(config, classification=True)
+        specs = features_expectations(with_gate(config, "features", checks=checks), classification=True)
+        # The checks are added on both matrices; the no-NaN/no-inf counts of every feature stay.
+        assert specs[: len(plain)] == plain
+        for table in ("train", "holdout"):
+            (between,) = find(specs, "ExpectColumnValuesToBeBetween", "tenure_months", table)
+            assert between.kwargs == {"column": "tenure_months", "min_value": 0, "max_value": None}
+            assert len(find(specs, "ExpectColumnValuesToNotBeNull", "tenure_months", table)) == 1
 
     def test_model_checks_land_on_metrics_or_scores(self, config: PipelineConfig) -> None:
         checks = (

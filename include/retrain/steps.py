@@ -15,9 +15,11 @@ import json
 import math
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from include.retrain import model_card
@@ -25,7 +27,7 @@ from include.retrain.config import BootstrapConfig
 from include.retrain.context import RunContext
 from include.retrain.deployment import challenger_alias, publish
 from include.retrain.errors import DataFailure, GateFailure
-from include.retrain.frames import read_frame, write_frame
+from include.retrain.frames import read_frame, read_matrix, release_unused_memory, write_frame, write_frames
 from include.retrain.gates.drift import drift_table
 from include.retrain.gates.expectations import (
     drift_expectations,
@@ -52,11 +54,11 @@ from include.retrain.registry import CHAMPION
 from include.retrain.stages.evaluate import evaluate_model, improvement, prediction_columns, segment_metrics
 from include.retrain.stages.features import (
     build_feature_transformer,
-    fit_features,
+    fit_transformer,
     split_holdout,
     target_values,
     to_model_input,
-    transform_features,
+    transform_in_chunks,
 )
 from include.retrain.stages.ingest import (
     PANDAS_DTYPES,
@@ -166,8 +168,13 @@ def validate_raw(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
-    """Split train/holdout, fit the feature transformer on train, write both matrices."""
+    """Split train/holdout, fit the feature transformer on train, write both matrices.
+
+    Memory stays near one copy of the window: the raw frame is dropped once split, and each
+    matrix is transformed and written a chunk of rows at a time.
+    """
     config = run.config
+    features = config.features
     target = config.dataset.target
     raw = read_frame(run.store, _ref(ingested, "raw"))
     split = split_holdout(
@@ -179,44 +186,55 @@ def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
         time_column=config.dataset.event_date_column or config.dataset.partition_column,
         id_column=config.dataset.id_column,
     )
-    transformer = build_feature_transformer(config.features)
-    train_input = to_model_input(split.train, config.features)
-    holdout_input = to_model_input(split.holdout, config.features)
-    train_matrix = fit_features(transformer, train_input)
-    holdout_matrix = transform_features(transformer, holdout_input)
-    if target in train_matrix.columns:
-        raise DataFailure(f"a feature column is named like the target {target!r}; rename one of them")
-    y_train = target_values(split.train, target, config.model.task)
-    y_holdout = target_values(split.holdout, target, config.model.task)
-    segments = config.expectations.model.segments
-    if segments is not None:
-        holdout_input = holdout_input.assign(**{SEGMENT_COLUMN: _segment_labels(split.holdout[segments.column])})
-    features = config.features
+    del raw
     profile = reference_profile(
         split.train,
         numeric=[*features.numeric, *features.passthrough],
         categorical=features.categorical,
         bins=config.expectations.drift.bins,
     )
+    y_train = target_values(split.train, target, config.model.task)
+    y_holdout = target_values(split.holdout, target, config.model.task)
+    train_input = to_model_input(split.train, features)
+    holdout_rows = split.holdout
+    del split
+    release_unused_memory()
+    transformer = fit_transformer(build_feature_transformer(features), train_input)
+    holdout_input = to_model_input(holdout_rows, features)
+    segments = config.expectations.model.segments
+    segment_labels = _segment_labels(holdout_rows[segments.column]) if segments is not None else None
+    del holdout_rows
+    feature_columns = [str(c) for c in transformer.get_feature_names_out()]
+    if target in feature_columns:
+        raise DataFailure(f"a feature column is named like the target {target!r}; rename one of them")
+
+    def with_target(inputs: pd.DataFrame, y: np.ndarray) -> Iterator[pd.DataFrame]:
+        done = 0
+        for chunk in transform_in_chunks(transformer, inputs):
+            yield chunk.assign(**{target: y[done : done + len(chunk)]})
+            done += len(chunk)
+
     outputs = {
-        "train": write_frame(
-            run.store, run.stage_key("features", "train.parquet"), train_matrix.assign(**{target: y_train})
+        "train": write_frames(run.store, run.stage_key("features", "train.parquet"), with_target(train_input, y_train)),
+        "holdout": write_frames(
+            run.store, run.stage_key("features", "holdout.parquet"), with_target(holdout_input, y_holdout)
         ),
-        "holdout": write_frame(
-            run.store, run.stage_key("features", "holdout.parquet"), holdout_matrix.assign(**{target: y_holdout})
-        ),
-        "holdout_input": write_frame(
-            run.store, run.stage_key("features", "holdout_input.parquet"), holdout_input.assign(**{target: y_holdout})
-        ),
-        "transformer": run.store.put_bytes(run.stage_key("features", "transformer.skops"), dump_model(transformer)),
-        "reference_profile": run.store.put_json(run.stage_key("features", PROFILE_FILE), profile),
     }
+    del train_input
+    if segment_labels is not None:
+        holdout_input = holdout_input.assign(**{SEGMENT_COLUMN: segment_labels})
+    outputs["holdout_input"] = write_frame(
+        run.store, run.stage_key("features", "holdout_input.parquet"), holdout_input.assign(**{target: y_holdout})
+    )
+    transformer_file = dump_model(transformer)
+    outputs["transformer"] = run.store.put_bytes(run.stage_key("features", "transformer.skops"), transformer_file)
+    outputs["reference_profile"] = run.store.put_json(run.stage_key("features", PROFILE_FILE), profile)
     return _finish(
         run,
         "features",
         {
-            "rows": {"train": len(train_matrix), "holdout": len(holdout_matrix)},
-            "feature_columns": list(train_matrix.columns),
+            "rows": {"train": len(y_train), "holdout": len(y_holdout)},
+            "feature_columns": feature_columns,
             "artifacts": {name: ref.to_dict() for name, ref in outputs.items()},
         },
     )
@@ -295,13 +313,10 @@ def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
 def train(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
     """Fit the estimator on the training matrix; write transformer + estimator as one model."""
     config = run.config
-    target = config.dataset.target
-    train_matrix = read_frame(run.store, _ref(features, "train"))
+    matrix, y = read_matrix(run.store, _ref(features, "train"), features["feature_columns"], config.dataset.target)
     transformer = load_model(run.store.get_bytes(_ref(features, "transformer")), source="feature transformer")
     started = time.perf_counter()
-    estimator = train_model(
-        train_matrix.drop(columns=[target]), train_matrix[target].to_numpy(), config.model, run.options.model_params
-    )
+    estimator = train_model(matrix, y, config.model, run.options.model_params)
     seconds = time.perf_counter() - started
     model = assemble_model(transformer, estimator)
     ref = run.store.put_bytes(run.stage_key("train", "model.skops"), dump_model(model))
@@ -313,7 +328,7 @@ def train(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
             "estimator": config.model.estimator,
             "params": params,
             "seed": config.model.seed,
-            "rows": len(train_matrix),
+            "rows": len(matrix),
             "train_seconds": round(seconds, 3),
             "artifacts": {"model": ref.to_dict()},
         },

@@ -1,16 +1,21 @@
-"""Shared helpers for the benchmarks: fresh-interpreter runs, medians, the results file."""
+"""Shared helpers for the benchmarks: fresh-interpreter runs, medians, slopes, the results file."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +50,75 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, st
     return wall, cpu, result.stdout
 
 
+@dataclass(frozen=True)
+class ChildRun:
+    """One fresh interpreter's cost: wall and CPU seconds, peak RSS, and the JSON it wrote."""
+
+    wall: float
+    cpu: float
+    peak_rss_bytes: int
+    output: dict[str, Any]
+
+
+def run_child(module: str, args: list[str], env: dict[str, str], timeout: float = 3600) -> ChildRun:
+    """Run ``python -m module <output.json> args...`` and measure it with ``wait4``.
+
+    ``wait4`` gives this child's own peak RSS (``RUSAGE_CHILDREN`` would give the largest child of
+    the session). The child writes one JSON object to the path it gets as its first argument; a
+    failing child raises with the end of its stderr.
+    """
+    with tempfile.TemporaryDirectory(prefix="retrain-bench-child-") as tmp:
+        output, log = Path(tmp) / "output.json", Path(tmp) / "child.log"
+        with open(log, "wb") as sink:
+            started = time.perf_counter()
+            process = subprocess.Popen(
+                [sys.executable, "-m", module, str(output), *args], env=env, stdout=sink, stderr=subprocess.STDOUT
+            )
+            deadline = started + timeout
+            while True:
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > deadline:
+                    process.kill()
+                    process.wait()
+                    raise TimeoutError(f"{module} {args} did not finish within {timeout:.0f}s")
+                time.sleep(0.02)
+            wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0 or not output.exists():
+            raise RuntimeError(f"{module} {args} exited {process.returncode}:\n{log.read_text()[-4000:]}")
+        return ChildRun(
+            wall=wall,
+            cpu=usage.ru_utime + usage.ru_stime,
+            peak_rss_bytes=usage.ru_maxrss * 1024,  # Linux reports KiB
+            output=json.loads(output.read_text()),
+        )
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def current_rss_bytes() -> int:
+    """This process's resident set size now."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def median(values: list[float]) -> float:
     return float(statistics.median(values))
+
+
+def loglog_slope(sizes: list[float], seconds: list[float]) -> float:
+    """Least-squares slope of log(seconds) against log(size): 1 is linear, 2 quadratic."""
+    xs = [math.log(s) for s in sizes]
+    ys = [math.log(max(t, 1e-6)) for t in seconds]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    num = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    den = sum((x - mean_x) ** 2 for x in xs)
+    return num / den
 
 
 def machine() -> dict[str, Any]:
@@ -60,6 +132,16 @@ def machine() -> dict[str, Any]:
 
 def scratch_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"retrain-bench-{prefix}-"))
+
+
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A temporary folder for a benchmark's large data, removed afterwards whatever happens."""
+    folder = scratch_dir(prefix)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_results(results: dict[str, Any]) -> None:

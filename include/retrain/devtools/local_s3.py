@@ -45,6 +45,13 @@ class LocalS3:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        """The server's process id (benchmarks count its CPU time); only while it runs."""
+        if self._process is None:
+            raise RuntimeError("the local S3 server is not running")
+        return self._process.pid
+
     def start(self, timeout: float = 30.0) -> LocalS3:
         """Start the server and wait until it answers HTTP."""
         with open(self._log, "wb") as log:

@@ -1,0 +1,119 @@
+"""Orchestration overhead and gate share: a full churn run through Airflow at 1M rows vs a bare script.
+
+The Airflow side is ``retrain_churn`` run by ``dag.test`` in a fresh interpreter against the
+loopback S3 endpoint: every task, every gate, S3 reads and writes, the registry. A warm-up run
+(on the previous interval, 2% sample) registers a champion first, so the measured runs do a daily
+run's steady-state work: drift against the champion's profile, the champion scored on the same
+holdout. The baseline is ``benchmarks.bare_train``: pandas reads the same Parquet bytes from a
+local folder and fits the same sklearn pipeline on the same training rows.
+
+The two alternate, ``REPEATS`` times each; the ratio of medians is reported. The headline counts
+CPU seconds: the Airflow process plus what the S3 server spent serving it (an S3 endpoint's
+work is part of the price, and CPU time is not inflated by other load on the machine); the wall
+time ratio is reported beside it. ``gate_share`` is the gate tasks' share of the run's wall time,
+from Airflow's own task durations.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+from typing import Any
+
+from benchmarks.common import (
+    PROJECT_ROOT,
+    bench_environment,
+    median,
+    process_cpu_seconds,
+    run_child,
+    scratch,
+)
+from benchmarks.landing import write_window
+from include.retrain.config import load_pipeline, pipelines_dir
+from include.retrain.devtools.local_s3 import LocalS3
+
+ROWS = 1_000_000
+REPEATS = 3
+WINDOW_END = date(2026, 2, 1)
+GATES = ("validate_raw", "validate_features", "check_drift", "validate_model")
+OVERHEAD_TARGET = 1.5
+GATE_SHARE_TARGET = 0.2
+
+
+def _airflow_run(env: dict[str, str], s3: LocalS3, dag_id: str, window_end: date, conf: dict) -> dict[str, Any]:
+    """One dag.test run in a fresh interpreter; CPU includes the S3 server's share."""
+    server_before = process_cpu_seconds(s3.pid)
+    child = run_child("benchmarks.e2e_child", [dag_id, window_end.isoformat(), json.dumps(conf)], env)
+    server_cpu = process_cpu_seconds(s3.pid) - server_before
+    if child.output["state"] != "success":
+        raise RuntimeError(f"{dag_id} did not succeed: {child.output['tasks']}")
+    tasks = child.output["tasks"]
+    return {
+        "wall": child.wall,
+        "cpu": child.cpu + server_cpu,
+        "server_cpu": server_cpu,
+        "run_seconds": child.output["run_seconds"],
+        "gate_seconds": sum(tasks[g]["seconds"] for g in GATES),
+        "tasks": {name: task["seconds"] for name, task in tasks.items()},
+    }
+
+
+def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
+    config = load_pipeline(pipelines_dir() / "churn.yaml")
+    days = config.window.days
+    with LocalS3() as s3, scratch("e2e") as work:
+        env = {
+            **bench_environment(work / "airflow-home"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW_CONN_AWS_DEFAULT": s3.airflow_connection(),
+        }
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True, timeout=600
+        )
+        s3.create_buckets({config.dataset.bucket, config.storage.bucket})
+        client = s3.client()
+        local = work / "landing"
+        local.mkdir()
+        window = write_window(client, config.dataset, rows=rows, window_end=WINDOW_END, days=days, local_dir=local)
+        # The day before the window: the warm-up run's window starts one day earlier.
+        write_window(client, config.dataset, rows=rows // days, window_end=WINDOW_END - timedelta(days=days), days=1)
+        print(f"  warm-up run (previous interval, 2% sample): registers the champion", flush=True)
+        _airflow_run(env, s3, config.dag_id, WINDOW_END - timedelta(days=1), {"sample_fraction": 0.02})
+        airflow, bare = [], []
+        config_path = pipelines_dir() / "churn.yaml"
+        for repeat in range(repeats):
+            baseline = run_child("benchmarks.bare_train", [str(config_path), str(local)], env)
+            bare.append({"wall": baseline.wall, "cpu": baseline.cpu})
+            airflow.append(_airflow_run(env, s3, config.dag_id, WINDOW_END, {}))
+            print(
+                f"  repeat {repeat + 1}: airflow {airflow[-1]['wall']:.1f}s wall / {airflow[-1]['cpu']:.1f}s CPU, "
+                f"bare {bare[-1]['wall']:.1f}s wall / {bare[-1]['cpu']:.1f}s CPU, gates {airflow[-1]['gate_seconds']:.1f}s",
+                flush=True,
+            )
+
+    def med(samples: list[dict[str, Any]], key: str) -> float:
+        return median([s[key] for s in samples])
+
+    shares = [a["gate_seconds"] / a["run_seconds"] for a in airflow]
+    task_names = list(airflow[0]["tasks"])
+    return {
+        "e2e_overhead_ratio": round(med(airflow, "cpu") / med(bare, "cpu"), 3),
+        "gate_share": round(median(shares), 3),
+        "e2e": {
+            "rows": rows,
+            "window_memory_mib": round(window.memory_bytes / 2**20, 1),
+            "repeats": repeats,
+            "airflow_cpu_seconds": round(med(airflow, "cpu"), 2),
+            "airflow_s3_server_cpu_seconds": round(med(airflow, "server_cpu"), 2),
+            "airflow_wall_seconds": round(med(airflow, "wall"), 2),
+            "bare_cpu_seconds": round(med(bare, "cpu"), 2),
+            "bare_wall_seconds": round(med(bare, "wall"), 2),
+            "wall_ratio": round(med(airflow, "wall") / med(bare, "wall"), 3),
+            "gate_seconds": round(med(airflow, "gate_seconds"), 2),
+            "run_seconds": round(med(airflow, "run_seconds"), 2),
+            "task_seconds": {name: round(median([a["tasks"][name] for a in airflow]), 2) for name in task_names},
+            "targets": {"e2e_overhead_ratio": OVERHEAD_TARGET, "gate_share": GATE_SHARE_TARGET},
+        },
+    }

@@ -1,0 +1,146 @@
+"""Scaling: every stage's wall time and peak RSS at 1e5, 1e6 and 1e7 rows in the window.
+
+Each task body runs in its own fresh interpreter against the loopback S3 endpoint, as an Airflow
+worker runs each task in its own process, so each stage's peak RSS is its own (``wait4``). A
+small warm-up run registers a champion first, so ``check_drift``, ``evaluate`` and ``promote``
+do their steady-state work (compare with a champion's profile, score the champion). Each size
+has its own landing prefix; the registry is shared, so each size sees the previous size's
+model as champion.
+
+Reported per stage: the step's own wall and CPU seconds (imports excluded, they are reported
+once), peak RSS, and the log-log slope of wall time against rows. The window's in-memory size
+(the rows as ingest types them) is the yardstick for peak RSS. ``rows_10m_completed`` is true
+when every stage of the 10M-row run succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import bench_environment, loglog_slope, median, run_child, scratch
+from benchmarks.landing import delete_prefix, write_window
+from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
+from include.retrain.devtools.local_s3 import LocalS3
+
+SIZES = (100_000, 1_000_000, 10_000_000)
+WARM_UP_ROWS = 28_000
+WINDOW_END = date(2026, 2, 1)
+STAGES = (
+    "ingest",
+    "validate_raw",
+    "build_features",
+    "validate_features",
+    "check_drift",
+    "train",
+    "evaluate",
+    "validate_model",
+    "promote",
+)
+GATES = ("validate_raw", "validate_features", "check_drift", "validate_model")
+#: Stages whose cost must grow at most linearly with rows (target: slope <= 1.1).
+LINEAR_STAGES = ("ingest", "build_features", *GATES)
+SLOPE_TARGET = 1.1
+RSS_TARGET = 3.0
+
+
+def sized_config(base: PipelineConfig, label: str) -> PipelineConfig:
+    """The variant reading its own landing prefix (the registry and run folders stay shared)."""
+    raw = base.model_dump(mode="json")
+    raw["dataset"]["prefix"] = f"bench-{label}"
+    return PipelineConfig.model_validate(raw)
+
+
+def run_pipeline(config: PipelineConfig, endpoint: str, env: dict[str, str], work: Path) -> dict[str, dict[str, Any]]:
+    """Every task body in DAG order, each in a fresh interpreter; returns per-stage measurements."""
+    manifests: dict[str, Any] = {}
+    upstream_of = {
+        "ingest": [],
+        "validate_raw": ["ingest"],
+        "build_features": ["ingest"],
+        "validate_features": ["build_features"],
+        "check_drift": ["ingest"],
+        "train": ["build_features"],
+        "evaluate": ["build_features", "train"],
+        "validate_model": ["evaluate"],
+    }
+    measured = {}
+    for stage in STAGES:
+        if stage == "promote":
+            upstream = [manifests[s] for s in ("ingest", "build_features", "train", "evaluate")]
+            upstream.append([manifests[g] for g in GATES])
+        else:
+            upstream = [manifests[s] for s in upstream_of[stage]]
+        spec = {
+            "config": config.model_dump(mode="json"),
+            "endpoint": endpoint,
+            "window_end": WINDOW_END.isoformat(),
+            "params": {},
+            "step": stage,
+            "upstream": upstream,
+        }
+        spec_path = work / f"{stage}.json"
+        spec_path.write_text(json.dumps(spec))
+        child = run_child("benchmarks.stage_child", [str(spec_path)], env)
+        if child.output["failed"]:
+            raise RuntimeError(f"{stage} failed on clean data: {child.output['manifest']}")
+        manifests[stage] = child.output["manifest"]
+        measured[stage] = {
+            "seconds": round(child.output["seconds"], 3),
+            "cpu_seconds": round(child.output["cpu_seconds"], 3),
+            "import_seconds": round(child.output["import_seconds"], 3),
+            "peak_rss_mib": round(child.peak_rss_bytes / 2**20, 1),
+            "rss_before_mib": round(child.output["rss_before_bytes"] / 2**20, 1),
+        }
+        print(f"    {stage:<18} {measured[stage]['seconds']:8.2f}s  {measured[stage]['peak_rss_mib']:8.0f} MiB", flush=True)
+    return measured
+
+
+def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
+    base = load_pipeline(pipelines_dir() / "churn.yaml")
+    results: dict[str, Any] = {"sizes": list(sizes), "stages": {}, "windows": {}}
+    completed: dict[int, bool] = {}
+    with LocalS3() as s3, scratch("scaling") as work:
+        env = bench_environment(work / "airflow-home")
+        client = s3.client()
+        s3.create_buckets({base.dataset.bucket, base.storage.bucket})
+        warm_up = sized_config(base, "warm-up")
+        write_window(client, warm_up.dataset, rows=WARM_UP_ROWS, window_end=WINDOW_END, days=base.window.days)
+        print(f"  warm-up ({WARM_UP_ROWS} rows): registers the champion", flush=True)
+        run_pipeline(warm_up, s3.endpoint_url, env, work)
+        delete_prefix(client, base.dataset.bucket, warm_up.dataset.landing_prefix)
+        for rows in sizes:
+            config = sized_config(base, str(rows))
+            window = write_window(client, config.dataset, rows=rows, window_end=WINDOW_END, days=base.window.days)
+            print(f"  {rows} rows ({window.memory_bytes / 2**20:.0f} MiB in memory):", flush=True)
+            try:
+                stages = run_pipeline(config, s3.endpoint_url, env, work)
+                completed[rows] = True
+            except (RuntimeError, TimeoutError) as exc:
+                print(f"    FAILED: {str(exc)[-2000:]}", flush=True)
+                stages, completed[rows] = {}, False
+            delete_prefix(client, base.dataset.bucket, config.dataset.landing_prefix)
+            results["windows"][str(rows)] = {
+                "memory_mib": round(window.memory_bytes / 2**20, 1),
+                "parquet_mib": round(window.parquet_bytes / 2**20, 1),
+                "completed": completed[rows],
+                "peak_rss_mib": max((s["peak_rss_mib"] for s in stages.values()), default=None),
+            }
+            for stage, figures in stages.items():
+                results["stages"].setdefault(stage, {})[str(rows)] = figures
+    done = [rows for rows in sizes if completed.get(rows)]
+    for stage, by_size in results["stages"].items():
+        if len(done) >= 2:
+            by_size["slope"] = round(loglog_slope(done, [by_size[str(r)]["seconds"] for r in done]), 3)
+    largest = str(max(done)) if done else None
+    if largest:
+        window = results["windows"][largest]
+        window["peak_rss_ratio"] = round(window["peak_rss_mib"] / window["memory_mib"], 2)
+        imports = [by_size[largest]["import_seconds"] for by_size in results["stages"].values()]
+        results["import_seconds_median"] = round(median(imports), 2)
+    slopes = {s: results["stages"][s].get("slope") for s in LINEAR_STAGES if s in results["stages"]}
+    results["linear_stage_max_slope"] = max((v for v in slopes.values() if v is not None), default=None)
+    results["targets"] = {"slope": SLOPE_TARGET, "peak_rss_ratio": RSS_TARGET}
+    return {"scaling": results, "rows_10m_completed": bool(completed.get(10_000_000))}

@@ -1,0 +1,72 @@
+"""One task body in a fresh interpreter, as an Airflow worker runs each task: ``python -m benchmarks.stage_child``.
+
+Arguments: the output JSON path, then a spec JSON path with ``config`` (a pipeline config as
+JSON), ``endpoint``, ``window_end``, ``params``, ``step`` and ``upstream`` (the manifests the step
+takes). Writes the step's manifest (or a failed gate's summary), the seconds spent importing the
+task's libraries, and the step's own wall and CPU seconds and the RSS before it started.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from benchmarks.common import current_rss_bytes
+
+
+def main(argv: list[str]) -> int:
+    output, spec_path = Path(argv[0]), Path(argv[1])
+    spec = json.loads(spec_path.read_text())
+    started = time.perf_counter()
+    import boto3
+
+    from include.retrain import steps
+    from include.retrain.config import PipelineConfig
+    from include.retrain.context import RunContext
+    from include.retrain.devtools.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION
+    from include.retrain.errors import GateFailure
+    from include.retrain.threads import cpu_budget
+
+    import_seconds = time.perf_counter() - started
+    client = boto3.client(
+        "s3",
+        endpoint_url=spec["endpoint"],
+        aws_access_key_id=LOOPBACK_ACCESS_KEY,
+        aws_secret_access_key=LOOPBACK_SECRET_KEY,
+        region_name=REGION,
+    )
+    config = PipelineConfig.model_validate(spec["config"])
+    run = RunContext.create(
+        config,
+        params=spec.get("params", {}),
+        data_interval_end=date.fromisoformat(spec["window_end"]),
+        run_id=f"bench__{spec['window_end']}",
+        triggered_by="bench",
+        client=client,
+    )
+    rss_before = current_rss_bytes()
+    wall, cpu = time.perf_counter(), time.process_time()
+    failed = False
+    with cpu_budget(config.tasks.threads):
+        try:
+            manifest = getattr(steps, spec["step"])(run, *spec["upstream"])
+        except GateFailure as exc:
+            manifest, failed = exc.summary, True
+    result = {
+        "step": spec["step"],
+        "failed": failed,
+        "import_seconds": import_seconds,
+        "seconds": time.perf_counter() - wall,
+        "cpu_seconds": time.process_time() - cpu,
+        "rss_before_bytes": rss_before,
+        "manifest": manifest,
+    }
+    output.write_text(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

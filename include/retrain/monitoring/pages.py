@@ -130,7 +130,8 @@ def _trained_gates(name: str, metrics: VersionMetrics | None, root: str) -> str:
     for gate in metrics.gates:
         text = f"{_e(gate.get('gate'))}: {_e(gate.get('summary') or ('passed' if gate.get('success') else 'FAILED'))}"
         if gate.get("report_uri"):
-            text += " (" + _link(f"{root}{report_path(name, gate['report_uri'])}", f"{gate.get('gate')} report") + ")"
+            href = f"{root}{report_path(name, gate['report_uri'])}"
+            text += " (" + _link(href, f"{gate.get('gate')} report of the champion's run") + ")"
         items.append(f"<li>{text}</li>")
     return f"<ul>{''.join(items)}</ul>"
 

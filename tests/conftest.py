@@ -47,13 +47,18 @@ def local_s3() -> Iterator[LocalS3]:
         yield server
 
 
+def reset_s3(server: LocalS3) -> LocalS3:
+    """Empty the loopback S3 server and recreate the shipped variants' buckets."""
+    request = urllib.request.Request(server.endpoint_url + "/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+    server.create_buckets(["retrain-landing", "retrain-artifacts"])
+    return server
+
+
 @pytest.fixture
 def s3(local_s3: LocalS3) -> LocalS3:
     """The loopback S3 server, emptied before the test, with the shipped variants' buckets."""
-    request = urllib.request.Request(local_s3.endpoint_url + "/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
-    local_s3.create_buckets(["retrain-landing", "retrain-artifacts"])
-    return local_s3
+    return reset_s3(local_s3)
 
 
 @pytest.fixture

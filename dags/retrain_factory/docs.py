@@ -8,20 +8,25 @@ TASK_DOCS = {
     "ingest": "Reads the landing partitions of the training window from S3 (CSV or Parquet), "
     "coerces them to the declared schema and writes `ingest/raw.parquet`. Retried on infra faults.",
     "validate_raw": "Great Expectations gate on the raw window: schema, types, nulls, ranges, categories, "
-    "row count, unique ids, freshness. Fails at once (no retry) and links its report.",
+    "row count, unique ids, freshness, configured checks. Fails at once (no retry) and links its reports "
+    "(`gates/validate_raw.json` and `.html`).",
     "build_features": "Splits train/holdout and fits the feature transformer on the training rows; "
     "writes both feature matrices and the fitted transformer. Retried on infra faults.",
-    "validate_features": "Great Expectations gate on the feature matrices: no NaN/inf, split sizes, "
-    "class balance. Fails at once (no retry).",
+    "validate_features": "Great Expectations gate on the feature matrices: no NaN/inf, no constant features, "
+    "no target leakage (a feature that alone predicts the target), split sizes, class balance, configured "
+    "checks. Fails at once (no retry); JSON report and HTML data docs in `gates/`.",
+    "check_drift": "Great Expectations gate comparing this window's features with the reference profile "
+    "stored with the current champion: PSI per feature (KS optional). Drift fails the run or warns, per "
+    "`expectations.drift.on_drift`; with no champion yet it passes and says so. No retry.",
     "train": "Fits the configured estimator (fixed seed) in the `training` pool and writes transformer + "
     "estimator as one skops model. Retried on infra faults.",
     "evaluate": "Scores the candidate and the current champion on the same holdout. Retried on infra faults.",
     "validate_model": "Great Expectations gate on the candidate: metric threshold, regression against the "
-    "champion, prediction sanity. Fails at once (no retry).",
-    "promote": "Registers the candidate as an immutable version and applies the promotion policy by "
-    "compare-and-swap: `direct` and `blue_green` move the `champion` alias, `canary` scores a running "
-    "challenger and makes the candidate the challenger. Then `deployed.json` is pointed at the champion "
-    "and the HTTP hook, if any, is called. Retried on infra faults.",
+    "champion, prediction sanity, per-segment floors, configured checks. Fails at once (no retry).",
+    "promote": "Registers the candidate (with the reference profile of its training data) as an immutable "
+    "version and applies the promotion policy by compare-and-swap: `direct` and `blue_green` move the "
+    "`champion` alias, `canary` scores a running challenger and makes the candidate the challenger. Then "
+    "`deployed.json` is pointed at the champion and the HTTP hook, if any, is called. Retried on infra faults.",
 }
 
 ROLLBACK_TASK_DOC = (

@@ -1,5 +1,5 @@
-"""``retrain_<name>``: ingest -> validate_raw -> build_features -> validate_features -> train
--> evaluate -> validate_model -> promote, for one pipeline config."""
+"""``retrain_<name>``: ingest -> validate_raw -> build_features -> validate_features -> check_drift
+-> train -> evaluate -> validate_model -> promote, for one pipeline config."""
 
 from __future__ import annotations
 
@@ -69,6 +69,10 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
         def validate_features(features: dict, **context: Any) -> dict:
             return run_step(config, "validate_features", context, features)
 
+        @task(doc_md=TASK_DOCS["check_drift"], **gate)
+        def check_drift(ingested: dict, **context: Any) -> dict:
+            return run_step(config, "check_drift", context, ingested)
+
         @task(doc_md=TASK_DOCS["train"], **training)
         def train(features: dict, **context: Any) -> dict:
             return run_step(config, "train", context, features)
@@ -92,10 +96,13 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
         features = build_features(ingested)
         raw_gate >> features
         features_gate = validate_features(features)
+        # After the feature gate, so each bad window fails at exactly one gate (the first).
+        drift_gate = check_drift(ingested)
+        features_gate >> drift_gate
         trained = train(features)
-        features_gate >> trained
+        drift_gate >> trained
         evaluated = evaluate(features, trained)
         model_gate = validate_model(evaluated)
-        promote(ingested, features, trained, evaluated, [raw_gate, features_gate, model_gate])
+        promote(ingested, features, trained, evaluated, [raw_gate, features_gate, drift_gate, model_gate])
 
     return retrain()

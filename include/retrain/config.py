@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -264,13 +265,95 @@ class PromotionConfig(_Strict):
         return METRICS[self.metric][1]
 
 
+Severity = Literal["fail", "warn"]
+Bounds = tuple[float | None, float | None]
+
+#: Shorthand rule keys of a check, in the order the README documents them.
+CHECK_RULES = ("between", "in_set", "max_null_fraction", "mean_between", "unique", "regex")
+
+
+class CheckRule(_Strict):
+    """One expectation in shorthand: a column (or the table), exactly one rule, and a severity.
+
+    ``{column: monthly_charges, between: [0, 300], severity: warn}`` becomes
+    ``ExpectColumnValuesToBeBetween(column="monthly_charges", min_value=0, max_value=300)``
+    with severity warn (``include.retrain.gates.expectations`` does the mapping).
+    """
+
+    column: str | None = Field(None, description="Column the rule applies to (give `column` or `table`).")
+    table: Literal["row_count"] | None = Field(
+        None, description="Table-level subject instead of a column: `row_count` (with `between`)."
+    )
+    between: Bounds | None = Field(
+        None,
+        description="[min, max] for every value, or the row count with `table` (null = open side). "
+        "ExpectColumnValuesToBeBetween / ExpectTableRowCountToBeBetween.",
+    )
+    in_set: tuple[str | int | float | bool, ...] | None = Field(
+        None, min_length=1, description="Allowed values. ExpectColumnValuesToBeInSet."
+    )
+    max_null_fraction: Fraction | None = Field(
+        None, description="Largest share of nulls. ExpectColumnValuesToNotBeNull (mostly = 1 - value)."
+    )
+    mean_between: Bounds | None = Field(
+        None, description="[min, max] for the column mean (null = open side). ExpectColumnMeanToBeBetween."
+    )
+    unique: Literal[True] | None = Field(None, description="`true`: no value twice. ExpectColumnValuesToBeUnique.")
+    regex: str | None = Field(
+        None, min_length=1, description="Every value matches (re.search). ExpectColumnValuesToMatchRegex."
+    )
+    severity: Severity = Field("fail", description="fail: stops the run; warn: recorded in the report, run goes on.")
+
+    @model_validator(mode="after")
+    def _one_subject_one_rule(self) -> CheckRule:
+        if (self.column is None) == (self.table is None):
+            raise ValueError("a check names exactly one of `column` or `table`")
+        rules = [name for name in CHECK_RULES if getattr(self, name) is not None]
+        if len(rules) != 1:
+            found = f"found {rules}" if rules else "found none"
+            raise ValueError(f"a check has exactly one rule of {list(CHECK_RULES)}; {found}")
+        if self.table is not None and rules != ["between"]:
+            raise ValueError(f"table: {self.table} takes `between`, not `{rules[0]}`")
+        for name in ("between", "mean_between"):
+            bounds = getattr(self, name)
+            if bounds is None:
+                continue
+            low, high = bounds
+            if low is None and high is None:
+                raise ValueError(f"{name} needs at least one bound ([min, null] or [null, max])")
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"{name}: min ({low}) is greater than max ({high})")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex {self.regex!r} does not compile: {exc}") from exc
+        return self
+
+    @property
+    def rule(self) -> str:
+        """The rule key this check uses (``between``, ``in_set``, ...)."""
+        return next(name for name in CHECK_RULES if getattr(self, name) is not None)
+
+    @property
+    def subject(self) -> str:
+        """What the check is about, for messages: ``column 'x'`` or ``table row_count``."""
+        return f"column {self.column!r}" if self.column is not None else f"table {self.table}"
+
+
+Checks = tuple[CheckRule, ...]
+
+
 class RawGateConfig(_Strict):
-    """Table-level rules for ``validate_raw``; column rules come from ``dataset.columns``."""
+    """Rules for ``validate_raw``: table rules here, column defaults from ``dataset.columns``."""
 
     min_rows: int = Field(1, ge=1, description="Fewest rows a window may have.")
     max_rows: int | None = Field(None, ge=1, description="Most rows a window may have.")
     freshness_days: int | None = Field(
         2, ge=0, description="Newest partition may lag the day before the window end by this many days."
+    )
+    checks: Checks = Field(
+        (), description="Shorthand expectations on the raw window; they add to or replace the schema defaults."
     )
 
 
@@ -280,6 +363,51 @@ class FeaturesGateConfig(_Strict):
     min_train_rows: int = Field(50, ge=1, description="Fewest training rows.")
     min_holdout_rows: int = Field(20, ge=1, description="Fewest holdout rows.")
     min_class_fraction: Fraction | None = Field(0.01, description="Smallest share of any class in training rows.")
+    max_class_fraction: Fraction | None = Field(None, description="Largest share of any class in training rows.")
+    min_feature_std: float | None = Field(
+        0.0,
+        ge=0,
+        description="Each feature's standard deviation on the training rows must exceed this "
+        "(0: no constant features); null = no check.",
+    )
+    on_constant_feature: Severity = Field(
+        "warn",
+        description="fail: a constant feature stops the run (a stuck upstream column); warn: recorded, "
+        "for data with features constant by nature (e.g. blank pixels).",
+    )
+    max_single_feature_score: float | None = Field(
+        0.999,
+        ge=0.5,
+        le=1.0,
+        description="Leakage bar: the most one feature alone may predict the target on the training rows "
+        "(ROC AUC either way or per-value purity; absolute Spearman correlation for regression); null = no check.",
+    )
+    checks: Checks = Field(
+        (), description="Shorthand expectations on the train and holdout feature matrices (added to the defaults)."
+    )
+
+    @model_validator(mode="after")
+    def _sane(self) -> FeaturesGateConfig:
+        low, high = self.min_class_fraction, self.max_class_fraction
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min_class_fraction ({low}) is greater than max_class_fraction ({high})")
+        for number, check in enumerate(self.checks):
+            if check.table is not None:
+                raise ValueError(
+                    f"checks[{number}]: table rules do not apply to feature matrices; "
+                    "use min_train_rows / min_holdout_rows"
+                )
+        return self
+
+
+class SegmentsConfig(_Strict):
+    """Per-segment floors for ``validate_model``: the metric on each segment of the holdout."""
+
+    column: str = Field(description="Dataset column whose values define the segments (category, string, bool, int).")
+    threshold: float = Field(
+        description="Bar each segment's holdout metric must reach (>= maximize, <= minimize metrics)."
+    )
+    min_rows: int = Field(50, ge=1, description="Segments with fewer holdout rows are reported, not judged.")
 
 
 class ModelGateConfig(_Strict):
@@ -291,13 +419,42 @@ class ModelGateConfig(_Strict):
     max_regression: float | None = Field(
         None, ge=0, description="validate_model fails if the candidate is worse than the champion by more."
     )
+    segments: SegmentsConfig | None = Field(None, description="Per-segment metric floors; null = none.")
+    checks: Checks = Field(
+        (),
+        description="Shorthand expectations on the holdout metrics (a metric name or improvement_over_champion) "
+        "and scores (`score`, `table: row_count`).",
+    )
+
+
+class DriftGateConfig(_Strict):
+    """Rules for ``check_drift``: this window against the champion's reference profile."""
+
+    columns: tuple[str, ...] | None = Field(None, description="Features to compare; null = every model feature.")
+    bins: int = Field(10, ge=2, le=100, description="Quantile bins per numeric feature in the reference profile.")
+    psi_warn: float = Field(0.1, ge=0, description="PSI above this is recorded as a warning.")
+    psi_fail: float = Field(0.25, ge=0, description="PSI above this is drift (fails or warns per on_drift).")
+    ks_max: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Optional: KS statistic (on the reference bin edges) above this is drift, numeric features.",
+    )
+    on_drift: Severity = Field("warn", description="fail: drift stops the run; warn: recorded, run goes on.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftGateConfig:
+        if self.psi_warn > self.psi_fail:
+            raise ValueError(f"psi_warn ({self.psi_warn}) is greater than psi_fail ({self.psi_fail})")
+        return self
 
 
 class ExpectationsConfig(_Strict):
     """The Great Expectations gates between stages."""
 
-    raw: RawGateConfig = Field(RawGateConfig(), description="Table rules for validate_raw.")
+    raw: RawGateConfig = Field(RawGateConfig(), description="Rules for validate_raw.")
     features: FeaturesGateConfig = Field(FeaturesGateConfig(), description="Rules for validate_features.")
+    drift: DriftGateConfig = Field(DriftGateConfig(), description="Rules for check_drift.")
     model: ModelGateConfig = Field(ModelGateConfig(), description="Rules for validate_model.")
 
 
@@ -470,6 +627,44 @@ class PipelineConfig(_Strict):
             raise ValueError("split.strategy hash needs dataset.id_column (or use strategy random or time)")
         return self
 
+    @model_validator(mode="after")
+    def _gate_columns_exist(self) -> PipelineConfig:
+        """Every column a gate rule names exists in the table that gate checks."""
+        rules = self.expectations
+        dataset = self.dataset
+        raw_columns = {*dataset.columns, dataset.partition_column}
+        _check_columns("expectations.raw.checks", rules.raw.checks, lambda c: c in raw_columns, "dataset.columns")
+        numeric = {*self.features.numeric, *self.features.passthrough, dataset.target}
+        one_hot = tuple(f"{c}_" for c in self.features.categorical)
+        _check_columns(
+            "expectations.features.checks",
+            rules.features.checks,
+            lambda c: c in numeric or c.startswith(one_hot),
+            "the feature matrix (a numeric or passthrough feature, the target, or <categorical>_<value>)",
+        )
+        model_columns = {m for m, (task, _) in METRICS.items() if task == self.model.task}
+        model_columns |= {"improvement_over_champion", "score"}
+        _check_columns(
+            "expectations.model.checks",
+            rules.model.checks,
+            lambda c: c in model_columns,
+            f"the model gate's tables ({', '.join(sorted(model_columns))})",
+        )
+        unknown = sorted(set(rules.drift.columns or ()) - set(self.features.all))
+        if unknown:
+            raise ValueError(f"expectations.drift.columns: {unknown} are not model features")
+        segments = rules.model.segments
+        if segments is not None:
+            column = dataset.columns.get(segments.column)
+            if column is None or segments.column == dataset.target:
+                raise ValueError(f"expectations.model.segments.column {segments.column!r} is not a non-target column")
+            if column.type not in ("category", "string", "bool", "int"):
+                raise ValueError(
+                    f"expectations.model.segments.column {segments.column!r} has type {column.type}; "
+                    "segments need a category, string, bool or int column"
+                )
+        return self
+
     @property
     def dag_id(self) -> str:
         return f"retrain_{self.name}"
@@ -483,6 +678,13 @@ class PipelineConfig(_Strict):
         content = self.model_dump(mode="json", exclude=set(OPERATIONAL_SECTIONS))
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_columns(where: str, checks: tuple[CheckRule, ...], known: Callable[[str], bool], table: str) -> None:
+    """Refuse a check whose column is not in the table its gate validates."""
+    for number, check in enumerate(checks):
+        if check.column is not None and not known(check.column):
+            raise ValueError(f"{where}[{number}]: column {check.column!r} is not in {table}")
 
 
 def pipelines_dir() -> Path:

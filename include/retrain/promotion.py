@@ -28,12 +28,15 @@ from include.retrain.storage import ArtifactRef
 #: Column prefix of the champion's outputs in ``predictions.parquet``.
 CHAMPION_PREFIX = "champion_"
 
+#: Column of ``holdout_input.parquet`` carrying each row's segment when segments are configured.
+SEGMENT_COLUMN = "__segment__"
+
 
 def holdout_rows(run: RunContext, features: Mapping[str, Any]) -> tuple[pd.DataFrame, np.ndarray]:
-    """This run's holdout: raw model input and target, as written by build_features."""
+    """This run's holdout: raw model input (segment values left out) and target, from build_features."""
     target = run.config.dataset.target
     frame = read_frame(run.store, ArtifactRef.from_dict(features["artifacts"]["holdout_input"]))
-    return frame.drop(columns=[target]), frame[target].to_numpy()
+    return frame.drop(columns=[target, SEGMENT_COLUMN], errors="ignore"), frame[target].to_numpy()
 
 
 def score_version(run: RunContext, version: str, holdout: pd.DataFrame, y: np.ndarray) -> Evaluation:

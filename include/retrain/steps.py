@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from include.retrain import model_card
@@ -26,12 +27,22 @@ from include.retrain.context import RunContext
 from include.retrain.deployment import challenger_alias, publish
 from include.retrain.errors import DataFailure, GateFailure
 from include.retrain.frames import read_frame, write_frame
-from include.retrain.gates.expectations import features_expectations, model_expectations, raw_expectations
+from include.retrain.gates.data_docs import HTML_CONTENT_TYPE, render_data_docs
+from include.retrain.gates.drift import drift_table
+from include.retrain.gates.expectations import (
+    drift_expectations,
+    features_expectations,
+    model_expectations,
+    raw_expectations,
+)
+from include.retrain.gates.leakage import single_feature_scores
+from include.retrain.gates.profile import PROFILE_FILE, reference_profile
 from include.retrain.gates.result import GateResult
 from include.retrain.gates.validation import run_gate
 from include.retrain.modelio import dump_model, load_model
 from include.retrain.promotion import (
     CHAMPION_PREFIX,
+    SEGMENT_COLUMN,
     HoldoutScores,
     advance_canary,
     enter_canary,
@@ -41,7 +52,7 @@ from include.retrain.promotion import (
     score_summary,
 )
 from include.retrain.registry import CHAMPION
-from include.retrain.stages.evaluate import evaluate_model, improvement, prediction_columns
+from include.retrain.stages.evaluate import evaluate_model, improvement, prediction_columns, segment_metrics
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_features,
@@ -76,12 +87,18 @@ def _finish(run: RunContext, stage: str, manifest: dict[str, Any]) -> dict[str, 
     return manifest
 
 
-def _publish_gate(run: RunContext, result: GateResult) -> dict[str, Any]:
-    """Write the gate's full report, then fail the task if a ``fail`` expectation failed."""
-    report = run.store.put_json(run.stage_key("gates", f"{result.gate}.json"), result.report(run.describe()))
-    summary = result.summary(report.uri)
+def _publish_gate(run: RunContext, result: GateResult, **context: Any) -> dict[str, Any]:
+    """Write the gate's JSON report and HTML data docs, then fail the task if a ``fail`` expectation failed.
+
+    ``context`` adds facts to both reports (e.g. the champion a drift check compared with).
+    """
+    context = {**run.describe(), **context}
+    report = run.store.put_json(run.stage_key("gates", f"{result.gate}.json"), result.report(context))
+    page = render_data_docs(result, context, report.uri).encode()
+    html = run.store.put_bytes(run.stage_key("gates", f"{result.gate}.html"), page, content_type=HTML_CONTENT_TYPE)
+    summary = result.summary(report.uri, html.uri)
     if not result.success:
-        raise GateFailure(result.failure_message(report.uri), summary=summary, report_uri=report.uri)
+        raise GateFailure(result.failure_message(report.uri, html.uri), summary=summary, report_uri=report.uri)
     return summary
 
 
@@ -162,6 +179,16 @@ def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
         raise DataFailure(f"a feature column is named like the target {target!r}; rename one of them")
     y_train = target_values(split.train, target, config.model.task)
     y_holdout = target_values(split.holdout, target, config.model.task)
+    segments = config.expectations.model.segments
+    if segments is not None:
+        holdout_input = holdout_input.assign(**{SEGMENT_COLUMN: _segment_labels(split.holdout[segments.column])})
+    features = config.features
+    profile = reference_profile(
+        split.train,
+        numeric=[*features.numeric, *features.passthrough],
+        categorical=features.categorical,
+        bins=config.expectations.drift.bins,
+    )
     outputs = {
         "train": write_frame(
             run.store, run.stage_key("features", "train.parquet"), train_matrix.assign(**{target: y_train})
@@ -173,6 +200,7 @@ def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
             run.store, run.stage_key("features", "holdout_input.parquet"), holdout_input.assign(**{target: y_holdout})
         ),
         "transformer": run.store.put_bytes(run.stage_key("features", "transformer.skops"), dump_model(transformer)),
+        "reference_profile": run.store.put_json(run.stage_key("features", PROFILE_FILE), profile),
     }
     return _finish(
         run,
@@ -185,23 +213,80 @@ def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _segment_labels(values: pd.Series) -> pd.Series:
+    """Segment values as strings (missing as ``(missing)``), a small categorical column."""
+    labels = values.astype("str").astype(object)
+    labels[values.isna().to_numpy()] = "(missing)"
+    return labels.astype("category")
+
+
 def _class_shares(labels: pd.Series) -> pd.DataFrame:
     shares = labels.value_counts(normalize=True)
     return pd.DataFrame({"class": shares.index.astype(str), "fraction": shares.to_numpy(dtype="float64")})
 
 
+def _feature_stats(matrix: pd.DataFrame, target: np.ndarray, task: str, seed: int) -> pd.DataFrame:
+    """One row per feature of the training matrix: its standard deviation and single-feature score."""
+    scores = single_feature_scores(matrix, target, task, seed=seed)
+    return pd.DataFrame(
+        {
+            "feature": list(matrix.columns),
+            "std": matrix.std().to_numpy(dtype="float64"),
+            "single_feature_score": [scores[c] for c in matrix.columns],
+        }
+    )
+
+
 def validate_features(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
-    """Gate: finite, complete feature matrices of sufficient size and class balance."""
-    target = run.config.dataset.target
-    classification = run.config.model.task == "classification"
-    tables = {
-        "train": read_frame(run.store, _ref(features, "train")),
-        "holdout": read_frame(run.store, _ref(features, "holdout")),
-    }
+    """Gate: finite, complete, non-constant features of sufficient size and class balance, no leakage."""
+    config = run.config
+    target = config.dataset.target
+    classification = config.model.task == "classification"
+    train = read_frame(run.store, _ref(features, "train"))
+    stats = _feature_stats(train.drop(columns=[target]), train[target].to_numpy(), config.model.task, config.model.seed)
+    tables = {"train": train, "holdout": read_frame(run.store, _ref(features, "holdout")), "feature_stats": stats}
     if classification:
-        tables["classes"] = _class_shares(tables["train"][target])
-    specs = features_expectations(run.config, features["feature_columns"], classification=classification)
-    return _publish_gate(run, run_gate("validate_features", tables, specs))
+        tables["classes"] = _class_shares(train[target])
+    notes = []
+    unscored = stats.loc[stats["single_feature_score"].isna(), "feature"].tolist()
+    if unscored and config.expectations.features.max_single_feature_score is not None:
+        notes.append(f"leakage not scored for {unscored}: missing or constant values, or too few rows per class")
+    specs = features_expectations(config, features["feature_columns"], classification=classification)
+    result = run_gate("validate_features", tables, specs, notes, row_keys={"feature_stats": "feature"})
+    return _publish_gate(run, result)
+
+
+# -- check_drift -------------------------------------------------------------------------------
+
+
+def _champion_profile(run: RunContext) -> tuple[str | None, dict[str, Any] | None, str]:
+    """The champion version and its reference profile, or why there is nothing to compare with."""
+    champion = run.registry.get_alias(CHAMPION)
+    if champion is None:
+        return None, None, "no champion yet (first run): nothing to compare with, drift not checked"
+    record = run.registry.get_version(champion.version)
+    if record is None or PROFILE_FILE not in record.files:
+        return champion.version, None, f"champion {champion.version} has no {PROFILE_FILE}: drift not checked"
+    return champion.version, json.loads(run.registry.read_file(champion.version, PROFILE_FILE)), ""
+
+
+def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
+    """Gate: this window's features against the reference profile stored with the champion.
+
+    Compares every row of the window (model input columns of ``raw.parquet``) with the
+    champion's training rows. With no champion (first run), or a champion registered without a
+    profile, there is nothing to compare: the gate passes and its notes say why.
+    """
+    config = run.config
+    champion, profile, reason = _champion_profile(run)
+    if profile is None:
+        return _publish_gate(run, run_gate("check_drift", {}, [], [reason]), champion=champion)
+    columns = list(config.expectations.drift.columns or config.features.all)
+    frame = read_frame(run.store, _ref(ingested, "raw"), columns=columns)
+    table, skipped = drift_table(profile, frame, columns)
+    notes = [f"{column}: not compared, {why}" for column, why in skipped.items()]
+    result = run_gate("check_drift", {"drift": table}, drift_expectations(config), notes, row_keys={"drift": "feature"})
+    return _publish_gate(run, result, champion=champion, reference_rows=profile.get("rows"))
 
 
 # -- train -------------------------------------------------------------------------------------
@@ -264,7 +349,18 @@ def evaluate(run: RunContext, features: dict[str, Any], trained: dict[str, Any])
         _, canary = challenger_alias(run.registry)
         if canary is not None and canary.version != champion_version:
             _, challenger = score_summary(run, canary.version, holdout, y)
-    predictions = write_frame(run.store, run.stage_key("evaluate", "predictions.parquet"), pd.DataFrame(columns))
+    artifacts = {}
+    if config.expectations.model.segments is not None:
+        segments = read_frame(run.store, _ref(features, "holdout_input"), columns=[SEGMENT_COLUMN])[SEGMENT_COLUMN]
+        columns["segment"] = segments.to_numpy()
+        by_segment = {
+            "column": config.expectations.model.segments.column,
+            "segments": segment_metrics(candidate, y, segments.astype("str").to_numpy()),
+        }
+        artifacts["segment_metrics"] = run.store.put_json(run.stage_key("evaluate", "segment_metrics.json"), by_segment)
+    artifacts["predictions"] = write_frame(
+        run.store, run.stage_key("evaluate", "predictions.parquet"), pd.DataFrame(columns)
+    )
     bootstrap = config.promotion.bootstrap or BootstrapConfig()
     intervals = metric_intervals(
         y,
@@ -296,15 +392,34 @@ def evaluate(run: RunContext, features: dict[str, Any], trained: dict[str, Any])
             if champion_value is None or math.isnan(champion_value)
             else improvement(value, champion_value, metric),
             "rows": len(y),
-            "artifacts": {"predictions": predictions.to_dict()},
+            "artifacts": {name: ref.to_dict() for name, ref in artifacts.items()},
         },
     )
 
 
-def validate_model(run: RunContext, evaluated: dict[str, Any]) -> dict[str, Any]:
-    """Gate: the candidate reaches its threshold, does not regress too far, scores sanely."""
+def _segments_table(run: RunContext, evaluated: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+    """One row per judged segment (enough holdout rows, metric defined), and notes on the others."""
+    rules = run.config.expectations.model.segments
     metric = evaluated["metric"]
-    row = {metric: evaluated["value"]}
+    by_segment = run.store.get_json(_ref(evaluated, "segment_metrics"))
+    rows = []
+    notes = []
+    for value, found in by_segment["segments"].items():
+        label = f"{by_segment['column']}={value}"
+        score = found["metrics"][metric]
+        if found["rows"] < rules.min_rows:
+            notes.append(f"segment {label}: {found['rows']} holdout rows (< min_rows {rules.min_rows}), not judged")
+        elif score is None or math.isnan(score):
+            notes.append(f"segment {label}: {metric} is undefined on its {found['rows']} holdout rows, not judged")
+        else:
+            rows.append((label, found["rows"], score))
+    table = pd.DataFrame(rows, columns=["segment", "rows", metric]).astype({metric: "float64"})
+    return table, notes
+
+
+def validate_model(run: RunContext, evaluated: dict[str, Any]) -> dict[str, Any]:
+    """Gate: the candidate reaches its threshold, does not regress too far, scores sanely, per segment too."""
+    row = {**evaluated["metrics"], evaluated["metric"]: evaluated["value"]}
     has_champion = evaluated["improvement_over_champion"] is not None
     if has_champion:
         row["improvement_over_champion"] = evaluated["improvement_over_champion"]
@@ -312,8 +427,11 @@ def validate_model(run: RunContext, evaluated: dict[str, Any]) -> dict[str, Any]
         "metrics": pd.DataFrame([row], dtype="float64"),
         "scores": read_frame(run.store, _ref(evaluated, "predictions"), columns=["score"]),
     }
+    notes: list[str] = []
+    if run.config.expectations.model.segments is not None:
+        tables["segments"], notes = _segments_table(run, evaluated)
     specs = model_expectations(run.config, has_champion=has_champion)
-    return _publish_gate(run, run_gate("validate_model", tables, specs))
+    return _publish_gate(run, run_gate("validate_model", tables, specs, notes, row_keys={"segments": "segment"}))
 
 
 # -- promote -----------------------------------------------------------------------------------
@@ -422,6 +540,9 @@ def promote(
         "model_card.json": json.dumps(card, indent=2, sort_keys=True, default=str).encode(),
         "model_card.md": model_card.render_markdown(card).encode(),
     }
+    if "reference_profile" in features["artifacts"]:  # absent only in runs started before profiles were kept
+        # What check_drift compares later windows with while this version is champion.
+        files[PROFILE_FILE] = run.store.get_bytes(_ref(features, "reference_profile"))
     _, created = registry.register(
         version,
         files,

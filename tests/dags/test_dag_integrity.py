@@ -21,12 +21,13 @@ from include.retrain.config import DEFAULT_PIPELINES_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = PROJECT_ROOT / "dags"
-GATES = {"validate_raw", "validate_features", "validate_model"}
+GATES = {"validate_raw", "validate_features", "check_drift", "validate_model"}
 CHAIN = [
     ("ingest", "validate_raw"),
     ("validate_raw", "build_features"),
     ("build_features", "validate_features"),
-    ("validate_features", "train"),
+    ("validate_features", "check_drift"),
+    ("check_drift", "train"),
     ("train", "evaluate"),
     ("evaluate", "validate_model"),
     ("validate_model", "promote"),

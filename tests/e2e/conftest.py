@@ -46,6 +46,15 @@ class PipelineHarness:
                 Bucket=self.config.dataset.bucket, Key=partition_key(self.config.dataset, day), Body=body
             )
 
+    def delete_prefix(self, bucket: str, prefix: str) -> None:
+        """Delete every object under ``prefix`` (landing days, a run folder, ...)."""
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                self.client.delete_object(Bucket=bucket, Key=item["Key"])
+
+    def clear_landing(self) -> None:
+        self.delete_prefix(self.config.dataset.bucket, self.config.dataset.landing_prefix)
+
     @property
     def store(self) -> ArtifactStore:
         return ArtifactStore(self.client, self.config.storage.bucket, self.config.storage.prefix)
@@ -54,16 +63,24 @@ class PipelineHarness:
     def registry(self) -> ModelRegistry:
         return ModelRegistry(self.store, self.config.name)
 
-    def run(self, window_end: date, conf: dict[str, Any] | None = None) -> Any:
-        """Run ``retrain_<name>`` with dag.test() for the interval ending ``window_end``."""
-        import pendulum
+    def dag(self) -> Any:
+        """``retrain_<name>`` as the DAG folder defines it."""
         from airflow.dag_processing.dagbag import DagBag
 
         bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
         assert not bag.import_errors, bag.import_errors
-        dag = bag.get_dag(self.config.dag_id)
+        return bag.get_dag(self.config.dag_id)
+
+    def task_order(self) -> list[str]:
+        """The DAG's task ids in the order they run."""
+        return [task.task_id for task in self.dag().topological_sort()]
+
+    def run(self, window_end: date, conf: dict[str, Any] | None = None) -> Any:
+        """Run ``retrain_<name>`` with dag.test() for the interval ending ``window_end``."""
+        import pendulum
+
         logical_date = pendulum.datetime(window_end.year, window_end.month, window_end.day, tz="UTC")
-        return dag.test(logical_date=logical_date, run_conf=conf)
+        return self.dag().test(logical_date=logical_date, run_conf=conf)
 
     def run_folder(self, run_key: str) -> str:
         return self.store.key(self.config.name, "runs", run_key)

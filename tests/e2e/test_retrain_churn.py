@@ -14,11 +14,13 @@ from tests.e2e.conftest import FIRST_DAY, PipelineHarness, task_states
 pytestmark = pytest.mark.e2e
 
 WINDOW_END = FIRST_DAY + timedelta(days=29)  # 28-day window fully covered by 29 written days
+GATES = ("validate_raw", "validate_features", "check_drift", "validate_model")
 ALL_TASKS = {
     "ingest",
     "validate_raw",
     "build_features",
     "validate_features",
+    "check_drift",
     "train",
     "evaluate",
     "validate_model",
@@ -41,11 +43,11 @@ def test_first_run_registers_a_version_and_makes_it_champion(churn: PipelineHarn
         "features/train.parquet",
         "features/holdout.parquet",
         "features/transformer.skops",
+        "features/reference_profile.json",
         "train/model.skops",
         "evaluate/predictions.parquet",
-        "gates/validate_raw.json",
-        "gates/validate_features.json",
-        "gates/validate_model.json",
+        "evaluate/segment_metrics.json",
+        *(f"gates/{gate}.{kind}" for gate in GATES for kind in ("json", "html")),
         "promote/manifest.json",
     ):
         assert f"{folder}/{expected}" in keys, expected
@@ -62,10 +64,17 @@ def test_first_run_registers_a_version_and_makes_it_champion(churn: PipelineHarn
     assert champion.version == version
     assert "first champion" in champion.reason
     record = churn.registry.get_version(version)
-    assert set(record.files) == {"model.skops", "metrics.json", "model_card.json", "model_card.md"}
+    assert set(record.files) == {
+        "model.skops",
+        "metrics.json",
+        "model_card.json",
+        "model_card.md",
+        "reference_profile.json",
+    }
     card = json.loads(churn.registry.read_file(version, "model_card.json"))
     assert card["data"]["rows"]["raw"] == 28 * 300
-    assert [g["gate"] for g in card["gates"]] == ["validate_raw", "validate_features", "validate_model"]
+    assert [g["gate"] for g in card["gates"]] == list(GATES)
+    assert "no champion yet" in card["gates"][2]["notes"][0]
     assert set(card["metrics_ci"]) == set(card["metrics"])
     auc = card["metrics_ci"]["roc_auc"]
     assert auc["ci_low"] < auc["value"] == card["metrics"]["roc_auc"] < auc["ci_high"]

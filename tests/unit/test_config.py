@@ -298,10 +298,139 @@ BAD_CONFIGS = [
 ]
 
 
+def _add_check(gate: str, check: dict[str, Any]) -> Mutation:
+    """A mutation appending one shorthand check to ``expectations.<gate>.checks``."""
+
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["expectations"].setdefault(gate, {}).setdefault("checks", []).append(check)
+
+    return mutate
+
+
+#: Bad gate rules: the shorthand checks, drift thresholds and segment floors.
+BAD_GATE_RULES = [
+    pytest.param(
+        _add_check("raw", {"column": "plan", "betwen": [0, 1]}),
+        "expectations.raw.checks.2.betwen",
+        "unknown key",
+        id="check-unknown-rule-key",
+    ),
+    pytest.param(
+        _add_check("raw", {"column": "plan", "between": [0, 1], "unique": True}),
+        "expectations.raw.checks.2",
+        "exactly one rule of ['between', 'in_set', 'max_null_fraction', 'mean_between', 'unique', 'regex']; "
+        "found ['between', 'unique']",
+        id="check-two-rules",
+    ),
+    pytest.param(
+        _add_check("raw", {"column": "plan", "severity": "warn"}),
+        "expectations.raw.checks.2",
+        "found none",
+        id="check-no-rule",
+    ),
+    pytest.param(
+        _add_check("raw", {"column": "plan", "table": "row_count", "between": [1, 2]}),
+        "expectations.raw.checks.2",
+        "exactly one of `column` or `table`",
+        id="check-column-and-table",
+    ),
+    pytest.param(
+        _add_check("raw", {"table": "row_count", "in_set": [1]}),
+        "expectations.raw.checks.2",
+        "table: row_count takes `between`, not `in_set`",
+        id="check-table-with-in_set",
+    ),
+    pytest.param(
+        _add_check("raw", {"column": "plan", "between": [5, 1]}),
+        "expectations.raw.checks.2",
+        "between: min (5.0) is greater than max (1.0)",
+        id="check-between-reversed",
+    ),
+    pytest.param(
+        _add_check("raw", {"column": "plan", "mean_between": [None, None]}),
+        "expectations.raw.checks.2",
+        "mean_between needs at least one bound",
+        id="check-no-bounds",
+    ),
+    pytest.param(
+        _add_check("raw", {"column": "customer_id", "regex": "C[0-9"}),
+        "expectations.raw.checks.2",
+        "regex 'C[0-9' does not compile",
+        id="check-bad-regex",
+    ),
+    pytest.param(
+        _add_check("raw", {"column": "plan", "in_set": ["a"], "severity": "error"}),
+        "expectations.raw.checks.2.severity",
+        "'fail' or 'warn'",
+        id="check-unknown-severity",
+    ),
+    pytest.param(
+        _add_check("raw", {"column": "balance", "between": [0, 1]}),
+        "expectations.raw.checks[2]",
+        "column 'balance' is not in dataset.columns",
+        id="raw-check-unknown-column",
+    ),
+    pytest.param(
+        _add_check("features", {"column": "customer_id", "between": [0, 1]}),
+        "expectations.features.checks[0]",
+        "column 'customer_id' is not in the feature matrix",
+        id="features-check-not-a-feature",
+    ),
+    pytest.param(
+        _add_check("features", {"table": "row_count", "between": [1, None]}),
+        "expectations.features",
+        "table rules do not apply to feature matrices",
+        id="features-check-table-rule",
+    ),
+    pytest.param(
+        _add_check("model", {"column": "rmse", "between": [0, 1]}),
+        "expectations.model.checks[1]",
+        "column 'rmse' is not in the model gate's tables",
+        id="model-check-metric-of-other-task",
+    ),
+    pytest.param(
+        _set("expectations", "drift", "psi_warn", 0.5),
+        "expectations.drift",
+        "psi_warn (0.5) is greater than psi_fail (0.25)",
+        id="drift-thresholds-reversed",
+    ),
+    pytest.param(
+        _set("expectations", "drift", "columns", ["signup_date"]),
+        "expectations.drift.columns",
+        "['signup_date'] are not model features",
+        id="drift-column-not-a-feature",
+    ),
+    pytest.param(
+        _set("expectations", "drift", "on_drift", "stop"),
+        "expectations.drift.on_drift",
+        "'fail' or 'warn'",
+        id="drift-unknown-on_drift",
+    ),
+    pytest.param(
+        _set("expectations", "model", "segments", {"column": "monthly_charges", "threshold": 0.6}),
+        "expectations.model.segments.column",
+        "'monthly_charges' has type float",
+        id="segments-on-a-float-column",
+    ),
+    pytest.param(
+        _set("expectations", "model", "segments", {"column": "plan"}),
+        "expectations.model.segments.threshold",
+        "required key is missing",
+        id="segments-without-threshold",
+    ),
+    pytest.param(
+        _set("expectations", "features", "max_class_fraction", 0.01),
+        "expectations.features",
+        "min_class_fraction (0.05) is greater than max_class_fraction (0.01)",
+        id="class-fraction-bounds-reversed",
+    ),
+]
+
+
 class TestBadConfig:
     """Each bad file raises ConfigError naming the file, the field path and the reason."""
 
-    @pytest.mark.parametrize(("mutate", "field", "reason"), BAD_CONFIGS)
+    @pytest.mark.parametrize(("mutate", "field", "reason"), BAD_CONFIGS + BAD_GATE_RULES)
     def test_rejected_with_field_and_reason(self, tmp_path: Path, mutate: Mutation, field: str, reason: str) -> None:
         raw = churn_raw()
         mutate(raw)
@@ -596,3 +725,50 @@ class TestPipelinesDir:
 
         assert [s.name for s in sources] == ["only"]
         assert sources[0].path == tmp_path / "only.yaml"
+
+
+class TestGateRules:
+    """Shorthand checks, drift and segment rules parse into typed values."""
+
+    def test_every_rule_key_parses(self, tmp_path: Path) -> None:
+        raw = churn_raw()
+        raw["expectations"]["raw"]["checks"] = yaml.safe_load(
+            """
+            - {column: monthly_charges, between: [0, 300], severity: warn}
+            - {column: plan, in_set: [basic, standard, premium]}
+            - {column: region, max_null_fraction: 0.02}
+            - {column: tenure_months, mean_between: [10, null]}
+            - {column: customer_id, unique: true}
+            - {column: customer_id, regex: "^C\\\\d{8}-\\\\d+$"}
+            - {table: row_count, between: [1000, 100000]}
+            """
+        )
+        config = load_pipeline(write_yaml(tmp_path / "churn.yaml", raw))
+        checks = config.expectations.raw.checks
+        assert [c.rule for c in checks] == [
+            "between",
+            "in_set",
+            "max_null_fraction",
+            "mean_between",
+            "unique",
+            "regex",
+            "between",
+        ]
+        assert checks[0].between == (0.0, 300.0)
+        assert checks[0].severity == "warn"
+        assert {c.severity for c in checks[1:]} == {"fail"}
+        assert checks[3].mean_between == (10.0, None)
+        assert checks[5].regex == "^C\\d{8}-\\d+$"
+        assert (checks[6].table, checks[6].subject) == ("row_count", "table row_count")
+
+    def test_shipped_churn_gate_rules(self) -> None:
+        rules = load_pipeline(CHURN_YAML).expectations
+        assert [(c.column, c.rule, c.severity) for c in rules.raw.checks] == [
+            ("monthly_charges", "between", "warn"),
+            ("tenure_months", "mean_between", "warn"),
+        ]
+        assert (rules.drift.on_drift, rules.drift.psi_warn, rules.drift.psi_fail) == ("fail", 0.1, 0.25)
+        assert rules.model.segments is not None
+        assert (rules.model.segments.column, rules.model.segments.threshold) == ("plan", 0.6)
+        assert rules.features.max_single_feature_score == 0.999
+        assert rules.features.on_constant_feature == "fail"

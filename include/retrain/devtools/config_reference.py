@@ -27,10 +27,12 @@ def _type_name(annotation: typing.Any) -> str:
     if origin is typing.Annotated:
         return _type_name(args[0])
     if origin is typing.Literal:
-        return " \\| ".join(f"`{a}`" for a in args)
+        return " \\| ".join(f"`{str(a).lower() if isinstance(a, bool) else a}`" for a in args)
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in args if a is not type(None)]
         return " \\| ".join(names) + (" \\| null" if type(None) in args else "")
+    if origin is tuple and len(args) > 1 and args[1] is not Ellipsis:
+        return "[" + ", ".join(_type_name(a) for a in args) + "]"
     if origin in (tuple, list):
         return f"list of {_type_name(args[0])}"
     if origin is dict:
@@ -55,29 +57,42 @@ def _default(field: typing.Any) -> str:
     return f"`{value}`"
 
 
+def _is_model(annotation: typing.Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
 def _nested_model(annotation: typing.Any) -> tuple[type[BaseModel] | None, str]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    """The model a field holds (directly, optionally, per map key or per list item) and its path suffix."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if _is_model(annotation):
         return annotation, ""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # an optional section
-        models = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
-        if len(models) == 1:
-            return models[0], ""
-    if typing.get_origin(annotation) is dict:
-        value = typing.get_args(annotation)[1]
-        if isinstance(value, type) and issubclass(value, BaseModel):
-            return value, ".<column>"
+    if origin in (typing.Union, types.UnionType):
+        models = [a for a in args if _is_model(a)]
+        return (models[0], "") if len(models) == 1 else (None, "")
+    if origin is dict and _is_model(args[1]):
+        return args[1], ".<column>"
+    if origin in (tuple, list) and _is_model(args[0]):
+        return args[0], "[]"
     return None, ""
 
 
-def reference_rows(model: type[BaseModel] = PipelineConfig, prefix: str = "") -> list[str]:
-    """One Markdown table row per config key, depth first."""
+def reference_rows(
+    model: type[BaseModel] = PipelineConfig, prefix: str = "", documented: dict[type, str] | None = None
+) -> list[str]:
+    """One Markdown table row per config key, depth first; a model met again points at its first rows."""
+    documented = {} if documented is None else documented
     rows = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
-        rows.append(f"| `{path}` | {_type_name(field.annotation)} | {_default(field)} | {field.description or ''} |")
+        meaning = field.description or ""
         nested, suffix = _nested_model(field.annotation)
-        if nested is not None:
-            rows.extend(reference_rows(nested, f"{path}{suffix}."))
+        if nested is not None and nested in documented:
+            meaning += f" Keys as in `{documented[nested]}`."
+        rows.append(f"| `{path}` | {_type_name(field.annotation)} | {_default(field)} | {meaning} |")
+        if nested is not None and nested not in documented:
+            documented[nested] = f"{path}{suffix}"
+            rows.extend(reference_rows(nested, f"{path}{suffix}.", documented))
     return rows
 
 

@@ -41,16 +41,7 @@ def airflow_environment(airflow_home: Path, s3: LocalS3) -> dict[str, str]:
     }
 
 
-TASK_ORDER = (
-    "ingest",
-    "validate_raw",
-    "build_features",
-    "validate_features",
-    "train",
-    "evaluate",
-    "validate_model",
-    "promote",
-)
+GATES = frozenset({"validate_raw", "validate_features", "check_drift", "validate_model"})
 
 
 def _gate_line(report: dict[str, Any]) -> str:
@@ -64,6 +55,8 @@ def _gate_line(report: dict[str, Any]) -> str:
     failed = [e for e in report["expectations"] if not e["success"] and e["severity"] == "fail"]
     for item in failed[:5]:
         line += f"\n{'':22}failed {item['expectation']}({item['kwargs'].get('column', '')}) observed={item['observed']}"
+    for note in report.get("notes", [])[:3]:
+        line += f"\n{'':22}note: {note}"
     return line
 
 
@@ -71,15 +64,15 @@ def _stage_line(stage: str, manifest: dict[str, Any]) -> str:
     return f"\n{'':22}".join(summary_parts(stage, manifest))
 
 
-def summarize(run: Any, store: Any, pipeline: str, run_key: str) -> tuple[bool, str]:
-    """A short report of one run: state, rows, gates, metrics, version and decision."""
+def summarize(run: Any, store: Any, pipeline: str, run_key: str, tasks: list[str]) -> tuple[bool, str]:
+    """A short report of one run (``tasks`` in run order): state, rows, gates, metrics, version, decision."""
     states = {ti.task_id: str(ti.state).split(".")[-1].lower() for ti in run.get_task_instances()}
     base = store.key(pipeline, "runs", run_key)
     state = str(run.state).split(".")[-1].lower()
     lines = [f"retrain_{pipeline}  run key {run_key}  state: {state.upper()}"]
     stage_folders = {"build_features": "features"}
-    for task in TASK_ORDER:
-        if task.startswith("validate_"):
+    for task in tasks:
+        if task in GATES:
             found = store.read_json(f"{base}/gates/{task}.json")
             text = _gate_line(found) if found else None
         else:
@@ -88,7 +81,7 @@ def summarize(run: Any, store: Any, pipeline: str, run_key: str) -> tuple[bool, 
             text = _stage_line(stage, found) if found else None
         task_state = states.get(task, "not run")
         lines.append(f"  {task:<19} {text if text and task_state == 'success' else task_state.upper()}")
-        if text and task_state != "success" and task.startswith("validate_"):
+        if text and task_state != "success" and task in GATES:
             lines.append(f"  {'':19} {text}")
     return state == "success", "\n".join(lines)
 
@@ -139,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         for window_end in (last_day, last_day + timedelta(days=1)):
             print(f"\n=== Running {config.dag_id} for the data interval ending {window_end} ===", flush=True)
             run = dag.test(logical_date=pendulum.datetime(window_end.year, window_end.month, window_end.day, tz="UTC"))
-            ok, report = summarize(run, store, config.name, window_end.isoformat())
+            tasks = [task.task_id for task in dag.topological_sort()]
+            ok, report = summarize(run, store, config.name, window_end.isoformat(), tasks)
             print(report, flush=True)
             all_ok &= ok
     print("\nLocal S3 endpoint stopped." + ("" if all_ok else " At least one run did not succeed."))

@@ -3,20 +3,25 @@
 Plain data (no Great Expectations import): a spec names a GX expectation class, its
 arguments, its severity and the table of the gate it applies to. ``validation`` turns
 specs into a GX suite.
+
+Defaults come from the schema and the gate settings; the shorthand ``checks`` of each gate
+add to them. A check replaces a default of the same rule on the same column (or on the row
+count), in the same table *and with the same severity*; a check of another severity is added next
+to it, so
+``{column: x, between: [0, 300], severity: warn}`` warns above 300 while the schema's ``max``
+still fails the run. Invariants (dtypes, no NaN/inf features, leakage, ...) are never replaced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
-from include.retrain.config import PipelineConfig
+from include.retrain.config import CheckRule, PipelineConfig, Severity
 from include.retrain.runs import TrainingWindow
 from include.retrain.stages.ingest import PANDAS_DTYPES
-
-Severity = Literal["fail", "warn"]
 
 #: dtype names accepted for each declared type: what ``ingest`` produces, plus the numpy
 #: equivalents a hand-made frame may carry.
@@ -38,16 +43,76 @@ FLOAT_MAX = 1.7976931348623157e308
 
 @dataclass(frozen=True)
 class ExpectationSpec:
-    """One expectation: GX class name, arguments, severity, and the gate table it checks."""
+    """One expectation: GX class name, arguments, severity, and the gate table it checks.
+
+    ``rule`` names the shorthand rule a default implements (``between``, ``in_set``, ...), so a
+    check of that rule can replace it; None marks an invariant no check replaces.
+    """
 
     expectation: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     severity: Severity = "fail"
     table: str = "data"
+    rule: str | None = None
+
+    @property
+    def override_key(self) -> tuple[str, str | None, Any, str]:
+        """What a check must match to replace this spec: table, rule, column and severity."""
+        return (self.table, self.rule, self.kwargs.get("column"), self.severity)
+
+
+def _not_null(column: str, max_null_fraction: float, **extra: Any) -> ExpectationSpec:
+    kwargs: dict[str, Any] = {"column": column}
+    if max_null_fraction > 0:
+        kwargs["mostly"] = round(1.0 - max_null_fraction, 10)
+    return ExpectationSpec("ExpectColumnValuesToNotBeNull", kwargs, rule="max_null_fraction", **extra)
+
+
+def check_spec(check: CheckRule, table: str) -> ExpectationSpec:
+    """The GX expectation one shorthand check stands for, on ``table``."""
+    where = {"severity": check.severity, "table": table}
+    if check.table == "row_count":
+        low, high = check.between  # the only rule a table check takes
+        return ExpectationSpec(
+            "ExpectTableRowCountToBeBetween",
+            {"min_value": low, "max_value": high},
+            rule="between",
+            **where,
+        )
+    column = check.column
+    if check.between is not None:
+        low, high = check.between
+        kwargs = {"column": column, "min_value": low, "max_value": high}
+        return ExpectationSpec("ExpectColumnValuesToBeBetween", kwargs, rule="between", **where)
+    if check.in_set is not None:
+        return ExpectationSpec(
+            "ExpectColumnValuesToBeInSet", {"column": column, "value_set": list(check.in_set)}, rule="in_set", **where
+        )
+    if check.max_null_fraction is not None:
+        return _not_null(column, check.max_null_fraction, **where)
+    if check.mean_between is not None:
+        low, high = check.mean_between
+        kwargs = {"column": column, "min_value": low, "max_value": high}
+        return ExpectationSpec("ExpectColumnMeanToBeBetween", kwargs, rule="mean_between", **where)
+    if check.unique:
+        return ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": column}, rule="unique", **where)
+    return ExpectationSpec(
+        "ExpectColumnValuesToMatchRegex", {"column": column, "regex": check.regex}, rule="regex", **where
+    )
+
+
+def apply_checks(
+    defaults: Sequence[ExpectationSpec], checks: Sequence[CheckRule], tables: Callable[[CheckRule], Sequence[str]]
+) -> list[ExpectationSpec]:
+    """Defaults minus those a check replaces, then the checks (each on every table ``tables`` names)."""
+    added = [check_spec(check, table) for check in checks for table in tables(check)]
+    replaced = {spec.override_key for spec in added}
+    kept = [spec for spec in defaults if spec.rule is None or spec.override_key not in replaced]
+    return [*kept, *added]
 
 
 def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[ExpectationSpec]:
-    """``validate_raw``: schema, types, nulls, ranges, categories, row count, unique ids, freshness."""
+    """``validate_raw``: schema, types, nulls, ranges, categories, row count, unique ids, freshness, checks."""
     dataset = config.dataset
     rules = config.expectations.raw
     expected_columns = [*dataset.columns, dataset.partition_column]
@@ -56,7 +121,9 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
             "ExpectTableColumnsToMatchSet",
             {"column_set": expected_columns, "exact_match": not dataset.allow_extra_columns},
         ),
-        ExpectationSpec("ExpectTableRowCountToBeBetween", {"min_value": rules.min_rows, "max_value": rules.max_rows}),
+        ExpectationSpec(
+            "ExpectTableRowCountToBeBetween", {"min_value": rules.min_rows, "max_value": rules.max_rows}, rule="between"
+        ),
     ]
     for name, spec in dataset.columns.items():
         specs.append(ExpectationSpec("ExpectColumnToExist", {"column": name}))
@@ -64,22 +131,23 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
             ExpectationSpec("ExpectColumnDtypeToBeIn", {"column": name, "type_list": ACCEPTED_DTYPES[spec.type]})
         )
         if spec.max_null_fraction < 1.0:
-            kwargs: dict[str, Any] = {"column": name}
-            if spec.max_null_fraction > 0:
-                kwargs["mostly"] = round(1.0 - spec.max_null_fraction, 10)
-            specs.append(ExpectationSpec("ExpectColumnValuesToNotBeNull", kwargs))
+            specs.append(_not_null(name, spec.max_null_fraction))
         if spec.min is not None or spec.max is not None:
             specs.append(
                 ExpectationSpec(
-                    "ExpectColumnValuesToBeBetween", {"column": name, "min_value": spec.min, "max_value": spec.max}
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": name, "min_value": spec.min, "max_value": spec.max},
+                    rule="between",
                 )
             )
         if spec.values is not None:
             specs.append(
-                ExpectationSpec("ExpectColumnValuesToBeInSet", {"column": name, "value_set": list(spec.values)})
+                ExpectationSpec(
+                    "ExpectColumnValuesToBeInSet", {"column": name, "value_set": list(spec.values)}, rule="in_set"
+                )
             )
     if dataset.id_column:
-        specs.append(ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": dataset.id_column}))
+        specs.append(ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": dataset.id_column}, rule="unique"))
     if rules.freshness_days is not None:
         newest_allowed = window.end - timedelta(days=rules.freshness_days + 1)
         specs.append(
@@ -88,16 +156,18 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
                 {"column": dataset.partition_column, "min_value": f"{newest_allowed.isoformat()}T00:00:00"},
             )
         )
-    return specs
+    return apply_checks(specs, rules.checks, lambda check: ["data"])
 
 
 def features_expectations(
     config: PipelineConfig, feature_columns: Sequence[str], *, classification: bool
 ) -> list[ExpectationSpec]:
-    """``validate_features``: finite, non-null features, split sizes, class balance.
+    """``validate_features``: finite, non-null, non-constant features, split sizes, class balance, leakage.
 
-    Tables: ``train`` and ``holdout`` (feature matrix plus target), and for classification
-    ``classes`` (one row per class with its share of the training rows).
+    Tables: ``train`` and ``holdout`` (feature matrix plus target); for classification
+    ``classes`` (one row per class with its share of the training rows); ``feature_stats`` (one
+    row per feature: its standard deviation on the training rows and its single-feature score
+    against the target, see ``gates.leakage``). Shorthand checks apply to both matrices.
     """
     rules = config.expectations.features
     target = config.dataset.target
@@ -116,24 +186,76 @@ def features_expectations(
                     table=table,
                 )
             )
+    if rules.min_feature_std is not None:
+        specs.append(
+            ExpectationSpec(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "std", "min_value": rules.min_feature_std, "strict_min": True},
+                rules.on_constant_feature,
+                table="feature_stats",
+            )
+        )
+    if rules.max_single_feature_score is not None:
+        specs.append(
+            ExpectationSpec(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "single_feature_score", "max_value": rules.max_single_feature_score},
+                table="feature_stats",
+            )
+        )
     if classification:
         specs.append(ExpectationSpec("ExpectTableRowCountToBeBetween", {"min_value": 2}, table="classes"))
-        if rules.min_class_fraction is not None:
+        if rules.min_class_fraction is not None or rules.max_class_fraction is not None:
+            bounds = {"min_value": rules.min_class_fraction, "max_value": rules.max_class_fraction}
             specs.append(
                 ExpectationSpec(
                     "ExpectColumnValuesToBeBetween",
-                    {"column": "fraction", "min_value": rules.min_class_fraction},
+                    {"column": "fraction", **{k: v for k, v in bounds.items() if v is not None}},
                     table="classes",
                 )
             )
+    return apply_checks(specs, rules.checks, lambda check: ["train", "holdout"])
+
+
+def drift_expectations(config: PipelineConfig) -> list[ExpectationSpec]:
+    """``check_drift``: each feature's PSI (and optionally KS) against the champion's reference.
+
+    Table ``drift``: one row per compared feature (see ``gates.drift.drift_table``). Above
+    ``psi_warn`` is a warning; above ``psi_fail`` (or ``ks_max``) is drift, with the severity
+    ``on_drift`` gives.
+    """
+    rules = config.expectations.drift
+    specs = []
+    if rules.psi_warn < rules.psi_fail:
+        specs.append(
+            ExpectationSpec(
+                "ExpectColumnValuesToBeBetween", {"column": "psi", "max_value": rules.psi_warn}, "warn", "drift"
+            )
+        )
+    specs.append(
+        ExpectationSpec(
+            "ExpectColumnValuesToBeBetween", {"column": "psi", "max_value": rules.psi_fail}, rules.on_drift, "drift"
+        )
+    )
+    if rules.ks_max is not None:
+        specs.append(
+            ExpectationSpec(
+                "ExpectColumnValuesToBeBetween", {"column": "ks", "max_value": rules.ks_max}, rules.on_drift, "drift"
+            )
+        )
     return specs
 
 
-def model_expectations(config: PipelineConfig, *, has_champion: bool) -> list[ExpectationSpec]:
-    """``validate_model``: metric threshold, no regression beyond tolerance, sane scores.
+def _model_table(check: CheckRule) -> list[str]:
+    return ["scores"] if check.table == "row_count" or check.column == "score" else ["metrics"]
 
-    Tables: ``metrics`` (one row: the candidate's metric, and its improvement over the
-    champion when there is one) and ``scores`` (the candidate's holdout scores).
+
+def model_expectations(config: PipelineConfig, *, has_champion: bool) -> list[ExpectationSpec]:
+    """``validate_model``: metric threshold, no regression beyond tolerance, sane scores, segment floors.
+
+    Tables: ``metrics`` (one row: the candidate's holdout metrics, and its improvement over the
+    champion when there is one), ``scores`` (the candidate's holdout scores) and, with segments
+    configured, ``segments`` (one row per judged segment: ``segment``, ``rows`` and the metric).
     """
     policy = config.promotion
     rules = config.expectations.model
@@ -142,7 +264,10 @@ def model_expectations(config: PipelineConfig, *, has_champion: bool) -> list[Ex
         bound = "min_value" if policy.direction == "maximize" else "max_value"
         specs.append(
             ExpectationSpec(
-                "ExpectColumnValuesToBeBetween", {"column": policy.metric, bound: policy.threshold}, table="metrics"
+                "ExpectColumnValuesToBeBetween",
+                {"column": policy.metric, bound: policy.threshold},
+                table="metrics",
+                rule="between",
             )
         )
     specs.append(ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": policy.metric}, table="metrics"))
@@ -152,6 +277,7 @@ def model_expectations(config: PipelineConfig, *, has_champion: bool) -> list[Ex
                 "ExpectColumnValuesToBeBetween",
                 {"column": "improvement_over_champion", "min_value": -rules.max_regression},
                 table="metrics",
+                rule="between",
             )
         )
     specs.append(ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": "score"}, table="scores"))
@@ -160,4 +286,13 @@ def model_expectations(config: PipelineConfig, *, has_champion: bool) -> list[Ex
             "ExpectColumnStdevToBeBetween", {"column": "score", "min_value": rules.min_prediction_std}, table="scores"
         )
     )
-    return specs
+    if rules.segments is not None:
+        bound = "min_value" if policy.direction == "maximize" else "max_value"
+        specs.append(
+            ExpectationSpec(
+                "ExpectColumnValuesToBeBetween",
+                {"column": policy.metric, bound: rules.segments.threshold},
+                table="segments",
+            )
+        )
+    return apply_checks(specs, rules.checks, _model_table)

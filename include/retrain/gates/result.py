@@ -48,6 +48,7 @@ class ExpectationOutcome:
     unexpected_count: int | None = None
     unexpected_percent: float | None = None
     unexpected_sample: list[Any] = field(default_factory=list)
+    mismatched: dict[str, Any] | None = None
     error: str | None = None
 
     @property
@@ -66,18 +67,26 @@ class ExpectationOutcome:
             found.append(f"{self.unexpected_count} unexpected values{pct}")
             if self.unexpected_sample:
                 found.append(f"e.g. {self.unexpected_sample[:5]}")
-        if self.observed is not None:
+        if self.mismatched:
+            found += [f"{kind} {names}" for kind, names in self.mismatched.items() if names]
+        elif self.observed is not None:
             found.append(f"observed {self.observed}")
         return f"{line}: {'; '.join(found) or 'failed'}"
 
 
 @dataclass(frozen=True)
 class GateResult:
-    """Every outcome of one gate (in GX's result order, grouped by column) and the row counts."""
+    """Every outcome of one gate (in GX's result order, grouped by column) and the row counts.
+
+    ``notes`` say what the gate could not check and why (e.g. no champion to compare with);
+    ``validations`` keeps GX's own result per table for the HTML data docs (never serialised).
+    """
 
     gate: str
     outcomes: tuple[ExpectationOutcome, ...]
     row_counts: dict[str, int]
+    notes: tuple[str, ...] = ()
+    validations: tuple[tuple[str, Any], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -99,8 +108,18 @@ class GateResult:
         ]
         return headline, len(self.failures) - len(headline)
 
-    def summary(self, report_uri: str) -> dict[str, Any]:
-        """The small summary that goes to XCom and the grid view."""
+    @property
+    def statistics(self) -> dict[str, Any]:
+        return {
+            "evaluated": len(self.outcomes),
+            "successful": sum(o.success for o in self.outcomes),
+            "failed": len(self.failures),
+            "warnings": len(self.warnings),
+            "rows": dict(self.row_counts),
+        }
+
+    def summary(self, report_uri: str, html_uri: str | None = None) -> dict[str, Any]:
+        """The small summary that goes to XCom and the grid view, with both report URIs."""
         headline, dependent = self._headline_failures()
         return {
             "summary": self.headline(),
@@ -110,8 +129,10 @@ class GateResult:
             "failed": [o.describe() for o in headline],
             "dependent_failures": dependent,
             "warnings": [o.describe() for o in self.warnings],
+            "notes": list(self.notes),
             "rows": dict(self.row_counts),
             "report_uri": report_uri,
+            "html_report_uri": html_uri,
         }
 
     def headline(self) -> str:
@@ -128,19 +149,14 @@ class GateResult:
                 "gate": self.gate,
                 "success": self.success,
                 "context": context,
-                "statistics": {
-                    "evaluated": len(self.outcomes),
-                    "successful": sum(o.success for o in self.outcomes),
-                    "failed": len(self.failures),
-                    "warnings": len(self.warnings),
-                    "rows": self.row_counts,
-                },
+                "statistics": self.statistics,
+                "notes": list(self.notes),
                 "expectations": [asdict(o) for o in self.outcomes],
             }
         )
 
-    def failure_message(self, report_uri: str) -> str:
-        """What the failed task says: the failed expectations with what was observed, and the report."""
+    def failure_message(self, report_uri: str, html_uri: str | None = None) -> str:
+        """What the failed task says: the failed expectations with what was observed, and the reports."""
         headline, dependent = self._headline_failures()
         lines = [f"Gate {self.gate} failed: {len(self.failures)} of {len(self.outcomes)} expectations failed"]
         lines += [f"  - {o.describe()}" for o in headline]
@@ -149,4 +165,6 @@ class GateResult:
         if self.warnings:
             lines.append(f"  ({len(self.warnings)} warnings, see the report)")
         lines.append(f"Report: {report_uri}")
+        if html_uri:
+            lines.append(f"Data docs (HTML): {html_uri}")
         return "\n".join(lines)

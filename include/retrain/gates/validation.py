@@ -38,6 +38,10 @@ class ExpectColumnDtypeToBeIn(ExpectColumnValuesToBeInTypeList):
         return {"success": observed in self.configuration.kwargs["type_list"], "result": {"observed_value": observed}}
 
 
+#: Our severities as GX's own, so GX tools rank failures the same way.
+GX_SEVERITY = {"fail": "critical", "warn": "warning"}
+
+
 def _expectation(spec: ExpectationSpec) -> Any:
     cls = (
         ExpectColumnDtypeToBeIn
@@ -45,12 +49,20 @@ def _expectation(spec: ExpectationSpec) -> Any:
         else getattr(gx.expectations, spec.expectation)
     )
     kwargs = {k: v for k, v in spec.kwargs.items() if v is not None}
-    return cls(**kwargs, meta={"severity": spec.severity})
+    return cls(**kwargs, meta={"severity": spec.severity}, severity=GX_SEVERITY[spec.severity])
 
 
-def _outcome(table: str, result: Any) -> ExpectationOutcome:
+def _keyed_sample(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Unexpected rows of a keyed table as ``{key: name, column: value}`` (key first, for reading)."""
+    return [{key: row.get(key), **{k: v for k, v in row.items() if k != key}} for row in rows]
+
+
+def _outcome(table: str, result: Any, key: str | None = None) -> ExpectationOutcome:
     config = result.expectation_config
     details = result.result or {}
+    sample = list(details.get("partial_unexpected_list") or [])
+    if key and details.get("partial_unexpected_index_list"):
+        sample = _keyed_sample(details["partial_unexpected_index_list"], key)
     error = None
     if result.exception_info and result.exception_info.get("raised_exception"):
         error = str(result.exception_info.get("exception_message") or "error").splitlines()[0][:300]
@@ -64,13 +76,26 @@ def _outcome(table: str, result: Any) -> ExpectationOutcome:
         observed=json_safe(details.get("observed_value")),
         unexpected_count=details.get("unexpected_count"),
         unexpected_percent=json_safe(details.get("unexpected_percent")),
-        unexpected_sample=json_safe(list(details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]),
+        unexpected_sample=json_safe(sample[:SAMPLE_SIZE]),
+        mismatched=json_safe((details.get("details") or {}).get("mismatched")),
         error=error,
     )
 
 
-def run_gate(gate: str, tables: Mapping[str, pd.DataFrame], specs: Sequence[ExpectationSpec]) -> GateResult:
-    """Validate each table against its specs in one ephemeral GX context."""
+def run_gate(
+    gate: str,
+    tables: Mapping[str, pd.DataFrame],
+    specs: Sequence[ExpectationSpec],
+    notes: Sequence[str] = (),
+    row_keys: Mapping[str, str] | None = None,
+) -> GateResult:
+    """Validate each table against its specs in one ephemeral GX context.
+
+    ``row_keys`` names the key column of small derived tables (one row per feature, segment,
+    ...): unexpected values are then sampled with their key, so a message names the feature.
+    ``notes`` are sentences for the report about what the gate did not check and why. The GX
+    results stay on the GateResult (for the HTML data docs), never in its JSON.
+    """
     missing_tables = sorted({s.table for s in specs} - set(tables))
     if missing_tables:
         raise ValueError(f"gate {gate}: no data given for tables {missing_tables}")
@@ -78,17 +103,27 @@ def run_gate(gate: str, tables: Mapping[str, pd.DataFrame], specs: Sequence[Expe
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas(name=gate)
     outcomes: list[ExpectationOutcome] = []
+    validations: list[tuple[str, Any]] = []
     for table, frame in tables.items():
         table_specs = [s for s in specs if s.table == table]
         if not table_specs:
             continue
         batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(table)
-        suite = context.suites.add(gx.ExpectationSuite(name=f"{gate}.{table}"))
-        for spec in table_specs:
-            suite.add_expectation(_expectation(spec))
+        # All expectations at once: adding them one by one re-serialises the suite each time.
+        expectations = [_expectation(spec) for spec in table_specs]
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{gate}.{table}", expectations=expectations))
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{gate}.{table}", data=batch, suite=suite)
         )
-        result = validation.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
-        outcomes.extend(_outcome(table, r) for r in result.results)
-    return GateResult(gate=gate, outcomes=tuple(outcomes), row_counts={t: len(f) for t, f in tables.items()})
+        key = (row_keys or {}).get(table)
+        result_format = {**RESULT_FORMAT, "unexpected_index_column_names": [key]} if key else RESULT_FORMAT
+        result = validation.run(batch_parameters={"dataframe": frame}, result_format=result_format)
+        outcomes.extend(_outcome(table, r, key) for r in result.results)
+        validations.append((table, result))
+    return GateResult(
+        gate=gate,
+        outcomes=tuple(outcomes),
+        row_counts={t: len(f) for t, f in tables.items()},
+        notes=tuple(notes),
+        validations=tuple(validations),
+    )

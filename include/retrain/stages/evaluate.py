@@ -66,6 +66,20 @@ def outputs_from_columns(frame: pd.DataFrame, prefix: str, classes: np.ndarray |
     return frame[[f"{prefix}proba_{i}" for i in range(len(classes))]].to_numpy(dtype="float64")
 
 
+def segment_metrics(evaluation: Evaluation, y_true: np.ndarray, segments: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Holdout metrics per segment value, computed like the overall ones: ``{value: {rows, metrics}}``."""
+    codes, values = pd.factorize(segments, sort=True)
+    result = {}
+    for code, value in enumerate(values):  # one pass per segment, not per row
+        rows = codes == code
+        if evaluation.classes is None:
+            metrics = regression_metrics(y_true[rows], evaluation.outputs[rows])
+        else:
+            metrics = classification_metrics(y_true[rows], evaluation.outputs[rows], evaluation.classes)
+        result[str(value)] = {"rows": int(rows.sum()), "metrics": metrics}
+    return result
+
+
 def regression_metrics(y_true: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
     return {
         "rmse": float(np.sqrt(skm.mean_squared_error(y_true, predictions))),

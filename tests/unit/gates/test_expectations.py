@@ -7,24 +7,40 @@ from pathlib import Path
 
 import pytest
 
-from include.retrain.config import ColumnSpec, PipelineConfig, PromotionConfig, load_pipeline
+from include.retrain.config import (
+    CheckRule,
+    ColumnSpec,
+    FeaturesGateConfig,
+    PipelineConfig,
+    PromotionConfig,
+    load_pipeline,
+)
 from include.retrain.gates.expectations import (
     ACCEPTED_DTYPES,
     FLOAT_MAX,
     ExpectationSpec,
+    check_spec,
+    drift_expectations,
     features_expectations,
     model_expectations,
     raw_expectations,
 )
 from include.retrain.runs import TrainingWindow
+from tests.unit.gates.conftest import schema_defaults
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 WINDOW = TrainingWindow.ending(date(2026, 2, 1), 28)
 
 
 @pytest.fixture(scope="module")
-def config() -> PipelineConfig:
+def shipped() -> PipelineConfig:
     return load_pipeline(CHURN_YAML)
+
+
+@pytest.fixture(scope="module")
+def config(shipped: PipelineConfig) -> PipelineConfig:
+    """The churn variant's defaults, inferred from its schema (its checks are tested on their own)."""
+    return schema_defaults(shipped)
 
 
 def find(specs: list[ExpectationSpec], expectation: str, column: str | None = None, table: str | None = None):
@@ -187,16 +203,17 @@ class TestFeaturesExpectations:
         classes = [s for s in specs if s.table == "classes"]
         assert [(s.expectation, s.kwargs) for s in classes] == [
             ("ExpectTableRowCountToBeBetween", {"min_value": 2}),
-            ("ExpectColumnValuesToBeBetween", {"column": "fraction", "min_value": 0.05}),
+            ("ExpectColumnValuesToBeBetween", {"column": "fraction", "min_value": 0.05, "max_value": 0.95}),
         ]
 
     def test_no_class_table_for_regression(self, config: PipelineConfig) -> None:
         specs = features_expectations(config, self.COLUMNS, classification=False)
-        assert {s.table for s in specs} == {"train", "holdout"}
+        assert {s.table for s in specs} == {"train", "holdout", "feature_stats"}
 
     def test_spec_count(self, config: PipelineConfig) -> None:
         specs = features_expectations(config, self.COLUMNS, classification=True)
-        assert len(specs) == 2 + 2 * (1 + 2 * len(self.COLUMNS)) + 2
+        # row counts + per table (target + 2 per feature) + constant and leakage + classes
+        assert len(specs) == 2 + 2 * (1 + 2 * len(self.COLUMNS)) + 2 + 2
 
 
 class TestModelExpectations:
@@ -241,3 +258,209 @@ class TestModelExpectations:
             ("ExpectColumnStdevToBeBetween", {"column": "score", "min_value": 1e-6}),
         ]
         assert {s.table for s in specs} == {"metrics", "scores"}
+
+
+def with_gate(config: PipelineConfig, gate: str, **rules) -> PipelineConfig:
+    """``config`` with some settings of one gate (raw, features, drift, model) changed."""
+    updated = getattr(config.expectations, gate).model_copy(update=rules)
+    return config.model_copy(update={"expectations": config.expectations.model_copy(update={gate: updated})})
+
+
+class TestFeatureStatsExpectations:
+    """Constant features and leakage are judged on the one-row-per-feature ``feature_stats`` table."""
+
+    def test_constant_and_leakage_bounds(self, config: PipelineConfig) -> None:
+        specs = features_expectations(config, ["a", "b"], classification=True)
+        stats = [(s.expectation, s.kwargs, s.severity) for s in specs if s.table == "feature_stats"]
+        assert stats == [
+            ("ExpectColumnValuesToBeBetween", {"column": "std", "min_value": 0.0, "strict_min": True}, "fail"),
+            ("ExpectColumnValuesToBeBetween", {"column": "single_feature_score", "max_value": 0.999}, "fail"),
+        ]
+
+    def test_constant_features_only_warn_unless_a_variant_says_fail(self, config: PipelineConfig) -> None:
+        default = with_gate(config, "features", on_constant_feature="warn")
+        (std,) = find(
+            features_expectations(default, ["a"], classification=True), "ExpectColumnValuesToBeBetween", "std"
+        )
+        assert std.severity == "warn"
+        assert FeaturesGateConfig().on_constant_feature == "warn"
+
+    def test_both_can_be_switched_off(self, config: PipelineConfig) -> None:
+        relaxed = with_gate(config, "features", min_feature_std=None, max_single_feature_score=None)
+        specs = features_expectations(relaxed, ["a", "b"], classification=True)
+        assert [s for s in specs if s.table == "feature_stats"] == []
+
+    def test_class_share_bounds_on_either_side(self, config: PipelineConfig) -> None:
+        only_max = with_gate(config, "features", min_class_fraction=None, max_class_fraction=0.9)
+        (spec,) = find(
+            features_expectations(only_max, ["a"], classification=True), "ExpectColumnValuesToBeBetween", "fraction"
+        )
+        assert spec.kwargs == {"column": "fraction", "max_value": 0.9}
+
+
+class TestDriftExpectations:
+    """PSI above psi_warn warns; above psi_fail (or KS above ks_max) is drift with on_drift's severity."""
+
+    def test_shipped_churn_fails_on_drift(self, shipped: PipelineConfig) -> None:
+        specs = drift_expectations(shipped)
+        assert [(s.table, s.expectation, s.kwargs, s.severity) for s in specs] == [
+            ("drift", "ExpectColumnValuesToBeBetween", {"column": "psi", "max_value": 0.1}, "warn"),
+            ("drift", "ExpectColumnValuesToBeBetween", {"column": "psi", "max_value": 0.25}, "fail"),
+        ]
+
+    def test_on_drift_warn_makes_every_drift_check_a_warning(self, shipped: PipelineConfig) -> None:
+        lenient = with_gate(shipped, "drift", on_drift="warn", ks_max=0.2)
+        specs = drift_expectations(lenient)
+        assert {s.severity for s in specs} == {"warn"}
+        assert [s.kwargs["column"] for s in specs] == ["psi", "psi", "ks"]
+
+    def test_ks_only_when_configured(self, shipped: PipelineConfig) -> None:
+        with_ks = with_gate(shipped, "drift", ks_max=0.2)
+        (ks,) = [s for s in drift_expectations(with_ks) if s.kwargs["column"] == "ks"]
+        assert (ks.kwargs, ks.severity) == ({"column": "ks", "max_value": 0.2}, "fail")
+
+    def test_equal_thresholds_give_one_psi_check(self, shipped: PipelineConfig) -> None:
+        same = with_gate(shipped, "drift", psi_warn=0.2, psi_fail=0.2)
+        assert [(s.kwargs, s.severity) for s in drift_expectations(same)] == [
+            ({"column": "psi", "max_value": 0.2}, "fail")
+        ]
+
+
+class TestSegmentExpectations:
+    """With segments configured, every judged segment's metric must reach the segment threshold."""
+
+    def test_maximize_metric_has_a_floor(self, shipped: PipelineConfig) -> None:
+        (spec,) = [s for s in model_expectations(shipped, has_champion=False) if s.table == "segments"]
+        assert (spec.expectation, spec.kwargs) == (
+            "ExpectColumnValuesToBeBetween",
+            {"column": "roc_auc", "min_value": 0.6},
+        )
+
+    def test_minimize_metric_has_a_ceiling(self, shipped: PipelineConfig) -> None:
+        rmse = shipped.model_copy(update={"promotion": PromotionConfig(metric="log_loss")})
+        (spec,) = [s for s in model_expectations(rmse, has_champion=False) if s.table == "segments"]
+        assert spec.kwargs == {"column": "log_loss", "max_value": 0.6}
+
+    def test_none_without_segments(self, config: PipelineConfig) -> None:
+        plain = with_gate(config, "model", segments=None)
+        assert {s.table for s in model_expectations(plain, has_champion=True)} == {"metrics", "scores"}
+
+
+class TestCheckShorthand:
+    """Each shorthand rule maps to one GX expectation; checks add to or replace the defaults."""
+
+    @pytest.mark.parametrize(
+        ("check", "expectation", "kwargs"),
+        [
+            pytest.param(
+                {"column": "x", "between": [0, 300]},
+                "ExpectColumnValuesToBeBetween",
+                {"column": "x", "min_value": 0, "max_value": 300},
+                id="between",
+            ),
+            pytest.param(
+                {"column": "x", "between": [0.5, None]},
+                "ExpectColumnValuesToBeBetween",
+                {"column": "x", "min_value": 0.5, "max_value": None},
+                id="between-open",
+            ),
+            pytest.param(
+                {"column": "x", "in_set": ["a", "b"]},
+                "ExpectColumnValuesToBeInSet",
+                {"column": "x", "value_set": ["a", "b"]},
+                id="in_set",
+            ),
+            pytest.param(
+                {"column": "x", "max_null_fraction": 0.02},
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "x", "mostly": 0.98},
+                id="max_null_fraction",
+            ),
+            pytest.param(
+                {"column": "x", "max_null_fraction": 0},
+                "ExpectColumnValuesToNotBeNull",
+                {"column": "x"},
+                id="max_null_fraction-zero",
+            ),
+            pytest.param(
+                {"column": "x", "mean_between": [1, 2]},
+                "ExpectColumnMeanToBeBetween",
+                {"column": "x", "min_value": 1, "max_value": 2},
+                id="mean_between",
+            ),
+            pytest.param({"column": "x", "unique": True}, "ExpectColumnValuesToBeUnique", {"column": "x"}, id="unique"),
+            pytest.param(
+                {"column": "x", "regex": "^C\\d+$"},
+                "ExpectColumnValuesToMatchRegex",
+                {"column": "x", "regex": "^C\\d+$"},
+                id="regex",
+            ),
+            pytest.param(
+                {"table": "row_count", "between": [10, 20]},
+                "ExpectTableRowCountToBeBetween",
+                {"min_value": 10, "max_value": 20},
+                id="table-row_count",
+            ),
+        ],
+    )
+    def test_rule_maps_to_one_expectation(self, check: dict, expectation: str, kwargs: dict) -> None:
+        spec = check_spec(CheckRule.model_validate({**check, "severity": "warn"}), "data")
+        assert (spec.expectation, spec.kwargs, spec.severity, spec.table) == (expectation, kwargs, "warn", "data")
+
+    def test_shipped_churn_checks_are_added_as_warnings(self, shipped: PipelineConfig, config: PipelineConfig) -> None:
+        defaults = raw_expectations(config, WINDOW)
+        specs = raw_expectations(shipped, WINDOW)
+        assert specs[: len(defaults)] == defaults
+        assert [(s.expectation, s.kwargs, s.severity) for s in specs[len(defaults) :]] == [
+            ("ExpectColumnValuesToBeBetween", {"column": "monthly_charges", "min_value": 0, "max_value": 300}, "warn"),
+            ("ExpectColumnMeanToBeBetween", {"column": "tenure_months", "min_value": 10, "max_value": 40}, "warn"),
+        ]
+        # The schema's fail range stays next to the warning.
+        ranges = find(specs, "ExpectColumnValuesToBeBetween", "monthly_charges")
+        assert [(s.kwargs["max_value"], s.severity) for s in ranges] == [(500, "fail"), (300, "warn")]
+
+    def test_same_rule_and_severity_replaces_the_default(self, config: PipelineConfig) -> None:
+        checks = (
+            CheckRule(column="monthly_charges", between=(0, 400)),
+            CheckRule(column="region", max_null_fraction=0.2),
+            CheckRule(column="plan", in_set=("basic", "gold")),
+            CheckRule(table="row_count", between=(10, None)),
+            CheckRule(column="customer_id", unique=True, severity="warn"),
+        )
+        specs = raw_expectations(with_gate(config, "raw", checks=checks), WINDOW)
+        (charges,) = find(specs, "ExpectColumnValuesToBeBetween", "monthly_charges")
+        assert charges.kwargs == {"column": "monthly_charges", "min_value": 0, "max_value": 400}
+        (nulls,) = find(specs, "ExpectColumnValuesToNotBeNull", "region")
+        assert nulls.kwargs == {"column": "region", "mostly": 0.8}
+        (plan,) = find(specs, "ExpectColumnValuesToBeInSet", "plan")
+        assert plan.kwargs["value_set"] == ["basic", "gold"]
+        (rows,) = find(specs, "ExpectTableRowCountToBeBetween")
+        assert rows.kwargs == {"min_value": 10, "max_value": None}
+        # Another severity adds: the fail uniqueness check stays beside the warning.
+        assert [s.severity for s in find(specs, "ExpectColumnValuesToBeUnique", "customer_id")] == ["fail", "warn"]
+
+    def test_invariants_are_never_replaced(self, config: PipelineConfig) -> None:
+        checks = (CheckRule(column="tenure_months", between=(0, None)),)
+        specs = features_expectations(
+            with_gate(config, "features", checks=checks), ["tenure_months"], classification=True
+        )
+        ranges = find(specs, "ExpectColumnValuesToBeBetween", "tenure_months", "train")
+        assert [s.kwargs for s in ranges] == [
+            {"column": "tenure_months", "min_value": -FLOAT_MAX, "max_value": FLOAT_MAX},
+            {"column": "tenure_months", "min_value": 0, "max_value": None},
+        ]
+        assert len(find(specs, "ExpectColumnValuesToBeBetween", "tenure_months", "holdout")) == 2
+
+    def test_model_checks_land_on_metrics_or_scores(self, config: PipelineConfig) -> None:
+        checks = (
+            CheckRule(column="roc_auc", between=(0.7, None)),
+            CheckRule(column="f1", between=(0.3, None), severity="warn"),
+            CheckRule(column="score", mean_between=(0.1, 0.6)),
+            CheckRule(table="row_count", between=(100, None)),
+        )
+        specs = model_expectations(with_gate(config, "model", checks=checks), has_champion=False)
+        (threshold,) = find(specs, "ExpectColumnValuesToBeBetween", "roc_auc", "metrics")
+        assert threshold.kwargs == {"column": "roc_auc", "min_value": 0.7, "max_value": None}
+        assert find(specs, "ExpectColumnValuesToBeBetween", "f1", "metrics")[0].severity == "warn"
+        assert len(find(specs, "ExpectColumnMeanToBeBetween", "score", "scores")) == 1
+        assert len(find(specs, "ExpectTableRowCountToBeBetween", table="scores")) == 1

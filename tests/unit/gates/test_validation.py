@@ -22,6 +22,7 @@ from include.retrain.gates.validation import run_gate
 from include.retrain.runs import TrainingWindow
 from include.retrain.stages.ingest import assemble_window, coerce_to_schema
 from include.retrain.synthetic.churn import churn_day
+from tests.unit.gates.conftest import schema_defaults
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 WINDOW = TrainingWindow.ending(date(2026, 2, 1), 28)
@@ -33,7 +34,8 @@ Fault = Callable[[pd.DataFrame, TrainingWindow], tuple[pd.DataFrame, TrainingWin
 
 @pytest.fixture(scope="module")
 def config() -> PipelineConfig:
-    return load_pipeline(CHURN_YAML)
+    """The churn variant's schema defaults (its shorthand checks are tested elsewhere)."""
+    return schema_defaults(load_pipeline(CHURN_YAML))
 
 
 @pytest.fixture(scope="module")
@@ -263,8 +265,10 @@ class TestGateResult:
             "failed",
             "dependent_failures",
             "warnings",
+            "notes",
             "rows",
             "report_uri",
+            "html_report_uri",
         }
         assert summary["evaluated"] == len(result.outcomes)
         assert summary["rows"] == {"data": len(damaged)}
@@ -347,3 +351,33 @@ class TestGateResult:
         assert [(o.table, o.success) for o in result.outcomes] == [("train", True), ("holdout", False)]
         assert result.row_counts == {"train": 3, "holdout": 1}
         assert "on holdout: observed 1" in result.failure_message(REPORT_URI)
+
+
+class TestDerivedTables:
+    """Small derived tables (one row per feature, segment, ...) name the failing row by its key."""
+
+    def test_keyed_samples_name_the_row(self) -> None:
+        table = pd.DataFrame({"feature": ["a", "b", "c"], "psi": [0.01, 0.9, np.nan]})
+        spec = ExpectationSpec("ExpectColumnValuesToBeBetween", {"column": "psi", "max_value": 0.25}, table="drift")
+        result = run_gate("check_drift", {"drift": table}, [spec], row_keys={"drift": "feature"})
+        (outcome,) = result.failures
+        assert outcome.unexpected_sample == [{"feature": "b", "psi": 0.9}]
+        assert "e.g. [{'feature': 'b', 'psi': 0.9}]" in result.failure_message(REPORT_URI)
+
+    def test_notes_reach_summary_and_report(self) -> None:
+        result = run_gate("check_drift", {}, [], ["no champion yet (first run)"])
+        assert result.success
+        assert result.summary(REPORT_URI, "s3://x/check_drift.html")["notes"] == ["no champion yet (first run)"]
+        assert result.report({})["notes"] == ["no champion yet (first run)"]
+
+
+def test_renamed_column_names_the_missing_and_the_unexpected(config: PipelineConfig, clean: pd.DataFrame) -> None:
+    result = raw_gate(config, clean.rename(columns={"plan": "plan_name"}))
+    (line,) = [o.describe() for o in result.failures if o.expectation == "expect_table_columns_to_match_set"]
+    assert line.endswith("unexpected ['plan_name']; missing ['plan']")
+
+
+def test_failure_message_gives_both_reports(config: PipelineConfig, clean: pd.DataFrame) -> None:
+    frame, _ = extra_column(clean, WINDOW)
+    text = raw_gate(config, frame).failure_message(REPORT_URI, "s3://bucket/gates/validate_raw.html")
+    assert text.splitlines()[-2:] == [f"Report: {REPORT_URI}", "Data docs (HTML): s3://bucket/gates/validate_raw.html"]

@@ -11,6 +11,7 @@ from sklearn import metrics as skm
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
 from include.retrain.stages.evaluate import (
+    Evaluation,
     classification_metrics,
     evaluate_model,
     improvement,
@@ -18,6 +19,7 @@ from include.retrain.stages.evaluate import (
     outputs_from_columns,
     prediction_columns,
     regression_metrics,
+    segment_metrics,
 )
 
 
@@ -158,6 +160,41 @@ class TestEvaluateModel:
         evaluation = evaluate_model(model, x, y, "regression")
         np.testing.assert_allclose(evaluation.scores, np.full(4, 3.0))
         assert evaluation.metrics["mae"] == pytest.approx(1.5)
+
+
+class TestSegmentMetrics:
+    """Per-segment metrics are the overall metrics computed on each segment's rows."""
+
+    Y = np.array([0, 1, 0, 1, 0, 1, 1])
+    P1 = np.array([0.2, 0.9, 0.6, 0.4, 0.1, 0.7, 0.8])
+    SEGMENTS = np.array(["a", "a", "a", "a", "b", "b", "b"], dtype=object)
+
+    def test_binary_classification(self) -> None:
+        evaluation = Evaluation(
+            metrics={}, scores=self.P1, outputs=np.column_stack([1 - self.P1, self.P1]), classes=np.array([0, 1])
+        )
+        result = segment_metrics(evaluation, self.Y, self.SEGMENTS)
+        assert list(result) == ["a", "b"]
+        assert result["a"]["rows"] == 4
+        # a: positives 0.9, 0.4 against negatives 0.2, 0.6 -> 3 of 4 pairs ranked right
+        assert result["a"]["metrics"]["roc_auc"] == pytest.approx(0.75)
+        assert result["b"]["metrics"]["roc_auc"] == pytest.approx(1.0)
+        expected = classification_metrics(self.Y[4:], evaluation.outputs[4:], np.array([0, 1]))
+        assert result["b"]["metrics"] == pytest.approx(expected)
+
+    def test_regression(self) -> None:
+        predictions = np.array([1.0, 2.0, 3.0, 5.0])
+        evaluation = Evaluation(metrics={}, scores=predictions, outputs=predictions)
+        result = segment_metrics(evaluation, np.array([1.0, 2.0, 4.0, 5.0]), np.array(["x", "x", "y", "y"]))
+        assert result["x"]["metrics"]["rmse"] == 0.0
+        assert result["y"]["metrics"]["mae"] == pytest.approx(0.5)
+
+    def test_single_class_segment_has_undefined_auc(self) -> None:
+        evaluation = Evaluation(
+            metrics={}, scores=self.P1, outputs=np.column_stack([1 - self.P1, self.P1]), classes=np.array([0, 1])
+        )
+        result = segment_metrics(evaluation, self.Y, np.array(["a", "b", "a", "b", "a", "b", "b"]))
+        assert math.isnan(result["a"]["metrics"]["roc_auc"])  # a holds only negatives
 
 
 class TestComparisons:

@@ -38,11 +38,12 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-#: A gate's HTML report comes from S3: sandboxed, so nothing in it runs with Airflow's origin.
+#: A gate's HTML data docs come from S3 and ask for scripts from CDNs: sandboxed and script-free, so
+#: nothing in them runs with Airflow's origin; their stylesheets may load.
 STORED_REPORT_HEADERS = {
     **PAGE_HEADERS,
-    "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'self'",
+    "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline' https:; font-src https: data:; "
+    "img-src data:; frame-ancestors 'self'",
 }
 
 
@@ -161,7 +162,7 @@ def _serve_report(config: PipelineConfig, uri: str) -> HTMLResponse:
         return _message(status.HTTP_404_NOT_FOUND, "Report not found", f"There is no report at {uri}.")
     if report.html is not None:
         return HTMLResponse(report.html, headers=STORED_REPORT_HEADERS)
-    return HTMLResponse(gate_report_page(report, config.name), headers=PAGE_HEADERS)
+    return HTMLResponse(gate_report_page(report, config.name, root=_root()), headers=PAGE_HEADERS)
 
 
 def _message(status_code: int, title: str, text: str) -> HTMLResponse:

@@ -141,6 +141,10 @@ def test_a_failed_gate_keeps_its_summary_sends_one_message_and_its_report_opens_
     failed = response.text.split("Failed expectations (")[1].split("All expectations")[0]
     assert "expect_table_row_count_to_be_between" in failed
     assert summary["report_uri"] in response.text
+    data_docs = api_server.get("/registry/variants/churn/report", params={"uri": summary["html_report_uri"]})
+    assert data_docs.status_code == 200
+    assert data_docs.headers["content-security-policy"].startswith("sandbox; default-src 'none'")
+    assert "Great Expectations data docs of validate_raw" in response.text
     page = api_server.get("/registry/").text
     assert f"Run <code>{dag_run.run_id}</code>" in page
     assert f'href="{link}"' in page

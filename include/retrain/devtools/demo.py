@@ -19,6 +19,7 @@ from typing import Any
 
 from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.devtools.local_s3 import LocalS3
+from include.retrain.monitoring.links import GATES
 from include.retrain.summaries import gate_headline, summary_parts
 from include.retrain.synthetic import GENERATORS
 from include.retrain.synthetic.landing import write_days
@@ -39,9 +40,6 @@ def airflow_environment(airflow_home: Path, s3: LocalS3) -> dict[str, str]:
         "GX_ANALYTICS_ENABLED": "false",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
-
-
-GATES = frozenset({"validate_raw", "validate_features", "check_drift", "validate_model"})
 
 
 def _gate_line(report: dict[str, Any]) -> str:

@@ -10,7 +10,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 #: A failing task pushes no return value, so a failed gate's summary (with its report URI) goes here.
 GATE_SUMMARY_KEY = "gate_summary"
-GATES = ("validate_raw", "validate_features", "validate_model")
+#: The gate tasks of ``retrain_<name>``, in run order.
+GATES = ("validate_raw", "validate_features", "check_drift", "validate_model")
 #: Where the API server mounts the registry plugin's FastAPI app.
 PLUGIN_PREFIX = "/registry"
 RETRAIN_DAG_PREFIX = "retrain_"

@@ -277,7 +277,7 @@ def _rollback(overview: VariantOverview) -> str:
 # -- a gate report -----------------------------------------------------------------------------
 
 
-def gate_report_page(report: GateReport, variant: str) -> str:
+def gate_report_page(report: GateReport, variant: str, *, root: str = "") -> str:
     """A gate's JSON report as a page: the verdict, what failed with what was observed, then every check."""
     data = report.data or {}
     stats = data.get("statistics", {})
@@ -301,8 +301,14 @@ def gate_report_page(report: GateReport, variant: str) -> str:
         ("Window", f"{_e(window.get('start'))} to {_e(window.get('end'))} (end exclusive)"),
         ("Report", f"<code>{_e(report.uri)}</code>"),
     ]
+    if report.data_docs_uri:
+        href = f"{root}{report_path(variant, report.data_docs_uri)}"
+        facts.append(("Data docs", _link(href, f"Great Expectations data docs of {report.gate}")))
     items = "".join(f"<dt>{_e(term)}</dt><dd>{value}</dd>" for term, value in facts)
     body = [f"<h1>{_e(title)}</h1>", f"<dl>{items}</dl>"]
+    notes = data.get("notes") or []
+    if notes:
+        body.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_e(note)}</li>" for note in notes) + "</ul>")
     if failed:
         body.append(
             _table(

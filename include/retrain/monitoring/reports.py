@@ -3,8 +3,8 @@
 The registry plugin serves a report by its S3 URI. It must not become a proxy for anything else
 the connection can read: a URI is accepted only if it names a gate report
 (``runs/<run key>/gates/<gate>.json|.html``) inside the variant's own artifact store, with no
-``..``, no other bucket and no other file. A gate's HTML report, when one was written next to the
-JSON one, is preferred; otherwise the JSON report is rendered as a page.
+``..``, no other bucket and no other file. The JSON report is rendered as the plugin's own page;
+the gate's HTML data docs (Great Expectations' page, written next to it) are one link further.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ class ReportRefused(Exception):
 
 @dataclass(frozen=True)
 class GateReport:
-    """A report ready to show: the HTML file written by the gate, or the parsed JSON report."""
+    """A report ready to show: a gate's JSON report (and where its HTML data docs are), or those data docs."""
 
     uri: str
     gate: str
-    html: bytes | None = None
     data: dict[str, Any] | None = None
+    data_docs_uri: str | None = None
+    html: bytes | None = None
 
 
 def report_key(config: PipelineConfig, uri: str) -> str:
@@ -52,15 +53,18 @@ def report_key(config: PipelineConfig, uri: str) -> str:
 
 
 def read_report(config: PipelineConfig, store: ArtifactStore, uri: str) -> GateReport | None:
-    """The report at ``uri`` (its HTML sibling when there is one), or None if it does not exist."""
+    """The report at ``uri``, or None if it does not exist.
+
+    A JSON report comes with the URI of the gate's HTML data docs when they were written next
+    to it; an ``.html`` URI gives those data docs themselves.
+    """
     key = report_key(config, uri)
-    match = _GATE_REPORT.search(key)
-    assert match is not None
-    html_key = key.removesuffix(".json") + ".html" if key.endswith(".json") else key
-    found = store.read_object(html_key)
-    if found is not None:
-        return GateReport(uri=store.uri(html_key), gate=match["gate"], html=found.data)
-    found = store.read_object(key) if html_key != key else None
+    gate = key.rsplit("/", 1)[-1].rsplit(".", 1)[0]  # the file is named after its gate
+    found = store.read_object(key)
     if found is None:
         return None
-    return GateReport(uri=uri, gate=match["gate"], data=json.loads(found.data))
+    if key.endswith(".html"):
+        return GateReport(uri=uri, gate=gate, html=found.data)
+    html_key = key.removesuffix(".json") + ".html"
+    data_docs = store.uri(html_key) if store.exists(html_key) else None
+    return GateReport(uri=uri, gate=gate, data=json.loads(found.data), data_docs_uri=data_docs)

@@ -145,9 +145,14 @@ def test_a_gate_report_lists_the_failed_expectations_first() -> None:
         "statistics": {"evaluated": 2, "successful": 1, "failed": 1, "warnings": 0, "rows": {"data": 4200}},
         "expectations": expectations,
     }
-    report = GateReport(uri="s3://retrain-artifacts/x/validate_raw.json", gate="validate_raw", data=data)
+    report = GateReport(
+        uri="s3://retrain-artifacts/x/validate_raw.json",
+        gate="validate_raw",
+        data={**data, "notes": ["no champion yet: <nothing> to compare with"]},
+        data_docs_uri="s3://retrain-artifacts/x/validate_raw.html",
+    )
 
-    page = gate_report_page(report, "churn")
+    page = gate_report_page(report, "churn", root="/airflow")
 
     failed_table = page.split("Failed expectations (1)")[1].split("All expectations")[0]
     assert "expect_column_values_to_be_between" in failed_table
@@ -155,3 +160,6 @@ def test_a_gate_report_lists_the_failed_expectations_first() -> None:
     assert "3 unexpected values; e.g. [&#x27;&lt;b&gt;999&lt;/b&gt;&#x27;]" in failed_table
     assert "expect_column_to_exist" not in failed_table
     assert "1 of 2 met, 1 failed, 0 warnings" in page
+    assert "<li>no champion yet: &lt;nothing&gt; to compare with</li>" in page
+    data_docs = "/airflow/registry/variants/churn/report?uri=s3%3A%2F%2Fretrain-artifacts%2Fx%2Fvalidate_raw.html"
+    assert f'<a href="{data_docs}">Great Expectations data docs of validate_raw</a>' in page

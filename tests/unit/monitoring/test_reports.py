@@ -72,26 +72,28 @@ def store(s3_client: Any) -> ArtifactStore:
 
 
 def test_the_json_report_is_read(store: ArtifactStore) -> None:
-    key = report_key(CHURN, REPORT)
-    store.put_json(key, {"gate": "validate_raw", "success": False})
+    store.put_json(report_key(CHURN, REPORT), {"gate": "validate_raw", "success": False})
 
     report = read_report(CHURN, store, REPORT)
 
     assert report is not None
-    assert (report.gate, report.uri, report.html) == ("validate_raw", REPORT, None)
+    assert (report.gate, report.uri, report.html, report.data_docs_uri) == ("validate_raw", REPORT, None, None)
     assert report.data == {"gate": "validate_raw", "success": False}
 
 
-def test_an_html_report_next_to_the_json_one_is_preferred(store: ArtifactStore) -> None:
+def test_the_gates_html_data_docs_are_found_next_to_it_and_read_on_their_own(store: ArtifactStore) -> None:
     key = report_key(CHURN, REPORT)
     store.put_json(key, {"gate": "validate_raw"})
-    store.put_bytes(key.replace(".json", ".html"), b"<p>the gate's own page</p>", content_type="text/html")
+    store.put_bytes(key.replace(".json", ".html"), b"<p>GX data docs</p>", content_type="text/html")
+    data_docs = REPORT.replace(".json", ".html")
 
     report = read_report(CHURN, store, REPORT)
+    page = read_report(CHURN, store, data_docs)
 
     assert report is not None
-    assert report.html == b"<p>the gate's own page</p>"
-    assert report.uri == REPORT.replace(".json", ".html")
+    assert report.data_docs_uri == data_docs
+    assert page is not None
+    assert (page.gate, page.html, page.data) == ("validate_raw", b"<p>GX data docs</p>", None)
 
 
 def test_a_missing_report_is_none(store: ArtifactStore) -> None:

@@ -14,12 +14,11 @@ import os
 from datetime import timedelta
 from typing import Any
 
-import pendulum
 from airflow.sdk import DAG, dag, task
 
 from dags.retrain_factory.notifications import notifier_callbacks
 from dags.retrain_factory.runner import run_freshness_check
-from dags.retrain_factory.task_args import infra_task_args
+from dags.retrain_factory.task_args import bundle_dag_args, infra_task_args
 from include.retrain.config import PipelineConfig
 
 #: How often the registries are checked; override with RETRAIN_FRESHNESS_SCHEDULE (cron).
@@ -57,12 +56,9 @@ def build_freshness_dag(configs: list[PipelineConfig]) -> DAG | None:
         "variant's notifications then send a `stale_model` message. "
         f"Schedule: `{FRESHNESS_SCHEDULE}` (env `RETRAIN_FRESHNESS_SCHEDULE`).\n\nChecked: "
         + ", ".join(f"`{c.name}` ({c.monitoring.max_model_age_hours:g} h)" for c in watched),
-        schedule=FRESHNESS_SCHEDULE,
-        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-        catchup=False,
-        max_active_runs=1,
         tags=["retraining", "monitoring"],
-        default_args={"owner": "ml-platform"},
+        schedule=FRESHNESS_SCHEDULE,
+        **bundle_dag_args(),
     )
     def check_model_freshness() -> None:
         for config in watched:

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from include.retrain.config import PipelineConfig, discover_pipelines
 from include.retrain.monitoring.links import GATE_SUMMARY_KEY, GATES, root_path, variant_of
 from include.retrain.monitoring.overview import GateOutcome, LastRun, read_overview
-from include.retrain.monitoring.pages import gate_report_page, message_page, registry_page
+from include.retrain.monitoring.pages import VariantSection, gate_report_page, message_page, registry_page
 from include.retrain.monitoring.reports import ReportRefused, read_report
 from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
@@ -84,12 +84,13 @@ def registry(user: GetUserDep, session: SessionDep) -> HTMLResponse:
     for name, config in _configs().items():
         if not _may_read(user, config.dag_id):
             continue
-        overview, error = None, None
+        last_run = _last_run(session, config.dag_id)
         try:
             overview = read_overview(config, ModelRegistry(_store(config), name), now=now)
         except Exception as exc:  # one unreachable registry must not hide the others
-            error = f"{type(exc).__name__}: {exc}"
-        sections.append((overview, _last_run(session, config.dag_id), error, name))
+            sections.append(VariantSection(name, None, last_run, f"{type(exc).__name__}: {exc}"))
+            continue
+        sections.append(VariantSection(name, overview, last_run))
     return HTMLResponse(registry_page(sections, root=_root()), headers=PAGE_HEADERS)
 
 

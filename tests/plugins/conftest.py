@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ def api_server(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     settings = {
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        # Set explicitly: whether airflow.cfg got a generated one depends on which test imported Airflow first.
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in settings.items():

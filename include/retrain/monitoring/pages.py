@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -75,32 +76,39 @@ def _when(text: str | None) -> str:
 # -- the registry page -------------------------------------------------------------------------
 
 
-def registry_page(
-    sections: Sequence[tuple[VariantOverview | None, LastRun | None, str | None, str]], *, root: str = ""
-) -> str:
-    """The whole page: one section per variant as ``(overview, last run, error, variant name)``."""
-    names = [name for *_, name in sections]
-    nav = "".join(f'<li><a href="#variant-{_e(n)}">{_e(n)}</a></li>' for n in names)
+@dataclass(frozen=True)
+class VariantSection:
+    """What the page knows of one variant: its registry overview (or why it could not be read) and last run."""
+
+    name: str
+    overview: VariantOverview | None
+    last_run: LastRun | None = None
+    error: str | None = None
+
+
+def registry_page(sections: Sequence[VariantSection], *, root: str = "") -> str:
+    """The whole page, one section per variant; ``root`` is the API server's path prefix for links."""
+    nav = "".join(f'<li><a href="#variant-{_e(s.name)}">{_e(s.name)}</a></li>' for s in sections)
     intro = (
         "<h1>Model registry</h1>\n<p>For each variant: the champion and how it got there, its holdout metrics next "
         "to the previous champion's, the last run's gates with their reports, what is deployed, the registry's "
         "history and how to roll back. Read from each variant's registry in S3 and from Airflow just now.</p>"
     )
-    if not names:
+    if not sections:
         return _page("Model registry", intro + "\n<p>No variant you may see has a pipeline config.</p>")
     parts = [intro, f'<nav aria-label="Variants"><ul>{nav}</ul></nav>']
-    for overview, last_run, error, name in sections:
-        parts.append(_variant_section(name, overview, last_run, error, root))
+    parts += [_variant_section(section, root) for section in sections]
     return _page("Model registry", "\n".join(parts))
 
 
-def _variant_section(
-    name: str, overview: VariantOverview | None, last_run: LastRun | None, error: str | None, root: str
-) -> str:
+def _variant_section(section: VariantSection, root: str) -> str:
+    name, overview = section.name, section.overview
     head = f'<section class="variant" id="variant-{_e(name)}" aria-labelledby="h-{_e(name)}">'
     head += f'<h2 id="h-{_e(name)}">{_e(name)}</h2>'
     if overview is None:
-        return head + f'<p class="failed">The registry of {_e(name)} could not be read: {_e(error)}</p></section>'
+        return (
+            head + f'<p class="failed">The registry of {_e(name)} could not be read: {_e(section.error)}</p></section>'
+        )
     config = overview.config
     description = (config.description.strip().splitlines() or [""])[0]
     links = (
@@ -114,7 +122,7 @@ def _variant_section(
             links,
             _champion(overview, root),
             _metrics(overview),
-            _last_run(name, last_run, root),
+            _last_run(section.last_run, root),
             _history(overview.events),
             _rollback(overview),
             "</section>",
@@ -201,12 +209,11 @@ def _metrics(overview: VariantOverview) -> str:
         )
     previous_head = f"previous champion {previous.version}" if previous else "previous champion (none)"
     caption = f"Holdout metrics of champion {champion.version}, next to the previous champion's"
-    return "<h3>Metrics</h3>" + _table(
-        caption, ["metric", f"champion {champion.version}", previous_head, "difference"], rows
-    )
+    headers = ["metric", f"champion {champion.version}", previous_head, "difference (champion - previous)"]
+    return "<h3>Metrics</h3>" + _table(caption, headers, rows)
 
 
-def _gate_cells(name: str, outcome: GateOutcome, last_run: LastRun, root: str) -> list[str]:
+def _gate_cells(outcome: GateOutcome, last_run: LastRun, root: str) -> list[str]:
     summary = outcome.summary or {}
     state = outcome.state or "not run"
     passed = summary.get("success")
@@ -223,7 +230,7 @@ def _gate_cells(name: str, outcome: GateOutcome, last_run: LastRun, root: str) -
     return [_e(outcome.gate), verdict, text, report]
 
 
-def _last_run(name: str, last_run: LastRun | None, root: str) -> str:
+def _last_run(last_run: LastRun | None, root: str) -> str:
     if last_run is None:
         return "<h3>Last run</h3><p>No run of this variant in Airflow yet.</p>"
     run_state = last_run.state.upper() if last_run.state == "failed" else last_run.state
@@ -233,7 +240,7 @@ def _last_run(name: str, last_run: LastRun | None, root: str) -> str:
         f"<h3>Last run</h3><p>Run <code>{_e(last_run.run_id)}</code> ({_e(last_run.run_type)}{_e(started)}): "
         f"<span{state_class}>{_e(run_state)}</span>.</p>"
     )
-    rows = [_gate_cells(name, outcome, last_run, root) for outcome in last_run.gates]
+    rows = [_gate_cells(outcome, last_run, root) for outcome in last_run.gates]
     return head + _table(f"Gates of run {last_run.run_id}", ["gate", "outcome", "what it found", "report"], rows)
 
 

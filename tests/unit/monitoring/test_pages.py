@@ -10,7 +10,7 @@ import pytest
 from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.monitoring.freshness import Freshness
 from include.retrain.monitoring.overview import GateOutcome, LastRun, VariantOverview, VersionMetrics
-from include.retrain.monitoring.pages import gate_report_page, registry_page
+from include.retrain.monitoring.pages import VariantSection, gate_report_page, registry_page
 from include.retrain.monitoring.reports import GateReport
 from include.retrain.registry import AliasPointer
 
@@ -61,7 +61,7 @@ def failed_last_run() -> LastRun:
 
 
 def test_the_champion_its_metrics_next_to_the_previous_and_how_to_roll_back() -> None:
-    page = registry_page([(overview(), None, None, "churn")])
+    page = registry_page([VariantSection("churn", overview())])
 
     assert f"<strong>{V2}</strong>" in page
     assert "2026-03-01 16:00:00 UTC" in page
@@ -77,7 +77,7 @@ def test_the_champion_its_metrics_next_to_the_previous_and_how_to_roll_back() ->
 
 
 def test_a_failed_gate_of_the_last_run_says_what_failed_and_links_its_report() -> None:
-    page = registry_page([(overview(), failed_last_run(), None, "churn")])
+    page = registry_page([VariantSection("churn", overview(), failed_last_run())])
 
     assert '<span class="failed">FAILED</span>' in page
     assert "expect_column_values_to_be_between(column=&#x27;tenure_months&#x27;)" in page
@@ -88,7 +88,7 @@ def test_a_failed_gate_of_the_last_run_says_what_failed_and_links_its_report() -
 
 @pytest.mark.parametrize("root", ["", "/airflow"])
 def test_links_follow_the_airflow_base_path(root: str) -> None:
-    page = registry_page([(overview(), failed_last_run(), None, "churn")], root=root)
+    page = registry_page([VariantSection("churn", overview(), failed_last_run())], root=root)
 
     assert f'href="{root}/registry/runs/retrain_churn/' in page
     assert f'href="{root}/dags/rollback_churn"' in page
@@ -96,7 +96,10 @@ def test_links_follow_the_airflow_base_path(root: str) -> None:
 
 def test_a_registry_that_cannot_be_read_does_not_hide_the_others() -> None:
     page = registry_page(
-        [(None, None, "EndpointConnectionError: no S3 here", "demand"), (overview(), None, None, "churn")]
+        [
+            VariantSection("demand", None, error="EndpointConnectionError: no S3 here"),
+            VariantSection("churn", overview()),
+        ]
     )
 
     assert "The registry of demand could not be read: EndpointConnectionError: no S3 here" in page
@@ -112,7 +115,7 @@ def test_a_stale_variant_without_a_champion() -> None:
         freshness=Freshness("churn", NOW, 30),
     )
 
-    page = registry_page([(empty, None, None, "churn")])
+    page = registry_page([VariantSection("churn", empty)])
 
     assert "none yet: no model has been promoted" in page
     assert '<span class="stale">churn: no successful retrain yet (limit 30 h)</span>' in page

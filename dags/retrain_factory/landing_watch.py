@@ -47,14 +47,14 @@ def _watch_task(config: PipelineConfig) -> None:
         "newer than the last announced one has landed; skipped otherwise.",
     )
     def watch(**context: Any) -> dict:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from airflow.sdk.exceptions import AirflowSkipException
 
+        from dags.retrain_factory.runner import s3_client
         from include.retrain.landing_watch import check_for_new_partition, last_announced
 
         latest = context["inlet_events"][asset].ascending(False).limit(1)
         last_seen = last_announced(latest[0].extra) if len(latest) else None
-        client = S3Hook(aws_conn_id=config.storage.conn_id).get_conn()
+        client = s3_client(config.storage)
         update = check_for_new_partition(client, dataset, last_seen)
         if update is None:
             raise AirflowSkipException(f"no partition newer than {last_seen} in {dataset.landing_uri}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.retrain.config import PipelineConfig
+from include.retrain.config import PipelineConfig, StorageConfig
 from include.retrain.monitoring.links import GATE_SUMMARY_KEY
 
 
@@ -57,10 +57,24 @@ def _fail_fast_on_pipeline_failures(context: dict[str, Any]) -> Iterator[None]:
         raise AirflowFailException(str(exc)) from exc
 
 
-def _s3_client(config: PipelineConfig) -> Any:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+def s3_client(storage: StorageConfig) -> Any:
+    """A boto3 S3 client from the variant's Airflow connection, with the variant's retry budget.
 
-    return S3Hook(aws_conn_id=config.storage.conn_id).get_conn()
+    Retries happen inside the client first (standard mode: connection errors, 5xx, throttling,
+    with exponential backoff), so a short outage is ridden out even by gates, which Airflow never
+    retries. ``config_kwargs`` in the connection's extra take precedence over these defaults.
+    """
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    from botocore.config import Config
+
+    hook = S3Hook(aws_conn_id=storage.conn_id)
+    defaults = Config(
+        retries={"mode": "standard", "total_max_attempts": storage.max_attempts},
+        connect_timeout=storage.connect_timeout_seconds,
+        read_timeout=storage.read_timeout_seconds,
+    )
+    from_connection = hook.conn_config.botocore_config
+    return hook.get_client_type(config=defaults.merge(from_connection) if from_connection else defaults)
 
 
 def _connection_lookup() -> Callable[[str], Any]:
@@ -83,7 +97,7 @@ def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstre
             data_interval_end=interval_end,
             run_id=dag_run.run_id,
             triggered_by=triggered_by(dag_run),
-            client=_s3_client(config),
+            client=s3_client(config.storage),
             get_connection=_connection_lookup(),
         )
         return getattr(steps, step)(run, *upstream)
@@ -98,7 +112,7 @@ def run_rollback(config: PipelineConfig, context: dict[str, Any]) -> dict[str, A
     dag_run = context["dag_run"]
     params = context["params"]
     with _fail_fast_on_pipeline_failures(context):
-        store = ArtifactStore(_s3_client(config), config.storage.bucket, config.storage.prefix)
+        store = ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
         return rollback_champion(
             ModelRegistry(store, config.name),
             config.deployment,
@@ -118,7 +132,7 @@ def run_freshness_check(config: PipelineConfig, context: dict[str, Any]) -> dict
     from include.retrain.storage import ArtifactStore
 
     with _fail_fast_on_pipeline_failures(context):
-        store = ArtifactStore(_s3_client(config), config.storage.bucket, config.storage.prefix)
+        store = ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
         limit = config.monitoring.max_model_age_hours
         freshness = check_freshness(ModelRegistry(store, config.name), limit, now=datetime.now(UTC))
         if freshness.stale:

@@ -498,6 +498,15 @@ class StorageConfig(_Strict):
         "retrain-artifacts", pattern=BUCKET_RE, description="Bucket for run artifacts and the registry."
     )
     prefix: str = Field("retraining", description="Key prefix above `<pipeline>/` (relative, no `..`).")
+    max_attempts: int = Field(
+        8,
+        ge=1,
+        le=30,
+        description="S3 client attempts per request (botocore standard retries, exponential backoff); "
+        "rides out short outages inside every task, gates included. The connection's config_kwargs win.",
+    )
+    connect_timeout_seconds: float = Field(10.0, gt=0, description="S3 client connect timeout per attempt.")
+    read_timeout_seconds: float = Field(120.0, gt=0, description="S3 client read timeout per attempt.")
 
     _check_prefix = field_validator("prefix")(classmethod(lambda cls, v: check_safe_prefix(v)))
 

@@ -147,11 +147,10 @@ def _root() -> str:
 
 
 def _store(config: PipelineConfig) -> ArtifactStore:
-    """The variant's artifact store, through its Airflow connection (as the tasks reach it)."""
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    """The variant's artifact store, through its Airflow connection with the tasks' retry budget."""
+    from dags.retrain_factory.runner import s3_client
 
-    client = S3Hook(aws_conn_id=config.storage.conn_id).get_conn()
-    return ArtifactStore(client, config.storage.bucket, config.storage.prefix)
+    return ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
 
 
 def _serve_report(config: PipelineConfig, uri: str) -> HTMLResponse:

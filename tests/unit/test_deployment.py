@@ -218,7 +218,9 @@ class TestHook:
         request = hook_receiver.requests[0]
         assert request["path"] == "/hooks/deployed"
         assert request["headers"]["Content-Type"] == "application/json"
-        assert request["headers"]["Authorization"] == "Basic " + base64.b64encode(b"serving:s3cret-token").decode()
+        assert (
+            request["headers"]["Authorization"] == "Basic " + base64.b64encode(b"serving:loopback-hook-token").decode()
+        )
         assert json.loads(request["body"]) == deployed_json(registry) == pointer.to_json()
 
     def test_silent_when_another_run_deployed(

@@ -103,5 +103,5 @@ def test_send_posts_the_json_to_the_connection_url(hook_receiver: Any) -> None:
     assert status == 200
     [request] = hook_receiver.requests
     assert request["path"] == "/hooks/deployed"
-    assert request["headers"]["Authorization"] == "Basic " + base64.b64encode(b"serving:s3cret-token").decode()
+    assert request["headers"]["Authorization"] == "Basic " + base64.b64encode(b"serving:loopback-hook-token").decode()
     assert json.loads(request["body"]) == json.loads(json.dumps(message.payload()))

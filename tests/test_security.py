@@ -47,7 +47,10 @@ def test_the_scan_sees_the_repository() -> None:
     assert {"README.md", "airflow_settings.yaml", "config.py"} <= names
 
 
-@pytest.mark.parametrize("sample", ["AKIAIOSFODNN7EXAMPLE", "-----BEGIN RSA PRIVATE KEY-----", "ghp_" + "a" * 36])
+# Built from parts, like the GitHub token: written out whole, the samples would trip the scan of this file.
+@pytest.mark.parametrize(
+    "sample", ["AKIA" + "IOSFODNN7EXAMPLE", "-----BEGIN RSA " + "PRIVATE KEY-----", "ghp_" + "a" * 36]
+)
 def test_the_patterns_catch_known_secret_shapes(sample: str) -> None:
     assert any(pattern.search(sample) for pattern in SECRET_PATTERNS.values())
 

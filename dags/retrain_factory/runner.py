@@ -127,21 +127,11 @@ def run_freshness_check(config: PipelineConfig, context: dict[str, Any]) -> dict
     """Fail (no retry) when the variant's newest successful retrain is older than its limit."""
     from datetime import UTC, datetime
 
-    from include.retrain.monitoring.freshness import StaleModel, check_freshness
+    from include.retrain.monitoring.freshness import require_fresh
     from include.retrain.registry import ModelRegistry
     from include.retrain.storage import ArtifactStore
 
     with _fail_fast_on_pipeline_failures(context):
         store = ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
-        limit = config.monitoring.max_model_age_hours
-        freshness = check_freshness(ModelRegistry(store, config.name), limit, now=datetime.now(UTC))
-        if freshness.stale:
-            raise StaleModel(freshness.describe())
-        return {
-            "summary": freshness.describe(),
-            "pipeline": config.name,
-            "last_retrain_at": freshness.last_retrain_at.isoformat() if freshness.last_retrain_at else None,
-            "version": freshness.version,
-            "age_hours": round(freshness.age_hours, 2) if freshness.age_hours is not None else None,
-            "max_age_hours": limit,
-        }
+        registry = ModelRegistry(store, config.name)
+        return require_fresh(registry, config.monitoring.max_model_age_hours, now=datetime.now(UTC))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from include.retrain.errors import PipelineFailure
 from include.retrain.registry import ModelRegistry
@@ -53,6 +54,17 @@ class Freshness:
             f"({self.last_retrain_at:%Y-%m-%d %H:%M} UTC, version {self.version}; {limit})"
         )
 
+    def manifest(self) -> dict[str, Any]:
+        """What the freshness check returns through XCom: its line for the grid view first."""
+        return {
+            "summary": self.describe(),
+            "pipeline": self.pipeline,
+            "last_retrain_at": self.last_retrain_at.isoformat() if self.last_retrain_at else None,
+            "version": self.version,
+            "age_hours": None if self.age_hours is None else round(self.age_hours, 2),
+            "max_age_hours": self.max_age_hours,
+        }
+
 
 def check_freshness(registry: ModelRegistry, max_age_hours: float | None, *, now: datetime) -> Freshness:
     """Read the newest ``registered`` event of the registry and compare its age with the limit."""
@@ -67,3 +79,11 @@ def check_freshness(registry: ModelRegistry, max_age_hours: float | None, *, now
         last_retrain_at=datetime.fromisoformat(event["at"]),
         version=event["version"],
     )
+
+
+def require_fresh(registry: ModelRegistry, max_age_hours: float | None, *, now: datetime) -> dict[str, Any]:
+    """The freshness check's manifest; StaleModel (the task fails, no retry) when the model is stale."""
+    freshness = check_freshness(registry, max_age_hours, now=now)
+    if freshness.stale:
+        raise StaleModel(freshness.describe())
+    return freshness.manifest()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from include.retrain.monitoring.freshness import check_freshness
+from include.retrain.monitoring.freshness import StaleModel, check_freshness, require_fresh
 from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
 
@@ -55,3 +55,21 @@ def test_never_retrained_is_stale_and_no_limit_is_never_stale(registry: ModelReg
 
     registered_at(registry, NOW - timedelta(days=400), "v20250101-aaaaaaaaaa")
     assert not check_freshness(registry, None, now=NOW).stale
+
+
+def test_require_fresh_returns_the_manifest_or_raises(registry: ModelRegistry) -> None:
+    registered_at(registry, NOW - timedelta(hours=20), "v20260301-bbbbbbbbbb")
+
+    manifest = require_fresh(registry, 30, now=NOW)
+
+    assert manifest == {
+        "summary": "churn: last successful retrain 20.0 h ago (2026-03-01 16:00 UTC, version v20260301-bbbbbbbbbb; "
+        "limit 30 h)",
+        "pipeline": "churn",
+        "last_retrain_at": "2026-03-01T16:00:00+00:00",
+        "version": "v20260301-bbbbbbbbbb",
+        "age_hours": 20.0,
+        "max_age_hours": 30,
+    }
+    with pytest.raises(StaleModel, match=r"STALE: churn: last successful retrain 20\.0 h ago"):
+        require_fresh(registry, 10, now=NOW)

@@ -530,6 +530,41 @@ class DeploymentConfig(_Strict):
     notify_timeout_seconds: float = Field(10.0, gt=0, le=300, description="Timeout of the HTTP hook call.")
 
 
+NotificationEvent = Literal["failure", "promotion", "stale_model"]
+
+
+class NotificationsConfig(_Strict):
+    """Who hears about failed runs, new champions and stale models: one JSON message per event.
+
+    The list of events is ``events``, not ``on``: YAML 1.1 (PyYAML) reads a bare ``on`` key as
+    the boolean true.
+    """
+
+    webhook_conn_id: str | None = Field(
+        None,
+        pattern=CONN_ID_RE,
+        description="Airflow HTTP connection that receives each message as JSON by POST (Slack-compatible `text` "
+        "field included); null = no notifications.",
+    )
+    events: tuple[NotificationEvent, ...] = Field(
+        ("failure", "promotion", "stale_model"),
+        description="Which events send a message: failure (a run failed: task, reason, report link), promotion "
+        "(a new champion), stale_model (no successful retrain within monitoring.max_model_age_hours).",
+    )
+    timeout_seconds: float = Field(10.0, gt=0, le=300, description="Timeout of each POST.")
+
+
+class MonitoringConfig(_Strict):
+    """What ops expect of a variant: how old its newest model may get before someone is told."""
+
+    max_model_age_hours: float | None = Field(
+        None,
+        gt=0,
+        description="check_model_freshness fails and alerts when the last successful retrain (the newest registered "
+        "version) is older than this; null = not checked.",
+    )
+
+
 class TasksConfig(_Strict):
     """Airflow task defaults for the variant's infra tasks (gates never retry)."""
 
@@ -540,6 +575,10 @@ class TasksConfig(_Strict):
     execution_timeout_minutes: float = Field(60.0, gt=0, description="Timeout of each task but train.")
     train_timeout_minutes: float = Field(240.0, gt=0, description="Timeout of the train task.")
     pool: str = Field("training", min_length=1, description="Airflow pool of the train task.")
+
+
+#: Config sections about alerting only; they never change what a run produces (see config_hash).
+OPERATIONAL_SECTIONS = ("notifications", "monitoring")
 
 
 class PipelineConfig(_Strict):
@@ -560,6 +599,10 @@ class PipelineConfig(_Strict):
     storage: StorageConfig = Field(StorageConfig(), description="Artifact store and registry location.")
     deployment: DeploymentConfig = Field(DeploymentConfig(), description="How promoted models are deployed.")
     tasks: TasksConfig = Field(TasksConfig(), description="Task retries, timeouts and pool.")
+    notifications: NotificationsConfig = Field(
+        NotificationsConfig(), description="Messages about failed runs, promotions and stale models."
+    )
+    monitoring: MonitoringConfig = Field(MonitoringConfig(), description="Model freshness expectations.")
 
     @model_validator(mode="after")
     def _consistent(self) -> PipelineConfig:
@@ -636,8 +679,13 @@ class PipelineConfig(_Strict):
         return f"retrain_{self.name}"
 
     def config_hash(self) -> str:
-        """sha256 of the canonical config: recorded with every version, part of its id."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """sha256 of the canonical config: recorded with every version, part of its id.
+
+        Who is alerted and when (``notifications``, ``monitoring``) does not change what a run
+        produces, so those sections are left out: tuning an alert never mints a new version.
+        """
+        content = self.model_dump(mode="json", exclude=set(OPERATIONAL_SECTIONS))
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -668,6 +716,22 @@ def _format_validation_error(error: ValidationError) -> list[str]:
     return problems
 
 
+def _boolean_keys(node: Any, where: str = "") -> list[str]:
+    """Keys YAML 1.1 turned into booleans (a bare on/off/yes/no), named instead of "Keys should be strings"."""
+    if not isinstance(node, dict):
+        return []
+    problems = []
+    for key, value in node.items():
+        if isinstance(key, bool):
+            problems.append(
+                f"{where or '(top level)'}: a key reads as the boolean {str(key).lower()} (YAML turns a bare "
+                "on, off, yes or no into true or false); quote it, or for notifications use `events`"
+            )
+        else:
+            problems += _boolean_keys(value, f"{where}.{key}" if where else str(key))
+    return problems
+
+
 def load_pipeline(path: str | Path) -> PipelineConfig:
     """Load and validate one variant file; raise :class:`ConfigError` naming file, field and reason."""
     path = Path(path)
@@ -681,6 +745,8 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
         raise ConfigError(str(path), [f"cannot read file: {exc}"]) from exc
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["(top level): the file must be a mapping of config keys"])
+    if problems := _boolean_keys(raw):
+        raise ConfigError(str(path), problems)
     raw.setdefault("name", path.stem)
     try:
         return PipelineConfig.model_validate(raw)

@@ -96,6 +96,7 @@ def rollback_champion(
         raise ConcurrentUpdate(f"champion alias of {registry.pipeline} kept changing; gave up after {MAX_CAS_ATTEMPTS}")
     deployed = publish(registry, deployment, audit=audit, get_connection=get_connection)
     return {
+        "summary": f"champion {from_version} -> {target}; deployed {deployed.version if deployed else None}",
         "pipeline": registry.pipeline,
         "from_version": from_version,
         "to_version": target,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import shutil
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -130,11 +131,19 @@ class Variant:
     def registry(self) -> ModelRegistry:
         return ModelRegistry(self.store, self.config.name)
 
-    def land(self, days: int, rows_per_day: int = 150, first_day: date = FIRST_DAY) -> None:
+    def land(
+        self,
+        days: int,
+        rows_per_day: int = 150,
+        first_day: date = FIRST_DAY,
+        alter: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    ) -> None:
+        """Write ``days`` daily partitions of synthetic data, each passed through ``alter`` if given."""
+        generator = GENERATORS[self.config.dataset.name]
         write_days(
             self.client,
             self.config.dataset,
-            GENERATORS[self.config.dataset.name],
+            generator if alter is None else lambda day, rows: alter(generator(day, rows)),
             first_day=first_day,
             days=days,
             rows_per_day=rows_per_day,

@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 export UV_PYTHON_DOWNLOADS := never
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install demo test bench lint format docs clean
+.PHONY: help install demo airflow test bench lint format docs clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,7 +29,10 @@ install: $(STAMP)  ## Create .venv from the lock (idempotent)
 demo: install  ## Retrain the churn model end to end through Airflow, twice, on a loopback S3
 	$(BIN)/python -m include.retrain.devtools.demo
 
-test: install  ## Lint, then run every test (unit, DAG, e2e)
+airflow: install  ## Run the bundle on a local Airflow (UI + loopback S3 with demo data) until Ctrl-C
+	$(BIN)/python -m include.retrain.devtools.local_airflow
+
+test: install  ## Lint, then run every test (unit, DAG, e2e, acceptance)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -3,7 +3,8 @@ and a manual rollback DAG ``rollback_<name>``.
 
 A YAML file that fails validation becomes a paused, clearly marked ``retrain_<name>`` DAG whose
 description and docs show the file, field and reason; the other variants are unaffected.
-Variants with ``schedule.on_new_data`` also get the ``watch_landing`` DAG that announces new data.
+Variants with ``schedule.on_new_data`` also get the ``watch_landing`` DAG that announces new data,
+and variants with ``monitoring.max_model_age_hours`` the ``check_model_freshness`` DAG.
 """
 
 import sys
@@ -17,6 +18,7 @@ if _BUNDLE_ROOT not in sys.path:
 
 from dags.retrain_factory import (  # noqa: E402
     build_broken_config_dag,
+    build_freshness_dag,
     build_landing_watch_dag,
     build_retrain_dag,
     build_rollback_dag,
@@ -30,4 +32,6 @@ for source in sources:
         build_rollback_dag(source.config)
     else:
         build_broken_config_dag(source)
-build_landing_watch_dag([source.config for source in sources if source.config is not None])
+configs = [source.config for source in sources if source.config is not None]
+build_landing_watch_dag(configs)
+build_freshness_dag(configs)

@@ -119,7 +119,7 @@ def hook_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[HookReceiver]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv(
-        "AIRFLOW_CONN_DEPLOY_HOOK", f"http://serving:s3cret-token@127.0.0.1:{server.port}/hooks/deployed"
+        "AIRFLOW_CONN_DEPLOY_HOOK", f"http://serving:loopback-hook-token@127.0.0.1:{server.port}/hooks/deployed"
     )
     yield server
     server.shutdown()

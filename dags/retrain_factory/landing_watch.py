@@ -11,9 +11,9 @@ import re
 from datetime import timedelta
 from typing import Any
 
-import pendulum
 from airflow.sdk import DAG, Asset, dag, task
 
+from dags.retrain_factory.task_args import bundle_dag_args
 from include.retrain.config import DatasetConfig, PipelineConfig
 
 #: How often the landing zone is listed; override with RETRAIN_LANDING_WATCH_SCHEDULE (cron).
@@ -47,14 +47,14 @@ def _watch_task(config: PipelineConfig) -> None:
         "newer than the last announced one has landed; skipped otherwise.",
     )
     def watch(**context: Any) -> dict:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from airflow.sdk.exceptions import AirflowSkipException
 
+        from dags.retrain_factory.runner import s3_client
         from include.retrain.landing_watch import check_for_new_partition, last_announced
 
         latest = context["inlet_events"][asset].ascending(False).limit(1)
         last_seen = last_announced(latest[0].extra) if len(latest) else None
-        client = S3Hook(aws_conn_id=config.storage.conn_id).get_conn()
+        client = s3_client(config.storage)
         update = check_for_new_partition(client, dataset, last_seen)
         if update is None:
             raise AirflowSkipException(f"no partition newer than {last_seen} in {dataset.landing_uri}")
@@ -80,12 +80,9 @@ def build_landing_watch_dag(configs: list[PipelineConfig]) -> DAG | None:
         "newer `ds=YYYY-MM-DD` partition has landed; variants with `schedule.on_new_data: true` retrain on it. "
         f"Schedule: `{WATCH_SCHEDULE}` (env `RETRAIN_LANDING_WATCH_SCHEDULE`).\n\nWatched: "
         + ", ".join(f"`{uri}`" for uri in watched),
-        schedule=WATCH_SCHEDULE,
-        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-        catchup=False,
-        max_active_runs=1,
         tags=["retraining", "landing-watch"],
-        default_args={"owner": "ml-platform"},
+        schedule=WATCH_SCHEDULE,
+        **bundle_dag_args(),
     )
     def watch_landing() -> None:
         for config in watched.values():

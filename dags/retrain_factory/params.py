@@ -84,6 +84,7 @@ def build_rollback_params() -> dict[str, Param]:
             "",
             type="string",
             maxLength=100,
+            pattern=r"^(|v\d{8}-[0-9a-f]{10})$",
             title="Roll back to version",
             description="A registered version id (v<YYYYMMDD>-<hash>). Empty: the champion's previous version.",
         ),

@@ -11,6 +11,7 @@ from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, dag, tas
 
 from dags.retrain_factory.docs import TASK_DOCS, dag_doc
 from dags.retrain_factory.landing_watch import landing_asset
+from dags.retrain_factory.notifications import notifier_callbacks
 from dags.retrain_factory.params import build_params
 from dags.retrain_factory.runner import run_step
 from dags.retrain_factory.task_args import infra_task_args
@@ -46,7 +47,9 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
         catchup=config.schedule.catchup,
         max_active_runs=1,
         tags=sorted({"retraining", config.name, *config.tags}),
-        default_args={"owner": config.owner},
+        # A task that fails for good (a gate at once, an infra task after its retries) ends the run:
+        # one failure message per failed run.
+        default_args={"owner": config.owner, "on_failure_callback": notifier_callbacks(config, "failure")},
         params=build_params(config),
     )
     def retrain() -> None:
@@ -82,7 +85,7 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
         def validate_model(evaluated: dict, **context: Any) -> dict:
             return run_step(config, "validate_model", context, evaluated)
 
-        @task(doc_md=TASK_DOCS["promote"], **infra)
+        @task(doc_md=TASK_DOCS["promote"], on_success_callback=notifier_callbacks(config, "promotion"), **infra)
         def promote(
             ingested: dict, features: dict, trained: dict, evaluated: dict, gates: list, **context: Any
         ) -> dict:

@@ -15,7 +15,8 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.retrain.config import PipelineConfig
+from include.retrain.config import PipelineConfig, StorageConfig
+from include.retrain.monitoring.links import GATE_SUMMARY_KEY
 
 
 def triggered_by(dag_run: Any) -> str:
@@ -39,19 +40,41 @@ def window_end_from_assets(context: dict[str, Any]) -> date | None:
 
 
 @contextmanager
-def _fail_fast_on_pipeline_failures() -> Iterator[None]:
-    from include.retrain.errors import PipelineFailure
+def _fail_fast_on_pipeline_failures(context: dict[str, Any]) -> Iterator[None]:
+    """PipelineFailure -> AirflowFailException; a failed gate first leaves its summary in XCom.
+
+    A failing task pushes no return value, so the summary (with the report URI) goes under
+    ``GATE_SUMMARY_KEY``: the gate-report link, the registry page and notifications read it there.
+    """
+    from include.retrain.errors import GateFailure, PipelineFailure
 
     try:
         yield
+    except GateFailure as exc:
+        context["ti"].xcom_push(key=GATE_SUMMARY_KEY, value=exc.summary)
+        raise AirflowFailException(str(exc)) from exc
     except PipelineFailure as exc:
         raise AirflowFailException(str(exc)) from exc
 
 
-def _s3_client(config: PipelineConfig) -> Any:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+def s3_client(storage: StorageConfig) -> Any:
+    """A boto3 S3 client from the variant's Airflow connection, with the variant's retry budget.
 
-    return S3Hook(aws_conn_id=config.storage.conn_id).get_conn()
+    Retries happen inside the client first (standard mode: connection errors, 5xx, throttling,
+    with exponential backoff), so a short outage is ridden out even by gates, which Airflow never
+    retries. ``config_kwargs`` in the connection's extra take precedence over these defaults.
+    """
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    from botocore.config import Config
+
+    hook = S3Hook(aws_conn_id=storage.conn_id)
+    defaults = Config(
+        retries={"mode": "standard", "total_max_attempts": storage.max_attempts},
+        connect_timeout=storage.connect_timeout_seconds,
+        read_timeout=storage.read_timeout_seconds,
+    )
+    from_connection = hook.conn_config.botocore_config
+    return hook.get_client_type(config=defaults.merge(from_connection) if from_connection else defaults)
 
 
 def _connection_lookup() -> Callable[[str], Any]:
@@ -68,14 +91,14 @@ def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstre
 
     dag_run = context["dag_run"]
     interval_end = window_end_from_assets(context) or context.get("data_interval_end") or dag_run.run_after
-    with _fail_fast_on_pipeline_failures():
+    with _fail_fast_on_pipeline_failures(context):
         run = RunContext.create(
             config,
             params=dict(context["params"]),
             data_interval_end=interval_end,
             run_id=dag_run.run_id,
             triggered_by=triggered_by(dag_run),
-            client=_s3_client(config),
+            client=s3_client(config.storage),
             get_connection=_connection_lookup(),
         )
         with cpu_budget(config.tasks.threads):
@@ -90,8 +113,8 @@ def run_rollback(config: PipelineConfig, context: dict[str, Any]) -> dict[str, A
 
     dag_run = context["dag_run"]
     params = context["params"]
-    with _fail_fast_on_pipeline_failures():
-        store = ArtifactStore(_s3_client(config), config.storage.bucket, config.storage.prefix)
+    with _fail_fast_on_pipeline_failures(context):
+        store = ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
         return rollback_champion(
             ModelRegistry(store, config.name),
             config.deployment,
@@ -100,3 +123,17 @@ def run_rollback(config: PipelineConfig, context: dict[str, Any]) -> dict[str, A
             audit={"run_id": dag_run.run_id, "triggered_by": triggered_by(dag_run)},
             get_connection=_connection_lookup(),
         )
+
+
+def run_freshness_check(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
+    """Fail (no retry) when the variant's newest successful retrain is older than its limit."""
+    from datetime import UTC, datetime
+
+    from include.retrain.monitoring.freshness import require_fresh
+    from include.retrain.registry import ModelRegistry
+    from include.retrain.storage import ArtifactStore
+
+    with _fail_fast_on_pipeline_failures(context):
+        store = ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
+        registry = ModelRegistry(store, config.name)
+        return require_fresh(registry, config.monitoring.max_model_age_hours, now=datetime.now(UTC))

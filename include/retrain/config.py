@@ -498,6 +498,15 @@ class StorageConfig(_Strict):
         "retrain-artifacts", pattern=BUCKET_RE, description="Bucket for run artifacts and the registry."
     )
     prefix: str = Field("retraining", description="Key prefix above `<pipeline>/` (relative, no `..`).")
+    max_attempts: int = Field(
+        8,
+        ge=1,
+        le=30,
+        description="S3 client attempts per request (botocore standard retries, exponential backoff); "
+        "rides out short outages inside every task, gates included. The connection's config_kwargs win.",
+    )
+    connect_timeout_seconds: float = Field(10.0, gt=0, description="S3 client connect timeout per attempt.")
+    read_timeout_seconds: float = Field(120.0, gt=0, description="S3 client read timeout per attempt.")
 
     _check_prefix = field_validator("prefix")(classmethod(lambda cls, v: check_safe_prefix(v)))
 
@@ -521,6 +530,41 @@ class DeploymentConfig(_Strict):
     notify_timeout_seconds: float = Field(10.0, gt=0, le=300, description="Timeout of the HTTP hook call.")
 
 
+NotificationEvent = Literal["failure", "promotion", "stale_model"]
+
+
+class NotificationsConfig(_Strict):
+    """Who hears about failed runs, new champions and stale models: one JSON message per event.
+
+    The list of events is ``events``, not ``on``: YAML 1.1 (PyYAML) reads a bare ``on`` key as
+    the boolean true.
+    """
+
+    webhook_conn_id: str | None = Field(
+        None,
+        pattern=CONN_ID_RE,
+        description="Airflow HTTP connection that receives each message as JSON by POST (Slack-compatible `text` "
+        "field included); null = no notifications.",
+    )
+    events: tuple[NotificationEvent, ...] = Field(
+        ("failure", "promotion", "stale_model"),
+        description="Which events send a message: failure (a run failed: task, reason, report link), promotion "
+        "(a new champion), stale_model (no successful retrain within monitoring.max_model_age_hours).",
+    )
+    timeout_seconds: float = Field(10.0, gt=0, le=300, description="Timeout of each POST.")
+
+
+class MonitoringConfig(_Strict):
+    """What ops expect of a variant: how old its newest model may get before someone is told."""
+
+    max_model_age_hours: float | None = Field(
+        None,
+        gt=0,
+        description="check_model_freshness fails and alerts when the last successful retrain (the newest registered "
+        "version) is older than this; null = not checked.",
+    )
+
+
 class TasksConfig(_Strict):
     """Airflow task defaults for the variant's infra tasks (gates never retry)."""
 
@@ -538,6 +582,10 @@ class TasksConfig(_Strict):
         description="Native threads (OpenMP, BLAS) each task may use; size it to the cores a task really gets. "
         "null = the libraries' default, one per core (oversubscribes a shared worker).",
     )
+
+
+#: Config sections about alerting only; they never change what a run produces (see config_hash).
+OPERATIONAL_SECTIONS = ("notifications", "monitoring")
 
 
 class PipelineConfig(_Strict):
@@ -558,6 +606,10 @@ class PipelineConfig(_Strict):
     storage: StorageConfig = Field(StorageConfig(), description="Artifact store and registry location.")
     deployment: DeploymentConfig = Field(DeploymentConfig(), description="How promoted models are deployed.")
     tasks: TasksConfig = Field(TasksConfig(), description="Task retries, timeouts and pool.")
+    notifications: NotificationsConfig = Field(
+        NotificationsConfig(), description="Messages about failed runs, promotions and stale models."
+    )
+    monitoring: MonitoringConfig = Field(MonitoringConfig(), description="Model freshness expectations.")
 
     @model_validator(mode="after")
     def _consistent(self) -> PipelineConfig:
@@ -634,8 +686,13 @@ class PipelineConfig(_Strict):
         return f"retrain_{self.name}"
 
     def config_hash(self) -> str:
-        """sha256 of the canonical config: recorded with every version, part of its id."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """sha256 of the canonical config: recorded with every version, part of its id.
+
+        Who is alerted and when (``notifications``, ``monitoring``) does not change what a run
+        produces, so those sections are left out: tuning an alert never mints a new version.
+        """
+        content = self.model_dump(mode="json", exclude=set(OPERATIONAL_SECTIONS))
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -666,6 +723,22 @@ def _format_validation_error(error: ValidationError) -> list[str]:
     return problems
 
 
+def _boolean_keys(node: Any, where: str = "") -> list[str]:
+    """Keys YAML 1.1 turned into booleans (a bare on/off/yes/no), named instead of "Keys should be strings"."""
+    if not isinstance(node, dict):
+        return []
+    problems = []
+    for key, value in node.items():
+        if isinstance(key, bool):
+            problems.append(
+                f"{where or '(top level)'}: a key reads as the boolean {str(key).lower()} (YAML turns a bare "
+                "on, off, yes or no into true or false); quote it, or for notifications use `events`"
+            )
+        else:
+            problems += _boolean_keys(value, f"{where}.{key}" if where else str(key))
+    return problems
+
+
 def load_pipeline(path: str | Path) -> PipelineConfig:
     """Load and validate one variant file; raise :class:`ConfigError` naming file, field and reason."""
     path = Path(path)
@@ -679,6 +752,8 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
         raise ConfigError(str(path), [f"cannot read file: {exc}"]) from exc
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["(top level): the file must be a mapping of config keys"])
+    if problems := _boolean_keys(raw):
+        raise ConfigError(str(path), problems)
     raw.setdefault("name", path.stem)
     try:
         return PipelineConfig.model_validate(raw)

@@ -22,17 +22,12 @@ POSTed to an HTTP hook named by an Airflow connection.
 
 from __future__ import annotations
 
-import base64
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from include.retrain.config import DeploymentConfig
-from include.retrain.errors import PipelineFailure
 from include.retrain.registry import (
     CHAMPION,
     MAX_CAS_ATTEMPTS,
@@ -41,18 +36,11 @@ from include.retrain.registry import (
     ModelRegistry,
     utc_now,
 )
+from include.retrain.webhook import InvalidWebhook, post_json
 
 DEPLOYED = "deployed.json"
 CHALLENGER = "challenger"
 BLUE, GREEN = "blue", "green"
-
-
-class DeploymentHookFailed(Exception):
-    """The HTTP hook did not accept the pointer: an infra failure, so the task is retried."""
-
-
-class InvalidDeploymentHook(PipelineFailure):
-    """The hook's connection does not describe an http(s) URL; retrying cannot fix that."""
 
 
 @dataclass(frozen=True)
@@ -222,50 +210,6 @@ def end_canary(registry: ModelRegistry, canary: Canary, *, audit: Mapping[str, s
 # -- the HTTP hook -----------------------------------------------------------------------------
 
 
-def hook_url(connection: Any) -> str:
-    """The hook's URL from an Airflow connection's fields.
-
-    ``AIRFLOW_CONN_<ID>='http://serving.internal:8080/hooks/deployed'`` gives conn_type ``http``,
-    host, port and the path in ``schema``; a full URL in ``host`` (as the HTTP provider allows)
-    works too. Only http and https are accepted.
-    """
-    host = (connection.host or "").strip()
-    if "://" in host:
-        base = host.rstrip("/")
-    else:
-        scheme = "https" if connection.conn_type == "https" else "http"
-        base = f"{scheme}://{host}" + (f":{connection.port}" if connection.port else "")
-    path = (connection.schema or "").strip("/")
-    url = f"{base}/{path}" if path else base
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidDeploymentHook(
-            f"connection {connection.conn_id!r} does not describe an http(s) URL (got {url!r}); "
-            "set host (and port, and the path as schema)"
-        )
-    return url
-
-
-def notify_hook(connection: Any, payload: Mapping[str, Any], *, timeout: float) -> int:
-    """POST ``payload`` as JSON to the connection's URL; return the HTTP status.
-
-    Login and password, when set, are sent as HTTP basic auth. Anything but a 2xx answer in
-    ``timeout`` seconds raises :class:`DeploymentHookFailed` (retried by Airflow).
-    """
-    url = hook_url(connection)
-    headers = {"Content-Type": "application/json"}
-    if connection.login:
-        token = base64.b64encode(f"{connection.login}:{connection.password or ''}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
-    body = json.dumps(dict(payload), sort_keys=True).encode()
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return int(response.status)
-    except (urllib.error.URLError, OSError) as exc:  # HTTPError (4xx/5xx) is a URLError
-        raise DeploymentHookFailed(f"deployment hook {connection.conn_id!r} at {url} failed: {exc}") from exc
-
-
 def publish(
     registry: ModelRegistry,
     config: DeploymentConfig,
@@ -281,6 +225,12 @@ def publish(
     deployed, _ = deploy_champion(registry, config.strategy, audit=audit)
     if config.notify_conn_id and deployed is not None and deployed.run_id == audit["run_id"]:
         if get_connection is None:
-            raise InvalidDeploymentHook(f"no connection lookup available for hook {config.notify_conn_id!r}")
-        notify_hook(get_connection(config.notify_conn_id), deployed.to_json(), timeout=config.notify_timeout_seconds)
+            raise InvalidWebhook(f"no connection lookup available for hook {config.notify_conn_id!r}")
+        # Not 2xx in time: WebhookFailed, an infra failure that Airflow retries.
+        post_json(
+            get_connection(config.notify_conn_id),
+            deployed.to_json(),
+            timeout=config.notify_timeout_seconds,
+            purpose="deployment hook",
+        )
     return deployed

@@ -309,5 +309,18 @@ class ModelRegistry:
 
     def events(self) -> list[dict[str, Any]]:
         """Every event, oldest first."""
-        keys = self.store.list_keys(self.key("events") + "/")
-        return [self.store.read_json(k) for k in keys]
+        return [self.store.read_json(k) for k in self._event_keys()]
+
+    def recent_events(self, limit: int, kind: str | None = None) -> list[dict[str, Any]]:
+        """The newest ``limit`` events (of ``kind``, if given), newest first; reads only those objects."""
+        keys = [k for k in self._event_keys() if kind is None or _event_kind(k) == kind]
+        return [self.store.read_json(k) for k in reversed(keys[-limit:])] if limit > 0 else []
+
+    def _event_keys(self) -> list[str]:
+        """Event keys, oldest first: each starts with its UTC time."""
+        return self.store.list_keys(self.key("events") + "/")
+
+
+def _event_kind(key: str) -> str:
+    """``registered`` from ``.../events/<utc time>-registered-<version>-<id>.json`` (kinds have no hyphen)."""
+    return key.rsplit("/", 1)[-1].split("-", 2)[1]

@@ -16,6 +16,7 @@ from include.retrain.deployment import publish
 from include.retrain.errors import PipelineFailure
 from include.retrain.modelio import load_model
 from include.retrain.registry import CHAMPION, MAX_CAS_ATTEMPTS, ConcurrentUpdate, ModelRegistry
+from include.retrain.stages.promote import VERSION_ID_RE
 
 #: How many versions a refusal lists, newest first.
 RECENT_VERSIONS = 10
@@ -52,6 +53,10 @@ def rollback_champion(
     current = registry.get_alias(CHAMPION)
     if current is None:
         raise RollbackRefused(f"{registry.pipeline} has no champion yet; there is nothing to roll back")
+    if requested and not VERSION_ID_RE.match(requested):
+        raise RollbackRefused(
+            f"param to_version {requested!r} is not a version id (v<YYYYMMDD>-<10 hex>); recent: {_recent(registry)}"
+        )
     target = requested or current.previous_version
     if not target:
         raise RollbackRefused(
@@ -91,6 +96,7 @@ def rollback_champion(
         raise ConcurrentUpdate(f"champion alias of {registry.pipeline} kept changing; gave up after {MAX_CAS_ATTEMPTS}")
     deployed = publish(registry, deployment, audit=audit, get_connection=get_connection)
     return {
+        "summary": f"champion {from_version} -> {target}; deployed {deployed.version if deployed else None}",
         "pipeline": registry.pipeline,
         "from_version": from_version,
         "to_version": target,

@@ -72,6 +72,7 @@ from include.retrain.stages.promote import make_version_id
 from include.retrain.stages.significance import metric_intervals
 from include.retrain.stages.train import assemble_model, train_model
 from include.retrain.storage import ArtifactRef, ArtifactStore, sha256_file
+from include.retrain.summaries import stage_summary
 
 
 def _ref(manifest: dict[str, Any], name: str) -> ArtifactRef:
@@ -79,8 +80,8 @@ def _ref(manifest: dict[str, Any], name: str) -> ArtifactRef:
 
 
 def _finish(run: RunContext, stage: str, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Record the stage manifest in the run folder and return it for XCom."""
-    manifest = {"stage": stage, **run.describe(), **manifest}
+    """Record the stage manifest in the run folder and return it for XCom, its one-line summary first."""
+    manifest = {"summary": stage_summary(stage, manifest), "stage": stage, **run.describe(), **manifest}
     run.store.put_json(run.stage_key(stage, "manifest.json"), manifest)
     return manifest
 

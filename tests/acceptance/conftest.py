@@ -9,22 +9,26 @@ share nothing but S3 and XCom.
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
+import yaml
 
-from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
+from include.retrain.config import DEFAULT_PIPELINES_DIR, PipelineConfig, load_pipeline
 from include.retrain.devtools.local_airflow import AirflowApi, LocalAirflow, wait_until
 from include.retrain.devtools.local_s3 import LocalS3
 from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
 from include.retrain.synthetic import GENERATORS
 from include.retrain.synthetic.landing import write_days
+from tests.acceptance.s3_proxy import S3Proxy
 
 FIRST_DAY = date(2026, 1, 1)
 SHIPPED = ("churn", "demand")
@@ -39,12 +43,51 @@ class Stack:
     first_scheduled_run: dict[str, Any]
 
 
+FAULTS = "churn_faults"
+
+
+def faults_variant_config() -> dict[str, Any]:
+    """churn, reached only through the fault proxy, with a small retry budget and file limit."""
+    config = yaml.safe_load((DEFAULT_PIPELINES_DIR / "churn.yaml").read_text())
+    config["name"] = FAULTS
+    config["description"] = "Acceptance-test copy of churn whose S3 traffic goes through a fault proxy."
+    config["tags"] = ["faults"]
+    config["dataset"]["max_file_mb"] = 1
+    config["schedule"] = {"cron": None}
+    config["storage"].update(conn_id="s3_faults", max_attempts=3, connect_timeout_seconds=2, read_timeout_seconds=15)
+    config["tasks"] = {"retries": 3, "retry_delay_seconds": 2, "retry_backoff": 2, "max_retry_delay_seconds": 8}
+    return config
+
+
 @pytest.fixture(scope="session")
-def stack(local_s3: LocalS3) -> Iterator[Stack]:
+def s3_proxy(local_s3: LocalS3) -> Iterator[S3Proxy]:
+    proxy = S3Proxy(local_s3.port).up()
+    yield proxy
+    proxy.down()
+
+
+@pytest.fixture(scope="session")
+def acceptance_pipelines(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped variants plus the fault-injection variant, as the stack's pipelines folder."""
+    folder = tmp_path_factory.mktemp("acceptance-pipelines")
+    for name in SHIPPED:
+        shutil.copy(DEFAULT_PIPELINES_DIR / f"{name}.yaml", folder / f"{name}.yaml")
+    (folder / f"{FAULTS}.yaml").write_text(yaml.safe_dump(faults_variant_config(), sort_keys=False))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def stack(local_s3: LocalS3, s3_proxy: S3Proxy, acceptance_pipelines: Path) -> Iterator[Stack]:
     local_s3.create_buckets(["retrain-landing", "retrain-artifacts"])
-    with LocalAirflow(local_s3, isolate_tasks=True) as airflow:
-        airflow.wait_for_dags([f"retrain_{name}" for name in SHIPPED])
-        for name in SHIPPED:
+    faults_connection = json.loads(local_s3.airflow_connection())
+    faults_connection["extra"]["endpoint_url"] = s3_proxy.endpoint_url
+    extra_env = {
+        "RETRAIN_PIPELINES_DIR": str(acceptance_pipelines),
+        "AIRFLOW_CONN_S3_FAULTS": json.dumps(faults_connection),
+    }
+    with LocalAirflow(local_s3, isolate_tasks=True, extra_env=extra_env) as airflow:
+        airflow.wait_for_dags([f"retrain_{name}" for name in (*SHIPPED, FAULTS)])
+        for name in (*SHIPPED, FAULTS):
             airflow.api.unpause(f"retrain_{name}")
         # Unpausing a cron variant schedules its latest interval at once (catchup only skips
         # older ones). Let that run finish before the scenarios share the DAG.
@@ -88,11 +131,19 @@ class Variant:
     def registry(self) -> ModelRegistry:
         return ModelRegistry(self.store, self.config.name)
 
-    def land(self, days: int, rows_per_day: int = 150, first_day: date = FIRST_DAY) -> None:
+    def land(
+        self,
+        days: int,
+        rows_per_day: int = 150,
+        first_day: date = FIRST_DAY,
+        alter: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    ) -> None:
+        """Write ``days`` daily partitions of synthetic data, each passed through ``alter`` if given."""
+        generator = GENERATORS[self.config.dataset.name]
         write_days(
             self.client,
             self.config.dataset,
-            GENERATORS[self.config.dataset.name],
+            generator if alter is None else lambda day, rows: alter(generator(day, rows)),
             first_day=first_day,
             days=days,
             rows_per_day=rows_per_day,
@@ -113,9 +164,9 @@ def fresh_s3(local_s3: LocalS3) -> LocalS3:
 
 
 @pytest.fixture
-def variants(fresh_s3: LocalS3, airflow: LocalAirflow) -> dict[str, Variant]:
+def variants(fresh_s3: LocalS3, airflow: LocalAirflow, acceptance_pipelines: Path) -> dict[str, Variant]:
     client = fresh_s3.client()
-    return {name: Variant(load_pipeline(pipelines_dir() / f"{name}.yaml"), client) for name in SHIPPED}
+    return {name: Variant(load_pipeline(acceptance_pipelines / f"{name}.yaml"), client) for name in (*SHIPPED, FAULTS)}
 
 
 def trigger_and_wait(api: AirflowApi, dag_id: str, window_end: date, conf: dict | None = None) -> dict[str, Any]:
@@ -123,6 +174,15 @@ def trigger_and_wait(api: AirflowApi, dag_id: str, window_end: date, conf: dict 
     response = api.trigger(dag_id, conf={"window_end": window_end.isoformat(), **(conf or {})})
     assert response.status_code == 200, response.text
     return api.wait_for_run(dag_id, response.json()["dag_run_id"], timeout=RUN_TIMEOUT)
+
+
+def assert_run_folder_intact(variant: Variant, run_key: str) -> int:
+    """Every object of the run folder holds exactly the bytes its recorded sha256 says; returns the count."""
+    keys = variant.store.list_keys(variant.store.key(variant.config.name, "runs", run_key) + "/")
+    for key in keys:
+        ref = variant.store.ref_for(key)
+        variant.store.get_bytes(ref)  # raises IntegrityError on any mismatch
+    return len(keys)
 
 
 def isolation_records(airflow: LocalAirflow) -> list[dict[str, Any]]:

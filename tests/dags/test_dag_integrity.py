@@ -187,7 +187,15 @@ def test_a_broken_yaml_is_a_marked_dag_and_the_others_still_load(tmp_path: Path,
 
     assert bag.import_errors == {}
     # a broken file gets no rollback DAG: without a valid config there is no registry to roll back
-    assert set(bag.dags) == {"retrain_churn", "rollback_churn", "retrain_churn_eu", "retrain_garbled"}
+    # (nor a freshness check: churn's monitoring adds the check_model_freshness DAG)
+    assert set(bag.dags) == {
+        "retrain_churn",
+        "rollback_churn",
+        "retrain_churn_eu",
+        "retrain_garbled",
+        "check_model_freshness",
+    }
+    assert [task.task_id for task in bag.dags["check_model_freshness"].tasks] == ["check_churn"]
     assert "broken-config" not in bag.dags["retrain_churn"].tags
     eu = bag.dags["retrain_churn_eu"]
     assert "broken-config" in eu.tags

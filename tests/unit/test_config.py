@@ -289,6 +289,18 @@ BAD_CONFIGS = [
         "should match pattern",
         id="hook-url-instead-of-connection-id",
     ),
+    pytest.param(
+        _set("notifications", {"webhook_conn_id": "ops", "events": ["failure", "weather"]}),
+        "notifications.events.1",
+        "'failure', 'promotion' or 'stale_model'",
+        id="unknown-notification-event",
+    ),
+    pytest.param(
+        _set("monitoring", {"max_model_age_hours": 0}),
+        "monitoring.max_model_age_hours",
+        "greater than 0",
+        id="zero-model-age",
+    ),
 ]
 
 
@@ -457,6 +469,18 @@ class TestBadConfig:
 
         assert len(info.value.problems) == 1
         assert info.value.problems[0].startswith("window.days: ")
+
+    def test_a_bare_on_key_is_explained(self, tmp_path: Path) -> None:
+        """YAML 1.1 reads ``on:`` as ``true:``; the error says so instead of "Keys should be strings"."""
+        path = tmp_path / "churn.yaml"
+        path.write_text(CHURN_YAML.read_text() + "notifications:\n  on: [failure]\n", encoding="utf-8")
+
+        with pytest.raises(ConfigError) as info:
+            load_pipeline(path)
+
+        [problem] = info.value.problems
+        assert problem.startswith("notifications: a key reads as the boolean true")
+        assert "use `events`" in problem
 
     def test_yaml_syntax_error_names_the_line(self, tmp_path: Path) -> None:
         path = tmp_path / "churn.yaml"
@@ -665,6 +689,23 @@ class TestConfigHash:
         changed = load_pipeline(write_yaml(tmp_path / "churn.yaml", raw))
 
         assert changed.config_hash() != load_pipeline(CHURN_YAML).config_hash()
+
+    @pytest.mark.parametrize(
+        "mutate",
+        [
+            pytest.param(_set("notifications", "webhook_conn_id", "ops_webhook"), id="webhook"),
+            pytest.param(_set("monitoring", "max_model_age_hours", 99), id="max-model-age"),
+        ],
+    )
+    def test_alerting_settings_do_not_change_it(self, tmp_path: Path, mutate: Mutation) -> None:
+        """Tuning an alert must not mint new version ids for the same data and model config."""
+        raw = churn_raw()
+        raw.setdefault("notifications", {})
+        mutate(raw)
+        changed = load_pipeline(write_yaml(tmp_path / "churn.yaml", raw))
+
+        assert changed != load_pipeline(CHURN_YAML)
+        assert changed.config_hash() == load_pipeline(CHURN_YAML).config_hash()
 
 
 # --- pipelines folder ------------------------------------------------------------------------

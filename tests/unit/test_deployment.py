@@ -19,12 +19,9 @@ from include.retrain.deployment import (
     CHALLENGER,
     DEPLOYED,
     GREEN,
-    DeploymentHookFailed,
-    InvalidDeploymentHook,
     challenger_alias,
     deploy_champion,
     end_canary,
-    hook_url,
     publish,
     read_deployed,
     record_canary_win,
@@ -33,6 +30,7 @@ from include.retrain.deployment import (
 from include.retrain.errors import PipelineFailure
 from include.retrain.registry import CHAMPION, ModelRegistry
 from include.retrain.storage import ArtifactStore, ConcurrentUpdate
+from include.retrain.webhook import InvalidWebhook, WebhookFailed, webhook_url
 
 VERSIONS = [f"v2026010{day}-{str(day) * 10}" for day in range(1, 6)]
 V1, V2, V3, V4, V5 = VERSIONS
@@ -220,7 +218,9 @@ class TestHook:
         request = hook_receiver.requests[0]
         assert request["path"] == "/hooks/deployed"
         assert request["headers"]["Content-Type"] == "application/json"
-        assert request["headers"]["Authorization"] == "Basic " + base64.b64encode(b"serving:s3cret-token").decode()
+        assert (
+            request["headers"]["Authorization"] == "Basic " + base64.b64encode(b"serving:loopback-hook-token").decode()
+        )
         assert json.loads(request["body"]) == deployed_json(registry) == pointer.to_json()
 
     def test_silent_when_another_run_deployed(
@@ -239,7 +239,7 @@ class TestHook:
         make_champion(registry, V1)
         hook_receiver.status = 503
 
-        with pytest.raises(DeploymentHookFailed, match="503") as caught:
+        with pytest.raises(WebhookFailed, match="503") as caught:
             publish(registry, self.CONFIG, audit=RUN, get_connection=get_connection)
         assert not isinstance(caught.value, PipelineFailure)  # infra: Airflow retries the task
         assert deployed_json(registry)["version"] == V1  # the pointer moved before the hook
@@ -256,7 +256,7 @@ class TestHook:
         hook_receiver.delay_seconds = 1.5
         config = DeploymentConfig(notify_conn_id="deploy_hook", notify_timeout_seconds=0.3)
 
-        with pytest.raises(DeploymentHookFailed, match="timed out"):
+        with pytest.raises(WebhookFailed, match="timed out"):
             publish(registry, config, audit=RUN, get_connection=get_connection)
 
     @pytest.mark.parametrize(
@@ -277,7 +277,7 @@ class TestHook:
     def test_url_from_connection_fields(self, fields: dict[str, Any], url: str) -> None:
         from airflow.sdk import Connection
 
-        assert hook_url(Connection(conn_id="hook", **fields)) == url
+        assert webhook_url(Connection(conn_id="hook", **fields)) == url
 
     @pytest.mark.parametrize(
         "fields",
@@ -287,5 +287,5 @@ class TestHook:
     def test_anything_but_http_is_refused(self, fields: dict[str, Any]) -> None:
         from airflow.sdk import Connection
 
-        with pytest.raises(InvalidDeploymentHook, match="http"):
-            hook_url(Connection(conn_id="hook", **fields))
+        with pytest.raises(InvalidWebhook, match="http"):
+            webhook_url(Connection(conn_id="hook", **fields))

@@ -394,6 +394,20 @@ class TestEvents:
         assert [e["details"] for e in events] == [{"n": i} for i in range(len(script))]
         assert [e["at"] for e in events] == sorted(e["at"] for e in events)
 
+    def test_recent_events_are_the_newest_first_optionally_of_one_kind(self, registry: ModelRegistry) -> None:
+        for kind, version in [("registered", V1), ("promoted", V1), ("rolled_back", V1), ("registered", V2)]:
+            registry.record_event(kind, version, run_id="r", triggered_by="t", reason=f"{kind} {version}")
+
+        assert [e["reason"] for e in registry.recent_events(3)] == [
+            "registered v20260102-bbbbbbbbbb",
+            "rolled_back v20260101-aaaaaaaaaa",
+            "promoted v20260101-aaaaaaaaaa",
+        ]
+        assert [e["version"] for e in registry.recent_events(5, kind="registered")] == [V2, V1]
+        assert [e["event"] for e in registry.recent_events(1, kind="rolled_back")] == ["rolled_back"]
+        assert registry.recent_events(5, kind="deployed") == []
+        assert registry.recent_events(0) == []
+
     def test_event_objects_are_immutable(self, registry: ModelRegistry, s3_client: Any) -> None:
         key = registry.record_event("deployed", V1, run_id="r", triggered_by="t", reason="why")
         with pytest.raises(ObjectAlreadyExists):

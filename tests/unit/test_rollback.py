@@ -93,8 +93,11 @@ def test_rolls_back_to_a_given_version_and_a_retry_only_finishes(registry: Model
         ),
         ({"reason": "   "}, "reason is required"),
         ({"to_version": V3}, f"{V3} is already the champion"),
+        ({"to_version": "../../etc/passwd"}, "'../../etc/passwd' is not a version id"),
+        ({"to_version": "/versions/v20260101-1111111111"}, "is not a version id"),
+        ({"to_version": "s3://other-bucket/model.skops"}, "is not a version id"),
     ],
-    ids=["unknown-version", "blank-reason", "already-champion"],
+    ids=["unknown-version", "blank-reason", "already-champion", "path-traversal", "absolute-path", "uri"],
 )
 def test_refusals_change_nothing(registry: ModelRegistry, s3_client: Any, kwargs: dict[str, str], message: str) -> None:
     before = snapshot(registry, s3_client)

@@ -19,6 +19,8 @@ from typing import Any
 
 from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.devtools.local_s3 import LocalS3
+from include.retrain.monitoring.links import GATES
+from include.retrain.summaries import gate_headline, summary_parts
 from include.retrain.synthetic import GENERATORS
 from include.retrain.synthetic.landing import write_days
 
@@ -40,13 +42,14 @@ def airflow_environment(airflow_home: Path, s3: LocalS3) -> dict[str, str]:
     }
 
 
-GATES = frozenset({"validate_raw", "validate_features", "check_drift", "validate_model"})
-
-
 def _gate_line(report: dict[str, Any]) -> str:
     stats = report["statistics"]
-    verdict = "passed" if report["success"] else "FAILED"
-    line = f"{verdict}: {stats['successful']}/{stats['evaluated']} expectations met, {stats['warnings']} warnings"
+    line = gate_headline(
+        success=report["success"],
+        evaluated=stats["evaluated"],
+        successful=stats["successful"],
+        warnings=stats["warnings"],
+    )
     failed = [e for e in report["expectations"] if not e["success"] and e["severity"] == "fail"]
     for item in failed[:5]:
         line += f"\n{'':22}failed {item['expectation']}({item['kwargs'].get('column', '')}) observed={item['observed']}"
@@ -55,24 +58,8 @@ def _gate_line(report: dict[str, Any]) -> str:
     return line
 
 
-def _stage_line(task: str, manifest: dict[str, Any]) -> str:
-    if task == "ingest":
-        return f"{manifest['partitions']} partitions, {manifest['rows']} rows"
-    if task == "build_features":
-        return f"train {manifest['rows']['train']} rows, holdout {manifest['rows']['holdout']} rows"
-    if task == "train":
-        return f"{manifest['estimator'].rsplit('.', 1)[-1]} fitted in {manifest['train_seconds']:.1f}s"
-    if task == "evaluate":
-        champion = manifest["champion"]
-        versus = "no champion yet"
-        if champion and champion["value"] is not None:
-            versus = f"champion {champion['version']} scores {champion['value']:.4f} on the same rows"
-        return f"holdout {manifest['metric']} {manifest['value']:.4f} ({versus})"
-    moved = "champion MOVED" if manifest["promoted"] else "champion unchanged"
-    return (
-        f"version {manifest['version']} (newly registered: {manifest['registered']}); {moved}\n"
-        f"{'':22}why: {manifest['reason']}\n{'':22}champion now: {manifest['champion']}"
-    )
+def _stage_line(stage: str, manifest: dict[str, Any]) -> str:
+    return f"\n{'':22}".join(summary_parts(stage, manifest))
 
 
 def summarize(run: Any, store: Any, pipeline: str, run_key: str, tasks: list[str]) -> tuple[bool, str]:
@@ -87,8 +74,9 @@ def summarize(run: Any, store: Any, pipeline: str, run_key: str, tasks: list[str
             found = store.read_json(f"{base}/gates/{task}.json")
             text = _gate_line(found) if found else None
         else:
-            found = store.read_json(f"{base}/{stage_folders.get(task, task)}/manifest.json")
-            text = _stage_line(task, found) if found else None
+            stage = stage_folders.get(task, task)
+            found = store.read_json(f"{base}/{stage}/manifest.json")
+            text = _stage_line(stage, found) if found else None
         task_state = states.get(task, "not run")
         lines.append(f"  {task:<19} {text if text and task_state == 'success' else task_state.upper()}")
         if text and task_state != "success" and task in GATES:

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from include.retrain.summaries import gate_headline
+
 SAMPLE_SIZE = 10
 _MAX_TEXT = 200
 
@@ -120,6 +122,7 @@ class GateResult:
         """The small summary that goes to XCom and the grid view, with both report URIs."""
         headline, dependent = self._headline_failures()
         return {
+            "summary": self.headline(),
             "gate": self.gate,
             "success": self.success,
             "evaluated": len(self.outcomes),
@@ -131,6 +134,13 @@ class GateResult:
             "report_uri": report_uri,
             "html_report_uri": html_uri,
         }
+
+    def headline(self) -> str:
+        """``passed: 34/34 expectations met, 0 warnings``: the gate's line in the grid view."""
+        successful = sum(o.success for o in self.outcomes)
+        return gate_headline(
+            success=self.success, evaluated=len(self.outcomes), successful=successful, warnings=len(self.warnings)
+        )
 
     def report(self, context: dict[str, Any]) -> dict[str, Any]:
         """The full JSON report: every expectation with its observed value and samples."""

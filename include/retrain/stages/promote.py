@@ -7,6 +7,7 @@ compare-and-swap so concurrent promoters cannot both win.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -116,6 +117,10 @@ def canary_verdict(challenger: float | None, champion: float | None, policy: Pro
     point_policy = policy.model_copy(update={"bootstrap": None})
     verdict = decide_promotion(challenger, champion, point_policy)
     return PromotionDecision(verdict.promote, verdict.reason.replace("first champion: ", "no champion to beat: "))
+
+
+#: What every version id looks like; anything else (a path, a URI) is not a version.
+VERSION_ID_RE = re.compile(r"^v\d{8}-[0-9a-f]{10}$")
 
 
 def make_version_id(window_end: date, inputs_sha256: str) -> str:

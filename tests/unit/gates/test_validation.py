@@ -259,6 +259,7 @@ class TestGateResult:
         assert len(encoded) < 4000
         assert json.loads(encoded) == summary
         assert set(summary) == {
+            "summary",
             "gate",
             "success",
             "evaluated",
@@ -274,6 +275,11 @@ class TestGateResult:
         assert summary["rows"] == {"data": len(damaged)}
         assert summary["report_uri"] == REPORT_URI
         assert len(summary["failed"]) == 3
+        failed = sum(not o.success for o in result.outcomes)
+        assert (
+            summary["summary"]
+            == f"FAILED: {len(result.outcomes) - failed}/{len(result.outcomes)} expectations met, 0 warnings"
+        )
         # Samples are short: never the full list of unexpected values.
         assert all(len(o.unexpected_sample) <= 10 for o in result.outcomes)
         assert "same-id" in encoded

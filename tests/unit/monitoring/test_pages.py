@@ -1,0 +1,168 @@
+"""The registry page and gate report pages: what ops read, escaped, with the links they follow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from include.retrain.config import load_pipeline, pipelines_dir
+from include.retrain.monitoring.freshness import Freshness
+from include.retrain.monitoring.overview import GateOutcome, LastRun, VariantOverview, VersionMetrics
+from include.retrain.monitoring.pages import VariantSection, gate_report_page, registry_page
+from include.retrain.monitoring.reports import GateReport
+from include.retrain.registry import AliasPointer
+
+CHURN = load_pipeline(pipelines_dir() / "churn.yaml")
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+V1, V2 = "v20260228-aaaaaaaaaa", "v20260301-bbbbbbbbbb"
+RUN_ID = "manual__2026-03-02T10:00:00+00:00"
+
+
+def overview(**changes: Any) -> VariantOverview:
+    champion = AliasPointer(
+        alias="champion",
+        version=V2,
+        previous_version=V1,
+        updated_at="2026-03-01T16:00:00+00:00",
+        run_id=RUN_ID,
+        triggered_by="manual:alice",
+        reason="roc_auc 0.7500 beats champion 0.7300 by 0.0200 <script>alert(1)</script>",
+        etag='"x"',
+    )
+    values = {
+        "config": CHURN,
+        "champion": champion,
+        "champion_metrics": VersionMetrics(V2, "roc_auc", 0.75, {"roc_auc": 0.75, "accuracy": 0.81}),
+        "previous_metrics": VersionMetrics(V1, "roc_auc", 0.73, {"roc_auc": 0.73, "accuracy": 0.8}),
+        "deployed": None,
+        "challenger": None,
+        "events": [{"at": "2026-03-01T16:00:01+00:00", "event": "promoted", "version": V2, "reason": "better"}],
+        "freshness": Freshness("churn", NOW, 30, NOW - timedelta(hours=20), V2),
+    }
+    return VariantOverview(**{**values, **changes})
+
+
+def failed_last_run() -> LastRun:
+    summary = {
+        "gate": "validate_raw",
+        "success": False,
+        "summary": "FAILED: 33/34 expectations met, 0 warnings",
+        "failed": ["expect_column_values_to_be_between(column='tenure_months') on data: 3 unexpected values"],
+        "report_uri": "s3://retrain-artifacts/retraining/churn/runs/2026-03-02/gates/validate_raw.json",
+    }
+    gates = [
+        GateOutcome("validate_raw", "failed", summary),
+        GateOutcome("validate_features", "upstream_failed", None),
+        GateOutcome("validate_model", "upstream_failed", None),
+    ]
+    return LastRun("retrain_churn", RUN_ID, "failed", "manual", NOW, gates)
+
+
+def test_the_champion_its_metrics_next_to_the_previous_and_how_to_roll_back() -> None:
+    page = registry_page([VariantSection("churn", overview())])
+
+    assert f"<strong>{V2}</strong>" in page
+    assert "2026-03-01 16:00:00 UTC" in page
+    assert "manual:alice" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>" not in page
+    # roc_auc row: champion, previous champion, difference
+    assert "<td><strong>roc_auc</strong> (policy metric)</td><td>0.7500</td><td>0.7300</td><td>0.0200</td>" in page
+    assert f"previous champion {V1}" in page
+    assert "rollback_churn --conf" in page
+    assert V1 in page.split("Roll back")[1]
+    assert "last successful retrain 20.0 h ago" in page
+
+
+def test_a_failed_gate_of_the_last_run_says_what_failed_and_links_its_report() -> None:
+    page = registry_page([VariantSection("churn", overview(), failed_last_run())])
+
+    assert '<span class="failed">FAILED</span>' in page
+    assert "expect_column_values_to_be_between(column=&#x27;tenure_months&#x27;)" in page
+    link = "/registry/runs/retrain_churn/manual__2026-03-02T10%3A00%3A00%2B00%3A00/validate_raw/report"
+    assert f'<a href="{link}">validate_raw report</a>' in page
+    assert page.count("report</a>") == 1  # gates that did not run have no report
+
+
+@pytest.mark.parametrize("root", ["", "/airflow"])
+def test_links_follow_the_airflow_base_path(root: str) -> None:
+    page = registry_page([VariantSection("churn", overview(), failed_last_run())], root=root)
+
+    assert f'href="{root}/registry/runs/retrain_churn/' in page
+    assert f'href="{root}/dags/rollback_churn"' in page
+
+
+def test_a_registry_that_cannot_be_read_does_not_hide_the_others() -> None:
+    page = registry_page(
+        [
+            VariantSection("demand", None, error="EndpointConnectionError: no S3 here"),
+            VariantSection("churn", overview()),
+        ]
+    )
+
+    assert "The registry of demand could not be read: EndpointConnectionError: no S3 here" in page
+    assert f"<strong>{V2}</strong>" in page
+
+
+def test_a_stale_variant_without_a_champion() -> None:
+    empty = overview(
+        champion=None,
+        champion_metrics=None,
+        previous_metrics=None,
+        events=[],
+        freshness=Freshness("churn", NOW, 30),
+    )
+
+    page = registry_page([VariantSection("churn", empty)])
+
+    assert "none yet: no model has been promoted" in page
+    assert '<span class="stale">churn: no successful retrain yet (limit 30 h)</span>' in page
+    assert "Nothing to roll back" in page
+
+
+def test_a_gate_report_lists_the_failed_expectations_first() -> None:
+    expectations = [
+        {
+            "expectation": "expect_column_to_exist",
+            "table": "data",
+            "kwargs": {"column": "plan"},
+            "severity": "fail",
+            "success": True,
+        },
+        {
+            "expectation": "expect_column_values_to_be_between",
+            "table": "data",
+            "kwargs": {"column": "tenure_months", "min_value": 0, "max_value": 120},
+            "severity": "fail",
+            "success": False,
+            "unexpected_count": 3,
+            "unexpected_sample": ["<b>999</b>"],
+        },
+    ]
+    data = {
+        "gate": "validate_raw",
+        "success": False,
+        "context": {"run_id": RUN_ID, "run_key": "2026-03-02", "window": {"start": "2026-02-02", "end": "2026-03-02"}},
+        "statistics": {"evaluated": 2, "successful": 1, "failed": 1, "warnings": 0, "rows": {"data": 4200}},
+        "expectations": expectations,
+    }
+    report = GateReport(
+        uri="s3://retrain-artifacts/x/validate_raw.json",
+        gate="validate_raw",
+        data={**data, "notes": ["no champion yet: <nothing> to compare with"]},
+        data_docs_uri="s3://retrain-artifacts/x/validate_raw.html",
+    )
+
+    page = gate_report_page(report, "churn", root="/airflow")
+
+    failed_table = page.split("Failed expectations (1)")[1].split("All expectations")[0]
+    assert "expect_column_values_to_be_between" in failed_table
+    assert "column=&#x27;tenure_months&#x27;, min_value=0, max_value=120" in failed_table
+    assert "3 unexpected values; e.g. [&#x27;&lt;b&gt;999&lt;/b&gt;&#x27;]" in failed_table
+    assert "expect_column_to_exist" not in failed_table
+    assert "1 of 2 met, 1 failed, 0 warnings" in page
+    assert "<li>no champion yet: &lt;nothing&gt; to compare with</li>" in page
+    data_docs = "/airflow/registry/variants/churn/report?uri=s3%3A%2F%2Fretrain-artifacts%2Fx%2Fvalidate_raw.html"
+    assert f'<a href="{data_docs}">Great Expectations data docs of validate_raw</a>' in page

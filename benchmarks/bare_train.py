@@ -40,7 +40,9 @@ def main(argv: list[str]) -> int:
         model.fit(
             to_model_input(train, config.features), target_values(train, config.dataset.target, config.model.task)
         )
-    output.write_text(json.dumps({"rows": len(frame), "train_rows": len(train), "seconds": time.perf_counter() - started}))
+    output.write_text(
+        json.dumps({"rows": len(frame), "train_rows": len(train), "seconds": time.perf_counter() - started})
+    )
     return 0
 
 

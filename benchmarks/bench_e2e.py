@@ -79,7 +79,7 @@ def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
         window = write_window(client, config.dataset, rows=rows, window_end=WINDOW_END, days=days, local_dir=local)
         # The day before the window: the warm-up run's window starts one day earlier.
         write_window(client, config.dataset, rows=rows // days, window_end=WINDOW_END - timedelta(days=days), days=1)
-        print(f"  warm-up run (previous interval, 2% sample): registers the champion", flush=True)
+        print("  warm-up run (previous interval, 2% sample): registers the champion", flush=True)
         _airflow_run(env, s3, config.dag_id, WINDOW_END - timedelta(days=1), {"sample_fraction": 0.02})
         airflow, bare = [], []
         config_path = pipelines_dir() / "churn.yaml"
@@ -87,9 +87,11 @@ def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
             baseline = run_child("benchmarks.bare_train", [str(config_path), str(local)], env)
             bare.append({"wall": baseline.wall, "cpu": baseline.cpu})
             airflow.append(_airflow_run(env, s3, config.dag_id, WINDOW_END, {}))
+            latest, baseline_run = airflow[-1], bare[-1]
             print(
-                f"  repeat {repeat + 1}: airflow {airflow[-1]['wall']:.1f}s wall / {airflow[-1]['cpu']:.1f}s CPU, "
-                f"bare {bare[-1]['wall']:.1f}s wall / {bare[-1]['cpu']:.1f}s CPU, gates {airflow[-1]['gate_seconds']:.1f}s",
+                f"  repeat {repeat + 1}: airflow {latest['wall']:.1f}s wall / {latest['cpu']:.1f}s CPU, "
+                f"bare {baseline_run['wall']:.1f}s wall / {baseline_run['cpu']:.1f}s CPU, "
+                f"gates {latest['gate_seconds']:.1f}s",
                 flush=True,
             )
 

@@ -39,6 +39,7 @@ def gate_inputs(config: PipelineConfig, rows: int) -> dict[str, tuple[dict[str, 
         model_expectations,
         raw_expectations,
     )
+    from include.retrain.gates.feature_tables import class_shares, feature_stats
     from include.retrain.gates.profile import reference_profile
     from include.retrain.stages.features import (
         build_feature_transformer,
@@ -49,7 +50,6 @@ def gate_inputs(config: PipelineConfig, rows: int) -> dict[str, tuple[dict[str, 
         transform_features,
     )
     from include.retrain.stages.ingest import assemble_window, coerce_to_schema
-    from include.retrain.gates.feature_tables import class_shares, feature_stats
     from include.retrain.synthetic import GENERATORS
 
     dataset, features = config.dataset, config.features

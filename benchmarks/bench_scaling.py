@@ -94,7 +94,10 @@ def run_pipeline(config: PipelineConfig, endpoint: str, env: dict[str, str], wor
             "peak_rss_mib": round(child.peak_rss_bytes / 2**20, 1),
             "rss_before_mib": round(child.output["rss_before_bytes"] / 2**20, 1),
         }
-        print(f"    {stage:<18} {measured[stage]['seconds']:8.2f}s  {measured[stage]['peak_rss_mib']:8.0f} MiB", flush=True)
+        print(
+            f"    {stage:<18} {measured[stage]['seconds']:8.2f}s  {measured[stage]['peak_rss_mib']:8.0f} MiB",
+            flush=True,
+        )
     return measured
 
 
@@ -131,7 +134,7 @@ def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
             for stage, figures in stages.items():
                 results["stages"].setdefault(stage, {})[str(rows)] = figures
     done = [rows for rows in sizes if completed.get(rows)]
-    for stage, by_size in results["stages"].items():
+    for by_size in results["stages"].values():
         if len(done) >= 2:
             by_size["slope"] = round(loglog_slope(done, [by_size[str(r)]["seconds"] for r in done]), 3)
     largest = str(max(done)) if done else None

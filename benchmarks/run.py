@@ -74,7 +74,8 @@ def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "gate_vs_pandas" in results:
         gates = results["gate_vs_pandas"]["gates"]
         text = ", ".join(
-            f"{g} {v['ratio']:.0f}x ({v['gx_cpu_seconds']:.2f}s/{v['pandas_cpu_seconds']:.3f}s)" for g, v in gates.items()
+            f"{g} {v['ratio']:.0f}x ({v['gx_cpu_seconds']:.2f}s/{v['pandas_cpu_seconds']:.3f}s)"
+            for g, v in gates.items()
         )
         rows.append(("gate_vs_pandas", text, "reported", "-"))
     if "io_ratio" in results:
@@ -83,7 +84,8 @@ def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(
             (
                 "io_ratio",
-                f"{results['io_ratio']:.3f} ({largest} MiB: {io['store_mib_per_s']:.0f} vs {io['raw_mib_per_s']:.0f} MiB/s)",
+                f"{results['io_ratio']:.3f} ({largest} MiB: "
+                f"{io['store_mib_per_s']:.0f} vs {io['raw_mib_per_s']:.0f} MiB/s)",
                 ">= 0.9",
                 _check(results["io_ratio"], ">=", 0.9),
             )
@@ -104,7 +106,8 @@ def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(
             (
                 f"scaling: peak RSS / window in memory ({rows_label(largest)} rows)",
-                f"{window.get('peak_rss_ratio', 0):.2f} ({window['peak_rss_mib']:.0f} / {window['memory_mib']:.0f} MiB)",
+                f"{window.get('peak_rss_ratio', 0):.2f} "
+                f"({window['peak_rss_mib']:.0f} / {window['memory_mib']:.0f} MiB)",
                 "<= 3",
                 _check(window.get("peak_rss_ratio"), "<=", 3.0),
             )
@@ -119,7 +122,10 @@ def scaling_rows(scaling: dict[str, Any]) -> list[str]:
     """The per-stage scaling table as Markdown lines."""
     sizes = [str(s) for s in scaling["sizes"]]
     head = " | ".join(f"{rows_label(s)} rows (s)" for s in sizes)
-    lines = [f"| stage | {head} | slope | peak RSS at {rows_label(sizes[-1])} (MiB) |", "|" + " --- |" * (len(sizes) + 3)]
+    lines = [
+        f"| stage | {head} | slope | peak RSS at {rows_label(sizes[-1])} (MiB) |",
+        "|" + " --- |" * (len(sizes) + 3),
+    ]
     for stage, by_size in scaling["stages"].items():
         times = " | ".join(f"{by_size[s]['seconds']:.2f}" if s in by_size else "-" for s in sizes)
         slope = by_size.get("slope")

@@ -1,0 +1,51 @@
+"""benchmarks.common: the measuring helpers every benchmark relies on."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from benchmarks import common
+
+
+@pytest.mark.parametrize(("power", "expected"), [(1.0, 1.0), (2.0, 2.0), (0.5, 0.5)])
+def test_loglog_slope_recovers_the_power_of_a_power_law(power: float, expected: float) -> None:
+    sizes = [1e5, 1e6, 1e7]
+    seconds = [3e-6 * size**power for size in sizes]
+    assert math.isclose(common.loglog_slope(sizes, seconds), expected, rel_tol=1e-9)
+
+
+def test_loglog_slope_of_a_fixed_cost_plus_linear_work_is_below_one() -> None:
+    """Start-up cost flattens the curve: such a stage passes a slope target it should pass."""
+    sizes = [1e5, 1e6, 1e7]
+    assert common.loglog_slope(sizes, [2.0 + size * 1e-6 for size in sizes]) < 1.0
+
+
+def test_write_results_merges_with_what_earlier_benchmarks_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results.json")
+    common.write_results({"parse_ratio": 1.1})
+    common.write_results({"io_ratio": 0.95, "parse_ratio": 1.05})
+
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written["parse_ratio"] == 1.05
+    assert written["io_ratio"] == 0.95
+    assert written["machine"]["cpus"] >= 1
+
+
+def test_run_child_raises_with_the_child_output_when_it_fails(tmp_path: Path) -> None:
+    env = common.bench_environment(tmp_path / "airflow-home")
+    with pytest.raises(RuntimeError, match=r"(?s)exited 1.*missing\.yaml"):
+        common.run_child("benchmarks.bare_train", ["missing.yaml", str(tmp_path)], env)
+
+
+def test_bench_environment_isolates_airflow_and_keeps_bytecode_caching(tmp_path: Path) -> None:
+    env = common.bench_environment(tmp_path)
+    assert env["AIRFLOW_HOME"] == str(tmp_path)
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["PYTHONPATH"] == str(common.PROJECT_ROOT)
+    assert not any(key.startswith("AIRFLOW__CORE__DAGS") for key in env)

@@ -1,0 +1,64 @@
+"""benchmarks.landing and benchmarks.bare_train: the data both sides of e2e_overhead_ratio read.
+
+The baseline must read the same bytes the landing bucket holds and train on the same rows the
+pipeline's hash split keeps, or the ratio compares different work.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from benchmarks.common import bench_environment, run_child
+from benchmarks.landing import delete_prefix, rows_per_day, write_window
+from include.retrain.config import load_pipeline, pipelines_dir
+from include.retrain.stages.features import hash_holdout_mask
+
+WINDOW_END = date(2026, 2, 1)
+
+
+@pytest.mark.parametrize(("rows", "days"), [(10, 3), (28, 28), (1_000_001, 28), (5, 7)])
+def test_rows_per_day_spreads_rows_evenly(rows: int, days: int) -> None:
+    spread = rows_per_day(rows, days)
+    assert len(spread) == days
+    assert sum(spread) == rows
+    assert max(spread) - min(spread) <= 1
+
+
+def test_the_window_lands_in_s3_and_locally_as_the_same_bytes(s3_client: Any, tmp_path: Path) -> None:
+    dataset = load_pipeline(pipelines_dir() / "churn.yaml").dataset
+    window = write_window(s3_client, dataset, rows=700, window_end=WINDOW_END, days=7, local_dir=tmp_path)
+
+    listed = s3_client.list_objects_v2(Bucket=dataset.bucket, Prefix=dataset.landing_prefix)["Contents"]
+    assert len(listed) == 7 == len(window.local_files)
+    assert (
+        window.parquet_bytes
+        == sum(item["Size"] for item in listed)
+        == sum(f.stat().st_size for f in tmp_path.iterdir())
+    )
+    assert sum(len(pd.read_parquet(f)) for f in window.local_files) == window.rows == 700
+    assert window.memory_bytes > window.parquet_bytes  # decoded rows are larger than compressed Parquet
+
+    delete_prefix(s3_client, dataset.bucket, dataset.landing_prefix)
+    assert "Contents" not in s3_client.list_objects_v2(Bucket=dataset.bucket, Prefix=dataset.landing_prefix)
+
+
+def test_the_bare_baseline_trains_on_the_pipelines_training_rows(s3_client: Any, tmp_path: Path) -> None:
+    config_path = pipelines_dir() / "churn.yaml"
+    config = load_pipeline(config_path)
+    local = tmp_path / "landing"
+    local.mkdir()
+    write_window(s3_client, config.dataset, rows=2800, window_end=WINDOW_END, days=28, local_dir=local)
+
+    child = run_child("benchmarks.bare_train", [str(config_path), str(local)], bench_environment(tmp_path / "home"))
+
+    frame = pd.concat([pd.read_parquet(f) for f in sorted(local.iterdir())])
+    holdout = hash_holdout_mask(frame[config.dataset.id_column], config.split.holdout_fraction)
+    assert child.output["rows"] == 2800
+    assert child.output["train_rows"] == int((~holdout).sum())
+    assert child.cpu > 0
+    assert child.peak_rss_bytes > 50 * 2**20  # pandas + scikit-learn were loaded in the child, not here

@@ -1,0 +1,42 @@
+"""benchmarks.run: the table `make bench` prints marks each target met or missed."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import run
+
+RESULTS = {
+    "parse_ratio": 1.3,
+    "parse": {"wall_ratio": 1.2, "dags": 4},
+    "io_ratio": 0.95,
+    "io": {
+        "sizes_mib": {
+            "32": {"store_mib_per_s": 300, "raw_mib_per_s": 310},
+            "256": {"store_mib_per_s": 400, "raw_mib_per_s": 420},
+        }
+    },
+    "rows_10m_completed": False,
+}
+
+
+def test_each_headline_row_says_whether_its_target_is_met() -> None:
+    met = {key: flag for key, _, _, flag in run.headline_rows(RESULTS)}
+    assert met == {"parse_ratio": "NO", "io_ratio": "yes", "rows_10m_completed": "NO"}
+
+
+def test_the_io_row_reports_the_largest_size() -> None:
+    (measured,) = [text for key, text, _, _ in run.headline_rows(RESULTS) if key == "io_ratio"]
+    assert "256 MiB: 400 vs 420 MiB/s" in measured
+
+
+@pytest.mark.parametrize(("rows", "label"), [(100_000, "1e5"), (10_000_000, "1e7"), (28_000, "28000")])
+def test_rows_label(rows: int, label: str) -> None:
+    assert run.rows_label(rows) == label
+
+
+def test_unknown_benchmark_names_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run.main(["parse", "speed"])
+    assert exited.value.code == 2
+    assert "unknown benchmarks ['speed']" in capsys.readouterr().err

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import PROJECT_ROOT, bench_environment, median, run_measured, scratch_dir
+from benchmarks.common import PROJECT_ROOT, bench_environment, median, run_measured, scratch
 
 REPEATS = 5
 TRIVIAL_DAG = """\
@@ -51,8 +51,8 @@ print(json.dumps({"dags": len(bag.dags), "dagbag_seconds": elapsed}))
 """
 
 
-def trivial_folder(count: int) -> Path:
-    folder = scratch_dir("trivial-dags")
+def trivial_folder(folder: Path, count: int) -> Path:
+    folder.mkdir()
     for n in range(count):
         (folder / f"trivial_{n}.py").write_text(TRIVIAL_DAG.format(n=n))
     return folder
@@ -65,16 +65,17 @@ def _measure(folder: Path, env: dict[str, str]) -> tuple[float, float, float, in
 
 
 def run() -> dict[str, Any]:
-    env = bench_environment(scratch_dir("parse-airflow-home"))
-    bundle = PROJECT_ROOT / "dags"
-    _, _, _, dag_count = _measure(bundle, env)  # warm-up: writes bytecode caches, counts DAGs
-    baseline = trivial_folder(dag_count)
-    _measure(baseline, env)
     samples: dict[str, list[tuple[float, float, float]]] = {"bundle": [], "trivial": []}
-    for _ in range(REPEATS):
-        for name, folder in (("bundle", bundle), ("trivial", baseline)):
-            wall, cpu, dagbag, _ = _measure(folder, env)
-            samples[name].append((wall, cpu, dagbag))
+    with scratch("parse") as work:
+        env = bench_environment(work / "airflow-home")
+        bundle = PROJECT_ROOT / "dags"
+        _, _, _, dag_count = _measure(bundle, env)  # warm-up: writes bytecode caches, counts DAGs
+        baseline = trivial_folder(work / "trivial-dags", dag_count)
+        _measure(baseline, env)
+        for _ in range(REPEATS):
+            for name, folder in (("bundle", bundle), ("trivial", baseline)):
+                wall, cpu, dagbag, _ = _measure(folder, env)
+                samples[name].append((wall, cpu, dagbag))
 
     def med(name: str, index: int) -> float:
         return median([s[index] for s in samples[name]])

@@ -130,14 +130,10 @@ def machine() -> dict[str, Any]:
     }
 
 
-def scratch_dir(prefix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"retrain-bench-{prefix}-"))
-
-
 @contextmanager
 def scratch(prefix: str) -> Iterator[Path]:
     """A temporary folder for a benchmark's large data, removed afterwards whatever happens."""
-    folder = scratch_dir(prefix)
+    folder = Path(tempfile.mkdtemp(prefix=f"retrain-bench-{prefix}-"))
     try:
         yield folder
     finally:

@@ -77,7 +77,9 @@ def acceptance_pipelines(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(local_s3: LocalS3, s3_proxy: S3Proxy, acceptance_pipelines: Path) -> Iterator[Stack]:
+def stack(
+    local_s3: LocalS3, s3_proxy: S3Proxy, acceptance_pipelines: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     local_s3.create_buckets(["retrain-landing", "retrain-artifacts"])
     faults_connection = json.loads(local_s3.airflow_connection())
     faults_connection["extra"]["endpoint_url"] = s3_proxy.endpoint_url
@@ -85,7 +87,9 @@ def stack(local_s3: LocalS3, s3_proxy: S3Proxy, acceptance_pipelines: Path) -> I
         "RETRAIN_PIPELINES_DIR": str(acceptance_pipelines),
         "AIRFLOW_CONN_S3_FAULTS": json.dumps(faults_connection),
     }
-    with LocalAirflow(local_s3, isolate_tasks=True, extra_env=extra_env) as airflow:
+    # Under pytest's temp folder, so the Airflow home and every task's scratch folder are cleaned up.
+    home = tmp_path_factory.mktemp("airflow-home")
+    with LocalAirflow(local_s3, home=home, isolate_tasks=True, extra_env=extra_env) as airflow:
         airflow.wait_for_dags([f"retrain_{name}" for name in (*SHIPPED, FAULTS)])
         for name in (*SHIPPED, FAULTS):
             airflow.api.unpause(f"retrain_{name}")

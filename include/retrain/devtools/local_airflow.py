@@ -166,6 +166,8 @@ class LocalAirflow:
         )
         if self._isolate:
             env["RETRAIN_ISOLATION_LOG"] = str(self.isolation_log)
+            # Each task attempt's scratch folder lives in the Airflow home, not loose in /tmp.
+            env["RETRAIN_ISOLATION_ROOT"] = str(self.home / "task-scratch")
         env.update(self._extra_env)
         return env
 
@@ -178,6 +180,7 @@ class LocalAirflow:
         (self.home / "passwords.json").write_text(json.dumps({ADMIN: self.password}))
         if self._isolate:
             (self.home / "config").mkdir(exist_ok=True)
+            (self.home / "task-scratch").mkdir(exist_ok=True)
             (self.home / "config" / "airflow_local_settings.py").write_text(
                 "from include.retrain.devtools.task_isolation import task_policy  # noqa: F401\n"
             )

@@ -33,11 +33,11 @@ from benchmarks.common import (
 from benchmarks.landing import write_window
 from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.devtools.local_s3 import LocalS3
+from include.retrain.monitoring.links import GATES
 
 ROWS = 1_000_000
 REPEATS = 3
 WINDOW_END = date(2026, 2, 1)
-GATES = ("validate_raw", "validate_features", "check_drift", "validate_model")
 OVERHEAD_TARGET = 1.5
 GATE_SHARE_TARGET = 0.2
 

@@ -24,6 +24,7 @@ from benchmarks.common import bench_environment, loglog_slope, median, run_child
 from benchmarks.landing import delete_prefix, write_window
 from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
 from include.retrain.devtools.local_s3 import LocalS3
+from include.retrain.monitoring.links import GATES
 
 SIZES = (100_000, 1_000_000, 10_000_000)
 WARM_UP_ROWS = 28_000
@@ -39,7 +40,6 @@ STAGES = (
     "validate_model",
     "promote",
 )
-GATES = ("validate_raw", "validate_features", "check_drift", "validate_model")
 #: Stages whose cost must grow at most linearly with rows (target: slope <= 1.1).
 LINEAR_STAGES = ("ingest", "build_features", *GATES)
 SLOPE_TARGET = 1.1

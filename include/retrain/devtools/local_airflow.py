@@ -30,6 +30,10 @@ ADMIN = "admin"
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 
 
+#: How often a request is sent while the API answers that SQLite is locked (see AirflowApi.request).
+LOCKED_DATABASE_ATTEMPTS = 6
+
+
 class AirflowApi:
     """A small client for Airflow's REST API v2 with bearer-token auth."""
 
@@ -48,8 +52,20 @@ class AirflowApi:
         return self._token
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request; sent again, after a pause, while the API answers 503 "database is locked".
+
+        The local Airflow keeps its metadata in SQLite, which the scheduler locks while it writes;
+        some endpoints (creating a backfill) then refuse with 503 and change nothing, so sending
+        the same request again is safe. Any other answer is returned as is.
+        """
         headers = {"Authorization": f"Bearer {self.token()}", **kwargs.pop("headers", {})}
-        return self._client.request(method, path, headers=headers, **kwargs)
+        for attempt in range(1, LOCKED_DATABASE_ATTEMPTS + 1):
+            response = self._client.request(method, path, headers=headers, **kwargs)
+            locked = response.status_code == 503 and "database is locked" in response.text.lower()
+            if not locked or attempt == LOCKED_DATABASE_ATTEMPTS:
+                return response
+            time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
 
     def get(self, path: str, **kwargs: Any) -> Any:
         response = self.request("GET", path, **kwargs)

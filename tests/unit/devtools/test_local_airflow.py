@@ -1,0 +1,101 @@
+"""AirflowApi against a real HTTP server on loopback that answers like Airflow's API.
+
+The server plays the API's answer to a write while SQLite is locked (503, "Database is locked"),
+a fault a real local Airflow produces only under unlucky timing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from include.retrain.devtools import local_airflow
+from include.retrain.devtools.local_airflow import AirflowApi
+
+LOCKED = {"detail": "Database is locked. Backfill creation is not supported on SQLite under concurrent access."}
+
+
+class FakeAirflowApi(ThreadingHTTPServer):
+    """Issues a token, then answers each POST /api/v2/backfills with the next queued (status, body)."""
+
+    def __init__(self, answers: list[tuple[int, dict]]) -> None:
+        self.answers = answers
+        self.backfill_posts: list[dict[str, Any]] = []
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeAirflowApi
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        if self.path == "/auth/token":
+            status, answer = 201, {"access_token": "loopback-token"}
+        else:
+            self.server.backfill_posts.append({"auth": self.headers["Authorization"], "body": body})
+            status, answer = self.server.answers.pop(0)
+        payload = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:  # keep test output quiet
+        pass
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setattr(local_airflow.time, "sleep", lambda seconds: None)  # no pauses between attempts
+    servers = []
+
+    def start(answers: list[tuple[int, dict]]) -> tuple[FakeAirflowApi, AirflowApi]:
+        server = FakeAirflowApi(answers)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server, AirflowApi(f"http://127.0.0.1:{server.server_address[1]}", "admin", "x")
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_locked_database_answer_is_sent_again_until_it_goes_through(serve: Any) -> None:
+    server, api = serve([(503, LOCKED), (503, LOCKED), (200, {"id": 7})])
+
+    response = api.request("POST", "/api/v2/backfills", json={"dag_id": "retrain_churn"})
+
+    assert response.status_code == 200
+    assert response.json() == {"id": 7}
+    assert len(server.backfill_posts) == 3
+    assert {post["auth"] for post in server.backfill_posts} == {"Bearer loopback-token"}
+    assert all(post["body"] == {"dag_id": "retrain_churn"} for post in server.backfill_posts)
+
+
+def test_a_database_that_stays_locked_returns_the_last_refusal(serve: Any) -> None:
+    attempts = local_airflow.LOCKED_DATABASE_ATTEMPTS
+    server, api = serve([(503, LOCKED)] * attempts)
+
+    response = api.request("POST", "/api/v2/backfills", json={})
+
+    assert response.status_code == 503
+    assert len(server.backfill_posts) == attempts
+
+
+@pytest.mark.parametrize(
+    "answer", [(503, {"detail": "scheduler is restarting"}), (409, {"detail": "Database is locked"}), (422, {})]
+)
+def test_other_refusals_are_returned_at_once(serve: Any, answer: tuple[int, dict]) -> None:
+    server, api = serve([answer])
+
+    response = api.request("POST", "/api/v2/backfills", json={})
+
+    assert response.status_code == answer[0]
+    assert len(server.backfill_posts) == 1

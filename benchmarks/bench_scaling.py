@@ -1,7 +1,7 @@
 """Scaling: every stage's wall time and peak RSS at 1e5, 1e6 and 1e7 rows in the window.
 
 Each task body runs in its own fresh interpreter against the loopback S3 endpoint, as an Airflow
-worker runs each task in its own process, so each stage's peak RSS is its own (``wait4``). A
+worker runs each task in its own process, so each stage's peak RSS is its own (``VmHWM``). A
 small warm-up run registers a champion first, so ``check_drift``, ``evaluate`` and ``promote``
 do their steady-state work (compare with a champion's profile, score the champion). Each size
 has its own landing prefix; the registry is shared, so each size sees the previous size's
@@ -91,7 +91,7 @@ def run_pipeline(config: PipelineConfig, endpoint: str, env: dict[str, str], wor
             "seconds": round(child.output["seconds"], 3),
             "cpu_seconds": round(child.output["cpu_seconds"], 3),
             "import_seconds": round(child.output["import_seconds"], 3),
-            "peak_rss_mib": round(child.peak_rss_bytes / 2**20, 1),
+            "peak_rss_mib": round(child.output["peak_rss_bytes"] / 2**20, 1),
             "rss_before_mib": round(child.output["rss_before_bytes"] / 2**20, 1),
         }
         print(

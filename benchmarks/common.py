@@ -52,20 +52,22 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, st
 
 @dataclass(frozen=True)
 class ChildRun:
-    """One fresh interpreter's cost: wall and CPU seconds, peak RSS, and the JSON it wrote."""
+    """One fresh interpreter's cost: wall and CPU seconds, and the JSON it wrote."""
 
     wall: float
     cpu: float
-    peak_rss_bytes: int
     output: dict[str, Any]
 
 
 def run_child(module: str, args: list[str], env: dict[str, str], timeout: float = 3600) -> ChildRun:
-    """Run ``python -m module <output.json> args...`` and measure it with ``wait4``.
+    """Run ``python -m module <output.json> args...`` and measure its CPU time with ``wait4``.
 
-    ``wait4`` gives this child's own peak RSS (``RUSAGE_CHILDREN`` would give the largest child of
-    the session). The child writes one JSON object to the path it gets as its first argument; a
-    failing child raises with the end of its stderr.
+    ``wait4`` gives this child's own CPU time (``RUSAGE_CHILDREN`` would add up every child of the
+    session). Not its peak RSS: Linux carries the parent's high-water mark over fork and exec into
+    the child's ``ru_maxrss``, so a child reports its own peak (:func:`peak_rss_bytes`).
+
+    The child writes one JSON object to the path it gets as its first argument; a failing child
+    raises with the end of its output.
     """
     with tempfile.TemporaryDirectory(prefix="retrain-bench-child-") as tmp:
         output, log = Path(tmp) / "output.json", Path(tmp) / "child.log"
@@ -91,7 +93,6 @@ def run_child(module: str, args: list[str], env: dict[str, str], timeout: float 
         return ChildRun(
             wall=wall,
             cpu=usage.ru_utime + usage.ru_stime,
-            peak_rss_bytes=usage.ru_maxrss * 1024,  # Linux reports KiB
             output=json.loads(output.read_text()),
         )
 
@@ -100,6 +101,14 @@ def process_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) a running process has used so far, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size since it started (``VmHWM``; not inherited on exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("/proc/self/status has no VmHWM line")
 
 
 def current_rss_bytes() -> int:

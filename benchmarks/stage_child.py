@@ -3,7 +3,8 @@
 Arguments: the output JSON path, then a spec JSON path with ``config`` (a pipeline config as
 JSON), ``endpoint``, ``window_end``, ``params``, ``step`` and ``upstream`` (the manifests the step
 takes). Writes the step's manifest (or a failed gate's summary), the seconds spent importing the
-task's libraries, and the step's own wall and CPU seconds and the RSS before it started.
+task's libraries, the step's own wall and CPU seconds, the RSS before it started and the
+process's peak RSS.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from benchmarks.common import current_rss_bytes
+from benchmarks.common import current_rss_bytes, peak_rss_bytes
 
 
 def main(argv: list[str]) -> int:
@@ -62,6 +63,7 @@ def main(argv: list[str]) -> int:
         "seconds": time.perf_counter() - wall,
         "cpu_seconds": time.process_time() - cpu,
         "rss_before_bytes": rss_before,
+        "peak_rss_bytes": peak_rss_bytes(),
         "manifest": manifest,
     }
     output.write_text(json.dumps(result, default=str))

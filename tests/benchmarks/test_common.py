@@ -49,3 +49,17 @@ def test_bench_environment_isolates_airflow_and_keeps_bytecode_caching(tmp_path:
     assert "PYTHONDONTWRITEBYTECODE" not in env
     assert env["PYTHONPATH"] == str(common.PROJECT_ROOT)
     assert not any(key.startswith("AIRFLOW__CORE__DAGS") for key in env)
+
+
+def test_a_child_reports_its_own_peak_rss_not_its_parents(tmp_path: Path) -> None:
+    """A fat parent must not inflate its children's peaks (wait4's ru_maxrss would: Linux keeps it over exec)."""
+    ballast = b"x" * (400 * 2**20)  # every page written, so resident
+    env = common.bench_environment(tmp_path)
+    script = "from benchmarks.common import peak_rss_bytes; print(peak_rss_bytes())"
+
+    _, _, small = common.run_measured(["-c", script], env)
+    _, _, large = common.run_measured(["-c", f"block = b'x' * (300 * 2**20); {script}"], env)
+
+    assert common.peak_rss_bytes() > len(ballast)
+    assert int(small) < 100 * 2**20
+    assert 300 * 2**20 < int(large) < 400 * 2**20

@@ -64,12 +64,3 @@ def write_window(
             path.write_bytes(body)
             local_files.append(path)
     return LandingWindow(rows, days, parquet_bytes, memory_bytes, tuple(local_files))
-
-
-def delete_prefix(client: Any, bucket: str, prefix: str) -> None:
-    """Delete every object under ``prefix`` (the loopback server keeps objects in memory)."""
-    paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-        if keys:
-            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})

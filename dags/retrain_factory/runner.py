@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.retrain.config import PipelineConfig, StorageConfig
 from include.retrain.monitoring.links import GATE_SUMMARY_KEY
+
+if TYPE_CHECKING:
+    from include.retrain.storage import ArtifactStore
 
 
 def triggered_by(dag_run: Any) -> str:
@@ -105,18 +108,23 @@ def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstre
             return getattr(steps, step)(run, *upstream)
 
 
+def variant_store(config: PipelineConfig) -> ArtifactStore:
+    """The variant's artifact store, through its Airflow connection with the tasks' retry budget."""
+    from include.retrain.storage import ArtifactStore
+
+    return ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
+
+
 def run_rollback(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
     """Call ``rollback.rollback_champion`` with the run's Params on the variant's registry."""
     from include.retrain.registry import ModelRegistry
     from include.retrain.rollback import rollback_champion
-    from include.retrain.storage import ArtifactStore
 
     dag_run = context["dag_run"]
     params = context["params"]
     with _fail_fast_on_pipeline_failures(context):
-        store = ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
         return rollback_champion(
-            ModelRegistry(store, config.name),
+            ModelRegistry(variant_store(config), config.name),
             config.deployment,
             to_version=str(params.get("to_version") or ""),
             reason=str(params.get("reason") or ""),
@@ -131,9 +139,7 @@ def run_freshness_check(config: PipelineConfig, context: dict[str, Any]) -> dict
 
     from include.retrain.monitoring.freshness import require_fresh
     from include.retrain.registry import ModelRegistry
-    from include.retrain.storage import ArtifactStore
 
     with _fail_fast_on_pipeline_failures(context):
-        store = ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
-        registry = ModelRegistry(store, config.name)
+        registry = ModelRegistry(variant_store(config), config.name)
         return require_fresh(registry, config.monitoring.max_model_age_hours, now=datetime.now(UTC))

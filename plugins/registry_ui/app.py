@@ -148,9 +148,9 @@ def _root() -> str:
 
 def _store(config: PipelineConfig) -> ArtifactStore:
     """The variant's artifact store, through its Airflow connection with the tasks' retry budget."""
-    from dags.retrain_factory.runner import s3_client
+    from dags.retrain_factory.runner import variant_store
 
-    return ArtifactStore(s3_client(config.storage), config.storage.bucket, config.storage.prefix)
+    return variant_store(config)
 
 
 def _serve_report(config: PipelineConfig, uri: str) -> HTMLResponse:

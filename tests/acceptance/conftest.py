@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -159,17 +158,9 @@ class Variant:
 
 
 @pytest.fixture
-def fresh_s3(local_s3: LocalS3) -> LocalS3:
-    """The loopback S3 emptied, with the shipped buckets (the stack's connection points here)."""
-    request = urllib.request.Request(local_s3.endpoint_url + "/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
-    local_s3.create_buckets(["retrain-landing", "retrain-artifacts"])
-    return local_s3
-
-
-@pytest.fixture
-def variants(fresh_s3: LocalS3, airflow: LocalAirflow, acceptance_pipelines: Path) -> dict[str, Variant]:
-    client = fresh_s3.client()
+def variants(s3: LocalS3, airflow: LocalAirflow, acceptance_pipelines: Path) -> dict[str, Variant]:
+    """The variants, on a loopback S3 emptied before the test (the stack's connections point there)."""
+    client = s3.client()
     return {name: Variant(load_pipeline(acceptance_pipelines / f"{name}.yaml"), client) for name in (*SHIPPED, FAULTS)}
 
 

@@ -15,7 +15,7 @@ from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
 from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
 from include.retrain.synthetic import GENERATORS
-from include.retrain.synthetic.landing import encode_frame, partition_key
+from include.retrain.synthetic.landing import delete_prefix, encode_frame, partition_key
 
 FIRST_DAY = date(2026, 1, 1)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -48,9 +48,7 @@ class PipelineHarness:
 
     def delete_prefix(self, bucket: str, prefix: str) -> None:
         """Delete every object under ``prefix`` (landing days, a run folder, ...)."""
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                self.client.delete_object(Bucket=bucket, Key=item["Key"])
+        delete_prefix(self.client, bucket, prefix)
 
     def clear_landing(self) -> None:
         self.delete_prefix(self.config.dataset.bucket, self.config.dataset.landing_prefix)

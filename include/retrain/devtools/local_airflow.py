@@ -59,13 +59,13 @@ class AirflowApi:
         the same request again is safe. Any other answer is returned as is.
         """
         headers = {"Authorization": f"Bearer {self.token()}", **kwargs.pop("headers", {})}
-        for attempt in range(1, LOCKED_DATABASE_ATTEMPTS + 1):
-            response = self._client.request(method, path, headers=headers, **kwargs)
-            locked = response.status_code == 503 and "database is locked" in response.text.lower()
-            if not locked or attempt == LOCKED_DATABASE_ATTEMPTS:
-                return response
+        response = self._client.request(method, path, headers=headers, **kwargs)
+        for attempt in range(1, LOCKED_DATABASE_ATTEMPTS):
+            if not (response.status_code == 503 and "database is locked" in response.text.lower()):
+                break
             time.sleep(0.5 * attempt)
-        raise AssertionError("unreachable")
+            response = self._client.request(method, path, headers=headers, **kwargs)
+        return response
 
     def get(self, path: str, **kwargs: Any) -> Any:
         response = self.request("GET", path, **kwargs)

@@ -49,3 +49,12 @@ def write_days(
         client.put_object(Bucket=dataset.bucket, Key=key, Body=body)
         keys.append(key)
     return keys
+
+
+def delete_prefix(client: Any, bucket: str, prefix: str) -> None:
+    """Delete every object under ``prefix`` (the loopback server keeps objects in memory)."""
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})

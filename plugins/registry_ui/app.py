@@ -24,13 +24,13 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from dags.retrain_factory.runner import variant_store
 from include.retrain.config import PipelineConfig, discover_pipelines
 from include.retrain.monitoring.links import GATE_SUMMARY_KEY, GATES, root_path, variant_of
 from include.retrain.monitoring.overview import GateOutcome, LastRun, read_overview
 from include.retrain.monitoring.pages import VariantSection, gate_report_page, message_page, registry_page
 from include.retrain.monitoring.reports import ReportRefused, read_report
 from include.retrain.registry import ModelRegistry
-from include.retrain.storage import ArtifactStore
 
 #: Our own pages need no scripts, fonts, images or frames of their own.
 PAGE_HEADERS = {
@@ -86,7 +86,7 @@ def registry(user: GetUserDep, session: SessionDep) -> HTMLResponse:
             continue
         last_run = _last_run(session, config.dag_id)
         try:
-            overview = read_overview(config, ModelRegistry(_store(config), name), now=now)
+            overview = read_overview(config, ModelRegistry(variant_store(config), name), now=now)
         except Exception as exc:  # one unreachable registry must not hide the others
             sections.append(VariantSection(name, None, last_run, f"{type(exc).__name__}: {exc}"))
             continue
@@ -146,16 +146,9 @@ def _root() -> str:
     return root_path(conf.get("api", "base_url", fallback=""))
 
 
-def _store(config: PipelineConfig) -> ArtifactStore:
-    """The variant's artifact store, through its Airflow connection with the tasks' retry budget."""
-    from dags.retrain_factory.runner import variant_store
-
-    return variant_store(config)
-
-
 def _serve_report(config: PipelineConfig, uri: str) -> HTMLResponse:
     try:
-        report = read_report(config, _store(config), uri)
+        report = read_report(config, variant_store(config), uri)
     except ReportRefused as exc:
         return _message(status.HTTP_400_BAD_REQUEST, "Not a gate report", str(exc))
     if report is None:

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from include.retrain.config import PipelineConfig
+from include.retrain.config import NotificationEvent, PipelineConfig
 from include.retrain.webhook import post_json
 
 #: Longest reason a message carries; the full text is in the task log and the report.
 MAX_REASON = 1500
-
-Event = Literal["failure", "promotion", "stale_model"]
 
 
 @dataclass(frozen=True)
 class Notification:
     """One event for people: what happened to which variant, in which run and task, why, and where to look."""
 
-    event: Event
+    event: NotificationEvent
     variant: str
     dag_id: str
     run_id: str | None
@@ -62,7 +60,7 @@ def failure_notification(
     task_id: str,
     error: str,
     link: str | None,
-    event: Event = "failure",
+    event: NotificationEvent = "failure",
 ) -> Notification:
     """A task failed for good: a gate, an infra fault after its retries, or (``stale_model``) the freshness check."""
     return Notification(

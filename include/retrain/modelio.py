@@ -9,14 +9,9 @@ is no pickle or joblib anywhere on the load path.
 from __future__ import annotations
 
 import warnings
+from functools import cache
+from types import ModuleType
 from typing import Any
-
-# skops probes every imported module for ufunc names when it is imported, which trips
-# Airflow's deprecated-attribute shims into logging hundreds of warnings per task.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", FutureWarning)
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import skops.io as sio
 
 from include.retrain.errors import UntrustedModelError
 
@@ -31,18 +26,36 @@ TRUSTED_EXTRA_TYPES: frozenset[str] = frozenset(
 )
 
 
+@cache
+def _skops() -> ModuleType:
+    """``skops.io``, imported on first use: only the tasks that read or write models pay for it.
+
+    Importing skops imports every scikit-learn estimator module to list its trusted types, and
+    probes every loaded module for ufunc names: about 1.7 s, which ingest and the gates never need.
+    The probe trips Airflow's deprecated-attribute shims into logging hundreds of warnings per
+    task, hence the filter.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import skops.io
+
+    return skops.io
+
+
 def dump_model(model: Any) -> bytes:
     """Serialize a fitted model to skops bytes."""
-    return sio.dumps(model)
+    return _skops().dumps(model)
 
 
 def untrusted_types(data: bytes) -> list[str]:
     """Types the file asks for that neither skops nor our allowlist trusts."""
-    return sorted(set(sio.get_untrusted_types(data=data)) - TRUSTED_EXTRA_TYPES)
+    return sorted(set(_skops().get_untrusted_types(data=data)) - TRUSTED_EXTRA_TYPES)
 
 
 def load_model(data: bytes, *, source: str = "model file") -> Any:
     """Load skops bytes, refusing any type outside the allowlist (the types are named)."""
+    sio = _skops()
     try:
         requested = sio.get_untrusted_types(data=data)
     except Exception as exc:  # a file skops cannot even inspect is not a model we will load

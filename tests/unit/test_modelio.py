@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import random
 import re
+import subprocess
+import sys
 import zipfile
 from typing import Any
 
@@ -222,3 +224,19 @@ def _zip_without_schema() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("readme.txt", "not a model")
     return buffer.getvalue()
+
+
+def test_skops_is_imported_only_when_a_model_is_read_or_written() -> None:
+    """Tasks that never touch a model (ingest, the gates) do not pay skops' ~1.7 s import."""
+    script = (
+        "import sys\n"
+        "import include.retrain.steps, include.retrain.promotion, include.retrain.rollback\n"
+        "assert 'skops.io' not in sys.modules, 'skops imported at module level'\n"
+        "from include.retrain.modelio import dump_model, load_model\n"
+        "from sklearn.linear_model import Ridge\n"
+        "model = Ridge().fit([[0.0], [1.0]], [0.0, 1.0])\n"
+        "assert load_model(dump_model(model)).coef_.tolist() == model.coef_.tolist()\n"
+        "assert 'skops.io' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

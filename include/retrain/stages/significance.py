@@ -156,7 +156,9 @@ class WeightedMetrics:
         self.task = "classification"
         k = len(classes)
         lookup = {label: i for i, label in enumerate(classes.tolist())}
-        y_index = np.array([lookup.get(label, -1) for label in y.tolist()], dtype="int64")
+        # look up each distinct label once, not each row (a Python loop over 2M rows costs ~0.3 s)
+        labels, of_label = np.unique(y, return_inverse=True)
+        y_index = np.array([lookup.get(label, -1) for label in labels.tolist()], dtype="int64")[of_label]
         self.known_labels = bool((y_index >= 0).all())
         self.binary = k == 2 and self.known_labels
         predicted = np.argmax(probabilities, axis=1)

@@ -10,6 +10,7 @@ grows much slower than the rows.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,6 +31,7 @@ from include.retrain.stages.significance import (
 )
 
 BINARY = np.array([0, 1])
+CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 
 #: Largest gap between a little-bootstrap endpoint and the plain bootstrap's, as a fraction of
 #: the plain interval's width. Each endpoint of a 2000-resample percentile interval carries
@@ -344,3 +346,17 @@ class TestUniformMultinomial:
         counts = uniform_multinomial(10, 3, 500, np.random.default_rng(4))
         np.testing.assert_array_equal(counts.sum(axis=1), 10)
         assert (counts >= 0).all()
+
+
+def test_documented_switch_over_matches_the_constants() -> None:
+    """The config reference and the DAG docs name the holdout size where the little bootstrap starts."""
+    from dags.retrain_factory.docs import dag_doc
+    from include.retrain.config import BootstrapConfig, load_pipeline
+
+    rows = f"{significance.MIN_SUBSET_ROWS * significance.MIN_SPEEDUP:,}"
+    assert f"From {rows} holdout rows" in BootstrapConfig.model_fields["samples"].description
+    config = load_pipeline(CHURN_YAML)
+    config = config.model_copy(
+        update={"promotion": config.promotion.model_copy(update={"bootstrap": BootstrapConfig()})}
+    )
+    assert f"bag of little bootstraps from {rows} holdout rows" in dag_doc(config)

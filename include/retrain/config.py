@@ -232,10 +232,18 @@ class BootstrapConfig(_Strict):
     """A paired bootstrap test on the shared holdout: is the candidate's improvement real or noise?
 
     Both models are scored on the same resampled rows, so the test sees only the difference
-    between them, not the sampling noise of the holdout that both share.
+    between them, not the sampling noise of the holdout that both share. The same settings give
+    the model card's metric intervals (``stages.significance``).
     """
 
-    samples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples of the holdout rows.")
+    samples: int = Field(
+        1000,
+        ge=100,
+        le=100_000,
+        description="Bootstrap resamples in all, each as many draws as the holdout has rows. From 20,000 "
+        "holdout rows on they come from a bag of little bootstraps: samples/100 disjoint random subsets of n^0.7 "
+        "holdout rows (at least 2,000; larger for a rare class; fewer subsets if they do not fit) share them evenly.",
+    )
     confidence: float = Field(
         0.95, ge=0.5, le=0.999, description="Confidence level of the two-sided interval of the metric difference."
     )

@@ -47,8 +47,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## Holdout metrics",
         "",
-        f"Bootstrap intervals: {bootstrap['samples']} resamples of the {bootstrap['rows']} holdout rows "
-        f"(seed {bootstrap['seed']}).",
+        _bootstrap_text(bootstrap),
         "",
         f"| metric | value | {bootstrap['confidence']:.0%} interval |",
         "| --- | --- | --- |",
@@ -65,6 +64,21 @@ def render_markdown(card: dict[str, Any]) -> str:
     ]
     lines += ["", "## Model input", "", f"{card['input_schema']}", "", "## Libraries", "", f"{card['libraries']}", ""]
     return "\n".join(lines)
+
+
+def _bootstrap_text(bootstrap: dict[str, Any]) -> str:
+    """How the intervals were computed (cards written before the little bootstrap have no ``method``)."""
+    if bootstrap.get("method") != "bag_of_little_bootstraps":
+        return (
+            f"Bootstrap intervals: {bootstrap['samples']} resamples of the {bootstrap['rows']} holdout rows "
+            f"(seed {bootstrap['seed']})."
+        )
+    return (
+        f"Bootstrap intervals: {bootstrap['samples']} resamples as a bag of little bootstraps (seed "
+        f"{bootstrap['seed']}): {bootstrap['subsets']} disjoint random subsets of {bootstrap['subset_rows']} of "
+        f"the {bootstrap['rows']} holdout rows, each resample {bootstrap['rows']} draws from one subset; an "
+        "interval is the holdout value plus the subsets' mean percentiles around their own values."
+    )
 
 
 def _number(value: float | None) -> str:

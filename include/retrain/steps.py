@@ -69,7 +69,7 @@ from include.retrain.stages.ingest import (
     select_window_files,
 )
 from include.retrain.stages.promote import make_version_id
-from include.retrain.stages.significance import metric_intervals
+from include.retrain.stages.significance import holdout_plan, metric_intervals
 from include.retrain.stages.train import assemble_model, train_model
 from include.retrain.storage import ArtifactRef, ArtifactStore, sha256_file
 from include.retrain.summaries import stage_summary
@@ -378,6 +378,7 @@ def evaluate(run: RunContext, features: dict[str, Any], trained: dict[str, Any])
         run.store, run.stage_key("evaluate", "predictions.parquet"), pd.DataFrame(columns)
     )
     bootstrap = config.promotion.bootstrap or BootstrapConfig()
+    plan = holdout_plan(y, candidate.classes, bootstrap.samples)
     intervals = metric_intervals(
         y,
         candidate.outputs,
@@ -399,7 +400,7 @@ def evaluate(run: RunContext, features: dict[str, Any], trained: dict[str, Any])
                 name: {"value": candidate.metrics[name], "ci_low": low, "ci_high": high}
                 for name, (low, high) in intervals.items()
             },
-            "bootstrap": {"samples": bootstrap.samples, "confidence": bootstrap.confidence, "seed": config.model.seed},
+            "bootstrap": {**plan.to_dict(), "confidence": bootstrap.confidence, "seed": config.model.seed},
             "classes": None if candidate.classes is None else candidate.classes.tolist(),
             "score_std": candidate.score_std,
             "champion": champion,

@@ -185,6 +185,9 @@ def test_clearly_better_is_promoted_and_a_dry_run_records_nothing(landing: Any) 
     for name, interval in card["metrics_ci"].items():
         assert interval["ci_low"] <= interval["value"] == card["metrics"][name] <= interval["ci_high"], name
     assert card["bootstrap"]["samples"] == 1000
+    # a holdout this small gets the plain bootstrap, and the card says so
+    assert (card["bootstrap"]["method"], card["bootstrap"]["subsets"]) == ("bootstrap", 1)
+    assert card["bootstrap"]["subset_rows"] == card["bootstrap"]["rows"] == card["data"]["rows"]["holdout"]
 
 
 # -- the canary ----------------------------------------------------------------------------------

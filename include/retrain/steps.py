@@ -174,7 +174,8 @@ def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
 
     Memory stays near one copy of the window: only the columns used here are read, the split
     chooses row positions and each side's model input is built from them a column at a time,
-    and each matrix is transformed and written a chunk of rows at a time.
+    the transformer is fitted branch by branch, and each matrix is transformed and written a
+    chunk of rows at a time.
     """
     config = run.config
     features = config.features

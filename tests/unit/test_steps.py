@@ -1,9 +1,9 @@
 """Task bodies in ``include.retrain.steps`` against the loopback S3 endpoint.
 
-``build_features`` reads only the columns it uses and builds each side's model input from the
-split's row positions, to stay near one copy of the window in memory. What it writes must be what
-the plain path computes from the whole raw frame: split the frame, profile and convert each side,
-``ColumnTransformer.fit``, transform.
+``build_features`` reads only the columns it uses, builds each side's model input from the split's
+row positions and fits the transformer branch by branch, to stay near one copy of the window in
+memory. What it writes must be what the plain path computes from the whole raw frame: split the
+frame, profile and convert each side, ``ColumnTransformer.fit``, transform.
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ import pytest
 
 from include.retrain.config import FeaturesConfig, PipelineConfig, SplitConfig, load_pipeline
 from include.retrain.errors import DataFailure
+from include.retrain.modelio import dump_model, load_model, untrusted_types
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_features,
+    fit_transformer,
     hash_holdout_mask,
     split_columns,
     split_holdout,
@@ -24,6 +26,7 @@ from include.retrain.stages.features import (
 )
 from include.retrain.stages.ingest import assemble_window, coerce_to_schema
 from include.retrain.synthetic.churn import churn_day
+from tests.fitted import assert_same_fitted
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 FIRST_DAY = date(2026, 1, 1)
@@ -327,6 +330,70 @@ class TestFeatureTransformer:
         assert list(matrix.columns) == ["a", "b"]
         np.testing.assert_allclose(matrix["b"], [5.0, 6.0, 7.0, 8.0])
         assert matrix["a"].mean() == pytest.approx(0.0, abs=1e-12)
+
+
+#: Feature configs fit_transformer is checked on: transforms, passthrough, one kind of feature only.
+FEATURE_SETS: dict[str, FeaturesConfig] = {
+    "churn-like": FeaturesConfig(
+        numeric=("amount", "count"), categorical=("plan", "region"), transforms={"amount": "log1p"}
+    ),
+    "standardize-sqrt-passthrough": FeaturesConfig(
+        numeric=("amount", "count"), passthrough=("score",), transforms={"amount": "sqrt", "count": "standardize"}
+    ),
+    "categorical-only": FeaturesConfig(categorical=("region", "plan")),
+    "numeric-only": FeaturesConfig(numeric=("count",)),
+}
+
+
+class TestFitTransformer:
+    """fit_transformer fits branch by branch and gives the transformer ColumnTransformer.fit gives."""
+
+    @pytest.fixture(scope="class")
+    def frame(self) -> pd.DataFrame:
+        """Numerics with NaN, a categorical with NaN, and a rare category."""
+        rng = np.random.default_rng(3)
+        rows = 600
+        plan = rng.choice(["basic", "standard", "premium"], rows).astype(object)
+        region = rng.choice(["north", "south", "east"], rows).astype(object)
+        region[rng.random(rows) < 0.1] = np.nan
+        # A rare category in two identical rows: one distinct row, so a frequency threshold in
+        # the encoder would tell a fit on the distinct rows from a fit on all rows.
+        plan[[5, 6]], region[[5, 6]] = "platinum", "north"
+        amount = rng.gamma(2.0, 30.0, rows)
+        amount[rng.random(rows) < 0.05] = np.nan
+        return pd.DataFrame(
+            {
+                "amount": amount,
+                "count": rng.integers(0, 9, rows).astype("float64"),
+                "score": rng.normal(size=rows),
+                "plan": pd.Series(plan, dtype=object),
+                "region": pd.Series(region, dtype=object),
+            }
+        )
+
+    @pytest.mark.parametrize("name", FEATURE_SETS)
+    def test_same_fitted_transformer_as_column_transformer_fit(self, frame: pd.DataFrame, name: str) -> None:
+        features = FEATURE_SETS[name]
+        lean = fit_transformer(build_feature_transformer(features), frame)
+        plain = build_feature_transformer(features).fit(frame)
+        assert_same_fitted(lean, plain)
+        assert list(lean.get_feature_names_out()) == list(plain.get_feature_names_out())
+        pd.testing.assert_frame_equal(lean.transform(frame), plain.transform(frame))
+
+    @pytest.mark.parametrize("name", FEATURE_SETS)
+    def test_same_matrix_for_unseen_values_and_after_a_skops_round_trip(self, frame: pd.DataFrame, name: str) -> None:
+        features = FEATURE_SETS[name]
+        lean = fit_transformer(build_feature_transformer(features), frame.iloc[:400])
+        plain = build_feature_transformer(features).fit(frame.iloc[:400])
+        unseen = frame.iloc[400:].copy()
+        unseen.loc[unseen.index[:5], "plan"] = "enterprise"
+        unseen.loc[unseen.index[5:8], "amount"] = np.nan
+        data = dump_model(lean)
+        assert untrusted_types(data) == untrusted_types(dump_model(plain)) == []
+        loaded = load_model(data)
+        assert_same_fitted(loaded, load_model(dump_model(plain)))
+        pd.testing.assert_frame_equal(loaded.transform(unseen), plain.transform(unseen))
+        pd.testing.assert_frame_equal(lean.transform(unseen), plain.transform(unseen))
 
 
 class TestTargetValues:

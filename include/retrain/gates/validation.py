@@ -18,7 +18,10 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations import ExpectColumnValuesToBeInTypeList
 
-from include.retrain.gates import vectorized  # noqa: F401  (registers the vectorised between metric)
+from include.retrain.gates import (
+    unique,  # noqa: F401  (registers the lean unique metric)
+    vectorized,  # noqa: F401  (registers the vectorised between metric)
+)
 from include.retrain.gates.expectations import ExpectationSpec
 from include.retrain.gates.result import SAMPLE_SIZE, ExpectationOutcome, GateResult, json_safe
 

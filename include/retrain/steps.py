@@ -71,7 +71,7 @@ from include.retrain.stages.ingest import (
 )
 from include.retrain.stages.promote import make_version_id
 from include.retrain.stages.significance import metric_intervals
-from include.retrain.stages.train import assemble_model, train_model
+from include.retrain.stages.train import assemble_model, fit_order, train_model
 from include.retrain.storage import ArtifactRef, ArtifactStore, sha256_file
 from include.retrain.summaries import stage_summary
 
@@ -324,10 +324,15 @@ def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
 def train(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
     """Fit the estimator on the training matrix; write transformer + estimator as one model."""
     config = run.config
-    matrix, y = read_matrix(run.store, _ref(features, "train"), features["feature_columns"], config.dataset.target)
+    target = config.dataset.target
+    overrides = run.options.model_params
+    train_ref = _ref(features, "train")
+    # Laid out as the estimator splits it for early stopping, so fit never copies the matrix.
+    order = fit_order(config.model, read_frame(run.store, train_ref, columns=[target])[target].to_numpy(), overrides)
+    matrix, y = read_matrix(run.store, train_ref, features["feature_columns"], target, rows=order.rows)
     transformer = load_model(run.store.get_bytes(_ref(features, "transformer")), source="feature transformer")
     started = time.perf_counter()
-    estimator = train_model(matrix, y, config.model, run.options.model_params)
+    estimator = train_model(matrix, y, config.model, overrides, validation_rows=order.validation)
     seconds = time.perf_counter() - started
     model = assemble_model(transformer, estimator)
     ref = run.store.put_bytes(run.stage_key("train", "model.skops"), dump_model(model))

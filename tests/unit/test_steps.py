@@ -3,7 +3,9 @@
 ``build_features`` reads only the columns it uses, builds each side's model input from the split's
 row positions and fits the transformer branch by branch, to stay near one copy of the window in
 memory. What it writes must be what the plain path computes from the whole raw frame: split the
-frame, profile and convert each side, ``ColumnTransformer.fit``, transform.
+frame, profile and convert each side, ``ColumnTransformer.fit``, transform. ``train`` reads the
+matrix in the order of the estimator's early-stopping split; its model must be the one fitted
+on the matrix as stored.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import pandas as pd
 import pytest
 
 from include.retrain import steps
-from include.retrain.frames import read_frame, write_frame
+from include.retrain.frames import read_frame, read_matrix, write_frame
 from include.retrain.gates.profile import reference_profile
 from include.retrain.modelio import load_model
 from include.retrain.promotion import SEGMENT_COLUMN
 from include.retrain.stages.features import build_feature_transformer, split_holdout, target_values, to_model_input
+from include.retrain.stages.train import assemble_model, train_model
 from include.retrain.storage import ArtifactRef
 from tests.fitted import assert_same_fitted
 from tests.step_driver import FIRST_DAY, StepDriver, churn_config
@@ -77,3 +80,21 @@ def test_build_features_writes_what_the_plain_path_computes(s3: Any, strategy: s
         bins=config.expectations.drift.bins,
     )
     assert run.store.get_json(artifact(features, "reference_profile")) == json.loads(json.dumps(profile))
+
+
+def test_train_fits_the_model_the_stored_matrix_gives(s3: Any) -> None:
+    driver = StepDriver(churn_config(), s3.client())
+    driver.write_landing(7, rows_per_day=2000)  # about 11,200 training rows: early stopping splits
+    params = {"model_params": {"max_iter": 6}}
+    run = driver.context(FIRST_DAY.replace(day=8), params)
+    features = steps.build_features(run, steps.ingest(run))
+    trained = steps.train(run, features)
+
+    target = run.config.dataset.target
+    matrix, y = read_matrix(run.store, artifact(features, "train"), features["feature_columns"], target)
+    estimator = train_model(matrix, y, run.config.model, params["model_params"])
+    assert estimator.do_early_stopping_
+    transformer = load_model(run.store.get_bytes(artifact(features, "transformer")))
+    model = load_model(run.store.get_bytes(artifact(trained, "model")))
+    assert_same_fitted(model, assemble_model(transformer, estimator))
+    assert trained["rows"] == len(y)

@@ -65,26 +65,31 @@ def read_frame(store: ArtifactStore, ref: ArtifactRef, columns: list[str] | None
 
 
 def read_matrix(
-    store: ArtifactStore, ref: ArtifactRef, columns: list[str], target: str
+    store: ArtifactStore, ref: ArtifactRef, columns: list[str], target: str, rows: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """A feature matrix artifact as one float64 block (a DataFrame over a single array) and its target.
 
     Estimators turn the frame they fit into one float64 array; a frame of mixed float64 and
     float32 columns is copied to get it, so the frame and its copy are in memory together (at
     8M rows and 11 features, 512 + 704 MiB). Read straight into that array, the frame *is* the
-    array: same values, same column names, one copy.
+    array: same values, same column names, one copy. With ``rows`` (positions), only those rows
+    in that order (e.g. training rows, then the rows an estimator validates on). Row-major, so
+    any run of rows is itself a contiguous array: fitting on a slice of rows copies nothing.
     """
-    with tempfile.TemporaryDirectory(prefix="retrain-") as tmp:
-        path = store.download_file(ref, Path(tmp) / "frame.parquet")
-        table = pq.read_table(path, columns=[*columns, target])
-    values = np.empty((table.num_rows, len(columns)), dtype="float64", order="F")
-    for number, column in enumerate(columns):
-        values[:, number] = table.column(column).to_numpy(zero_copy_only=False)
-        table = table.drop_columns([column])  # its buffers go as soon as they are copied
-    y = table.column(target).to_pandas().to_numpy()
-    del table
-    release_unused_memory()
-    return pd.DataFrame(values, columns=columns, copy=False), y
+    with (
+        tempfile.TemporaryDirectory(prefix="retrain-") as tmp,
+        pq.ParquetFile(store.download_file(ref, Path(tmp) / "frame.parquet")) as parquet,
+    ):
+        count = parquet.metadata.num_rows if rows is None else len(rows)
+        values = np.empty((count, len(columns)), dtype="float64", order="C")
+        for number, column in enumerate(columns):
+            # A column at a time: Arrow holds one column, not the whole table, beside the array.
+            column_values = parquet.read(columns=[column]).column(0).to_numpy(zero_copy_only=False)
+            values[:, number] = column_values if rows is None else column_values[rows]
+            del column_values
+            release_unused_memory()
+        y = parquet.read(columns=[target]).column(0).to_pandas().to_numpy()
+    return pd.DataFrame(values, columns=columns, copy=False), y if rows is None else y[rows]
 
 
 def release_unused_memory() -> None:

@@ -55,7 +55,8 @@ from include.retrain.stages.evaluate import evaluate_model, improvement, predict
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_transformer,
-    split_holdout,
+    split_columns,
+    split_rows,
     target_values,
     to_model_input,
     transform_in_chunks,
@@ -70,7 +71,7 @@ from include.retrain.stages.ingest import (
 )
 from include.retrain.stages.promote import make_version_id
 from include.retrain.stages.significance import holdout_plan, metric_intervals
-from include.retrain.stages.train import assemble_model, train_model
+from include.retrain.stages.train import assemble_model, fit_order, train_model
 from include.retrain.storage import ArtifactRef, ArtifactStore, sha256_file
 from include.retrain.summaries import stage_summary
 
@@ -171,40 +172,49 @@ def validate_raw(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
 def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
     """Split train/holdout, fit the feature transformer on train, write both matrices.
 
-    Memory stays near one copy of the window: the raw frame is dropped once split, and each
-    matrix is transformed and written a chunk of rows at a time.
+    Memory stays near one copy of the window: only the columns used here are read, the split
+    chooses row positions and each side's model input is built from them a column at a time,
+    the transformer is fitted branch by branch, and each matrix is transformed and written a
+    chunk of rows at a time.
     """
     config = run.config
     features = config.features
     target = config.dataset.target
-    raw = read_frame(run.store, _ref(ingested, "raw"))
-    split = split_holdout(
+    task = config.model.task
+    segments = config.expectations.model.segments
+    time_column = config.dataset.event_date_column or config.dataset.partition_column
+    id_column = config.dataset.id_column
+    used = list(dict.fromkeys([*features.all, target, *([segments.column] if segments is not None else [])]))
+    split_by = split_columns(config.split, time_column=time_column, id_column=id_column)
+    raw = read_frame(run.store, _ref(ingested, "raw"), columns=list(dict.fromkeys([*split_by, *used])))
+    rows = split_rows(
         raw,
         config.split,
         target=target,
-        task=config.model.task,
+        task=task,
         seed=config.model.seed,
-        time_column=config.dataset.event_date_column or config.dataset.partition_column,
-        id_column=config.dataset.id_column,
+        time_column=time_column,
+        id_column=id_column,
     )
-    del raw
+    raw = raw[used]  # the ids (hashed) or times (sorted) are done with
+    release_unused_memory()
+    numeric = [*features.numeric, *features.passthrough]
     profile = reference_profile(
-        split.train,
-        numeric=[*features.numeric, *features.passthrough],
+        raw[[*numeric, *features.categorical]].take(rows.train),
+        numeric=numeric,
         categorical=features.categorical,
         bins=config.expectations.drift.bins,
     )
-    y_train = target_values(split.train, target, config.model.task)
-    y_holdout = target_values(split.holdout, target, config.model.task)
-    train_input = to_model_input(split.train, features)
-    holdout_rows = split.holdout
-    del split
+    y_train = target_values(raw[[target]].take(rows.train), target, task)
+    y_holdout = target_values(raw[[target]].take(rows.holdout), target, task)
+    train_input = to_model_input(raw, features, rows.train)
+    holdout_input = to_model_input(raw, features, rows.holdout)
+    segment_labels = None
+    if segments is not None:
+        segment_labels = _segment_labels(raw[segments.column].take(rows.holdout).reset_index(drop=True))
+    del raw, rows
     release_unused_memory()
     transformer = fit_transformer(build_feature_transformer(features), train_input)
-    holdout_input = to_model_input(holdout_rows, features)
-    segments = config.expectations.model.segments
-    segment_labels = _segment_labels(holdout_rows[segments.column]) if segments is not None else None
-    del holdout_rows
     feature_columns = [str(c) for c in transformer.get_feature_names_out()]
     if target in feature_columns:
         raise DataFailure(f"a feature column is named like the target {target!r}; rename one of them")
@@ -314,10 +324,15 @@ def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
 def train(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
     """Fit the estimator on the training matrix; write transformer + estimator as one model."""
     config = run.config
-    matrix, y = read_matrix(run.store, _ref(features, "train"), features["feature_columns"], config.dataset.target)
+    target = config.dataset.target
+    overrides = run.options.model_params
+    train_ref = _ref(features, "train")
+    # Laid out as the estimator splits it for early stopping, so fit never copies the matrix.
+    order = fit_order(config.model, read_frame(run.store, train_ref, columns=[target])[target].to_numpy(), overrides)
+    matrix, y = read_matrix(run.store, train_ref, features["feature_columns"], target, rows=order.rows)
     transformer = load_model(run.store.get_bytes(_ref(features, "transformer")), source="feature transformer")
     started = time.perf_counter()
-    estimator = train_model(matrix, y, config.model, run.options.model_params)
+    estimator = train_model(matrix, y, config.model, overrides, validation_rows=order.validation)
     seconds = time.perf_counter() - started
     model = assemble_model(transformer, estimator)
     ref = run.store.put_bytes(run.stage_key("train", "model.skops"), dump_model(model))

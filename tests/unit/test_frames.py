@@ -88,3 +88,18 @@ def test_a_model_fitted_on_the_block_equals_one_fitted_on_the_frame(store: Artif
 
     assert list(from_block.feature_names_in_) == list(from_frame.feature_names_in_)
     np.testing.assert_array_equal(from_block.predict_proba(matrix), from_frame.predict_proba(matrix))
+
+
+def test_read_matrix_reads_the_given_rows_in_their_order(store: ArtifactStore, churn_inputs) -> None:
+    config, model_input, y = churn_inputs
+    matrix = fit_features(build_feature_transformer(config.features), model_input)
+    ref = write_frame(store, store.key("train.parquet"), matrix.assign(churned=y))
+    rows = np.random.default_rng(1).permutation(len(matrix))[:2000]
+
+    block, target = read_matrix(store, ref, list(matrix.columns), "churned", rows=rows)
+
+    np.testing.assert_array_equal(block.to_numpy(), matrix.to_numpy(dtype="float64")[rows])
+    np.testing.assert_array_equal(target, y[rows])
+    # Row-major: a run of rows (what fit gets as training or validation rows) is contiguous, no copy.
+    assert block.iloc[:1500].to_numpy().flags.c_contiguous
+    assert np.shares_memory(block.iloc[1500:].to_numpy(), block.to_numpy())

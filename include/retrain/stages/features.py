@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
+from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -27,6 +29,9 @@ from include.retrain.errors import DataFailure
 #: Rows transformed at a time when a matrix is streamed to Parquet: pyarrow's default row group
 #: size, so the file has the layout of a single write while memory holds one chunk of the matrix.
 CHUNK_ROWS = 1024 * 1024
+
+#: The transformer's branch for the categorical features (see :func:`fit_transformer`).
+CATEGORICAL_BRANCH = "cat"
 
 _TRANSFORMS = {
     "log1p": lambda: FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
@@ -43,15 +48,33 @@ class Split:
     holdout: pd.DataFrame
 
 
-def to_model_input(frame: pd.DataFrame, features: FeaturesConfig) -> pd.DataFrame:
-    """The feature columns in the model input contract (float64 / object strings with NaN)."""
+@dataclass(frozen=True)
+class SplitRows:
+    """Positions of the window's training and holdout rows, each side in the order the split gives it."""
+
+    train: np.ndarray
+    holdout: np.ndarray
+
+
+def to_model_input(frame: pd.DataFrame, features: FeaturesConfig, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """The feature columns in the model input contract (float64 / object strings with NaN).
+
+    With ``rows`` (positions), only those rows in that order, on a fresh index: the frame
+    ``to_model_input(frame.take(rows).reset_index(drop=True))`` gives, built a column at a time,
+    so the chosen rows of all the columns are never copied together.
+    """
+    index = frame.index if rows is None else pd.RangeIndex(len(rows))
     out = {}
     for column in (*features.numeric, *features.passthrough):
-        out[column] = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+        values = frame[column] if rows is None else frame[column].take(rows)
+        # Copied when whole: a float64 column would otherwise convert to a view of the caller's frame.
+        out[column] = values.to_numpy(dtype="float64", na_value=np.nan, copy=rows is None)
     for column in features.categorical:
+        values = frame[column] if rows is None else frame[column].take(rows)
         # An explicit object Series: pandas 3 would otherwise infer its own "str" dtype.
-        out[column] = pd.Series(category_strings(frame[column]), index=frame.index, dtype=object)
-    return pd.DataFrame(out, index=frame.index)
+        out[column] = pd.Series(category_strings(values), index=index, dtype=object, copy=False)
+    # copy=False: each column keeps its own array instead of being stacked into a copy per dtype.
+    return pd.DataFrame(out, index=index, copy=False)
 
 
 def category_strings(series: pd.Series) -> np.ndarray:
@@ -92,6 +115,58 @@ def hash_holdout_mask(ids: pd.Series, fraction: float) -> np.ndarray:
     return (hashed % np.uint64(1_000_000)) < np.uint64(round(fraction * 1_000_000))
 
 
+def split_columns(split: SplitConfig, *, time_column: str, id_column: str | None) -> list[str]:
+    """The columns :func:`split_rows` reads for ``split`` besides the target (hash: the id, time: the time)."""
+    if split.strategy == "hash":
+        return [id_column] if id_column is not None else []
+    if split.strategy == "time":
+        return [time_column]
+    return []
+
+
+def split_rows(
+    frame: pd.DataFrame,
+    split: SplitConfig,
+    *,
+    target: str,
+    task: str,
+    seed: int,
+    time_column: str,
+    id_column: str | None,
+) -> SplitRows:
+    """Choose training and holdout rows by id hash, at random (stratified) or by time.
+
+    ``hash`` keeps every id on the same side in every window (see SplitConfig); ``time`` holds
+    out the latest ``holdout_fraction`` of rows by ``time_column``. Returns positions only, so a
+    caller copies just the columns it needs.
+    """
+    if len(frame) < 2:
+        raise DataFailure(f"cannot split {len(frame)} rows into train and holdout")
+    if split.strategy == "hash":
+        if id_column is None:
+            raise DataFailure("split.strategy hash needs dataset.id_column")
+        holdout = hash_holdout_mask(frame[id_column], split.holdout_fraction)
+        if holdout.all() or not holdout.any():
+            raise DataFailure(f"hash split of {len(frame)} rows left one side empty; too few rows")
+        return SplitRows(np.flatnonzero(~holdout), np.flatnonzero(holdout))
+    if split.strategy == "time":
+        # Sorting the column alone orders rows as sorting the frame by it does (stable, missing last).
+        order = frame[time_column].reset_index(drop=True).sort_values(kind="stable").index.to_numpy()
+        cut = round(len(order) * (1 - split.holdout_fraction))
+        cut = min(max(cut, 1), len(order) - 1)
+        return SplitRows(order[:cut], order[cut:])
+    stratify = None
+    if task == "classification" and split.stratify:
+        labels = frame[target]
+        if labels.value_counts().min() >= 2:
+            stratify = labels
+    # The split depends on the row count and the labels only, so positions split like the frame would.
+    train, holdout = train_test_split(
+        np.arange(len(frame)), test_size=split.holdout_fraction, random_state=seed, stratify=stratify
+    )
+    return SplitRows(train, holdout)
+
+
 def split_holdout(
     frame: pd.DataFrame,
     split: SplitConfig,
@@ -102,32 +177,9 @@ def split_holdout(
     time_column: str,
     id_column: str | None,
 ) -> Split:
-    """Split rows into train and holdout by id hash, at random (stratified) or by time.
-
-    ``hash`` keeps every id on the same side in every window (see SplitConfig); ``time`` holds
-    out the latest ``holdout_fraction`` of rows by ``time_column``.
-    """
-    if len(frame) < 2:
-        raise DataFailure(f"cannot split {len(frame)} rows into train and holdout")
-    if split.strategy == "hash":
-        if id_column is None:
-            raise DataFailure("split.strategy hash needs dataset.id_column")
-        holdout = hash_holdout_mask(frame[id_column], split.holdout_fraction)
-        if holdout.all() or not holdout.any():
-            raise DataFailure(f"hash split of {len(frame)} rows left one side empty; too few rows")
-        return Split(frame[~holdout].reset_index(drop=True), frame[holdout].reset_index(drop=True))
-    if split.strategy == "time":
-        ordered = frame.sort_values(time_column, kind="stable")
-        cut = round(len(ordered) * (1 - split.holdout_fraction))
-        cut = min(max(cut, 1), len(ordered) - 1)
-        return Split(ordered.iloc[:cut].reset_index(drop=True), ordered.iloc[cut:].reset_index(drop=True))
-    stratify = None
-    if task == "classification" and split.stratify:
-        labels = frame[target]
-        if labels.value_counts().min() >= 2:
-            stratify = labels
-    train, holdout = train_test_split(frame, test_size=split.holdout_fraction, random_state=seed, stratify=stratify)
-    return Split(train.reset_index(drop=True), holdout.reset_index(drop=True))
+    """The rows :func:`split_rows` chooses, as two frames of all columns with fresh indexes."""
+    rows = split_rows(frame, split, target=target, task=task, seed=seed, time_column=time_column, id_column=id_column)
+    return Split(frame.take(rows.train).reset_index(drop=True), frame.take(rows.holdout).reset_index(drop=True))
 
 
 def build_feature_transformer(features: FeaturesConfig) -> ColumnTransformer:
@@ -143,7 +195,7 @@ def build_feature_transformer(features: FeaturesConfig) -> ColumnTransformer:
             SimpleImputer(strategy="constant", fill_value="__missing__"),
             OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32),
         )
-        branches.append(("cat", categorical, list(features.categorical)))
+        branches.append((CATEGORICAL_BRANCH, categorical, list(features.categorical)))
     if features.passthrough:
         branches.append(("pass", "passthrough", list(features.passthrough)))
     transformer = ColumnTransformer(branches, remainder="drop", verbose_feature_names_out=False)
@@ -161,8 +213,39 @@ def transform_features(transformer: ColumnTransformer | Pipeline, frame: pd.Data
 
 
 def fit_transformer(transformer: ColumnTransformer, train_input: pd.DataFrame) -> ColumnTransformer:
-    """Fit ``transformer`` on the training rows without building their matrix (see :func:`transform_in_chunks`)."""
-    return transformer.fit(train_input)
+    """Fit ``transformer`` on the training rows without building their matrix (see :func:`transform_in_chunks`).
+
+    ``ColumnTransformer.fit`` transforms every training row in every branch and stacks the
+    results, only to drop them (at 8M rows, 1.8 GiB on top of the input). Instead each branch
+    is fitted on its own columns, and the ColumnTransformer is then fitted on one row around the
+    fitted branches, frozen: what it learns itself (input columns, each branch's output columns)
+    depends on names and output widths, not on the rows. The fitted branches then replace the
+    frozen ones, so the result is the transformer ``transformer.fit(train_input)`` would be.
+    """
+    templates = transformer.transformers
+    fitted = {}
+    for name, branch, columns in templates:
+        if isinstance(branch, str):  # "passthrough" and "drop" learn nothing from rows
+            continue
+        rows = train_input[columns]
+        if name == CATEGORICAL_BRANCH:
+            # Constant imputation and one-hot encoding without frequency limits learn which
+            # values occur, not how often: the distinct rows fit them the same, without turning
+            # every row's strings into pandas' str dtype and back (1.2 GiB at 8M rows).
+            rows = rows.drop_duplicates()
+        fitted[name] = clone(branch).fit(rows)
+    frozen = [
+        (name, FrozenEstimator(fitted[name]) if name in fitted else branch, cols) for name, branch, cols in templates
+    ]
+    transformer.set_params(transformers=frozen)
+    try:
+        transformer.fit(train_input.iloc[:1])
+    finally:
+        transformer.set_params(transformers=templates)
+    transformer.transformers_ = [
+        (name, fitted.get(name, branch), cols) for name, branch, cols in transformer.transformers_
+    ]
+    return transformer
 
 
 def transform_in_chunks(

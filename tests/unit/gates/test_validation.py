@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -447,3 +448,22 @@ class TestColumnBatches:
         (_, merged), (_, single) = split.validations[0], whole.validations[0]
         assert merged.statistics == single.statistics
         assert merged.success == single.success
+
+    def test_each_batch_leaves_no_cached_metrics_behind(
+        self, config: PipelineConfig, clean: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """GX's engine would keep every batch's per-row metrics until the gate ends (gates.validation.forget_batch)."""
+        monkeypatch.setattr(validation, "COLUMN_BATCH_ROWS", 0)
+        cached: list[tuple[int, int]] = []
+        forget_batch = validation.forget_batch
+
+        def measured(source: Any) -> None:
+            before = len(source.get_execution_engine()._metric_cache)
+            forget_batch(source)
+            cached.append((before, len(source.get_execution_engine()._metric_cache)))
+
+        monkeypatch.setattr(validation, "forget_batch", measured)
+        assert raw_gate(config, clean).success
+        assert len(cached) == len(validation.batches(clean, raw_expectations(config, WINDOW)))
+        assert all(before > 0 for before, _ in cached)  # the engine the batch ran on held its metrics
+        assert all(after == 0 for _, after in cached)

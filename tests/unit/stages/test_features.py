@@ -11,17 +11,22 @@ import pytest
 
 from include.retrain.config import FeaturesConfig, PipelineConfig, SplitConfig, load_pipeline
 from include.retrain.errors import DataFailure
+from include.retrain.modelio import dump_model, load_model, untrusted_types
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_features,
+    fit_transformer,
     hash_holdout_mask,
+    split_columns,
     split_holdout,
+    split_rows,
     target_values,
     to_model_input,
     transform_features,
 )
 from include.retrain.stages.ingest import assemble_window, coerce_to_schema
 from include.retrain.synthetic.churn import churn_day
+from tests.fitted import assert_same_fitted
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 FIRST_DAY = date(2026, 1, 1)
@@ -152,6 +157,66 @@ class TestRandomAndTimeSplit:
         assert (len(result.train), len(result.holdout)) == (1, 1)
 
 
+class TestSplitRows:
+    """split_rows picks the rows the split used to copy out of the frame, in the same order."""
+
+    @pytest.fixture(scope="class")
+    def frame(self, config: PipelineConfig) -> pd.DataFrame:
+        frame = raw_window(config, FIRST_DAY, 4, rows=150)
+        frame.loc[[3, 40, 41], "signup_date"] = pd.NaT  # missing times sort last
+        return frame
+
+    def test_hash_rows_are_the_masked_rows(self, frame: pd.DataFrame) -> None:
+        rows = split_rows(frame, SplitConfig(strategy="hash"), **self.kwargs())
+        mask = hash_holdout_mask(frame["customer_id"], 0.2)
+        pd.testing.assert_frame_equal(frame.take(rows.train), frame[~mask])
+        pd.testing.assert_frame_equal(frame.take(rows.holdout), frame[mask])
+
+    def test_time_rows_are_the_sorted_frame_cut(self, frame: pd.DataFrame) -> None:
+        rows = split_rows(frame, SplitConfig(strategy="time", holdout_fraction=0.25), **self.kwargs())
+        ordered = frame.sort_values("signup_date", kind="stable")
+        cut = round(len(frame) * 0.75)
+        assert frame["signup_date"].duplicated().any()  # ties keep their order
+        pd.testing.assert_frame_equal(frame.take(rows.train), ordered.iloc[:cut])
+        pd.testing.assert_frame_equal(frame.take(rows.holdout), ordered.iloc[cut:])
+        assert frame.take(rows.holdout)["signup_date"].tail(3).isna().all()
+
+    @pytest.mark.parametrize("stratify", [True, False], ids=["stratified", "plain"])
+    def test_random_rows_are_the_rows_train_test_split_takes(self, frame: pd.DataFrame, stratify: bool) -> None:
+        from sklearn.model_selection import train_test_split
+
+        split_config = SplitConfig(strategy="random", holdout_fraction=0.3, stratify=stratify)
+        rows = split_rows(frame, split_config, **self.kwargs(seed=11))
+        train, holdout = train_test_split(
+            frame, test_size=0.3, random_state=11, stratify=frame["churned"] if stratify else None
+        )
+        pd.testing.assert_frame_equal(frame.take(rows.train), train)
+        pd.testing.assert_frame_equal(frame.take(rows.holdout), holdout)
+
+    @pytest.mark.parametrize("strategy", ["hash", "random", "time"])
+    def test_split_holdout_copies_the_chosen_rows(self, frame: pd.DataFrame, strategy: str) -> None:
+        split_config = SplitConfig(strategy=strategy)
+        rows = split_rows(frame, split_config, **self.kwargs())
+        result = split_holdout(frame, split_config, **self.kwargs())
+        pd.testing.assert_frame_equal(result.train, frame.take(rows.train).reset_index(drop=True))
+        pd.testing.assert_frame_equal(result.holdout, frame.take(rows.holdout).reset_index(drop=True))
+
+    def test_split_columns_are_what_each_strategy_reads(self) -> None:
+        assert split_columns(SplitConfig(strategy="hash"), time_column="ds", id_column="id") == ["id"]
+        assert split_columns(SplitConfig(strategy="time"), time_column="ds", id_column="id") == ["ds"]
+        assert split_columns(SplitConfig(strategy="random"), time_column="ds", id_column="id") == []
+
+    @staticmethod
+    def kwargs(seed: int = 42) -> dict:
+        return {
+            "target": "churned",
+            "task": "classification",
+            "seed": seed,
+            "time_column": "signup_date",
+            "id_column": "customer_id",
+        }
+
+
 class TestModelInput:
     """to_model_input produces float64 numerics and object strings, NaN for missing."""
 
@@ -193,6 +258,25 @@ class TestModelInput:
         model_input = to_model_input(nullable_frame, self.FEATURES)
         assert model_input["plan"].dtype == object
         assert model_input["name"].dtype == object
+
+    def test_rows_give_the_input_of_those_rows(
+        self, nullable_frame: pd.DataFrame, window: pd.DataFrame, config
+    ) -> None:
+        rows = np.array([2, 0, 2, 1])  # any order, repeats allowed
+        for frame, features in ((nullable_frame, self.FEATURES), (window, config.features)):
+            expected = to_model_input(frame.take(rows).reset_index(drop=True), features)
+            pd.testing.assert_frame_equal(to_model_input(frame, features, rows), expected)
+        everything = np.arange(len(window))
+        pd.testing.assert_frame_equal(
+            to_model_input(window, config.features, everything),
+            to_model_input(window, config.features).reset_index(drop=True),
+        )
+
+    def test_input_does_not_share_memory_with_the_frame(self) -> None:
+        frame = pd.DataFrame({"count": [1.0, np.nan, 3.0], "flag": [0.0, 1.0, 0.0]})
+        model_input = to_model_input(frame, FeaturesConfig(numeric=("count",), passthrough=("flag",)))
+        for column in ("count", "flag"):
+            assert not np.shares_memory(model_input[column].to_numpy(), frame[column].to_numpy())
 
 
 class TestFeatureTransformer:
@@ -246,6 +330,70 @@ class TestFeatureTransformer:
         assert list(matrix.columns) == ["a", "b"]
         np.testing.assert_allclose(matrix["b"], [5.0, 6.0, 7.0, 8.0])
         assert matrix["a"].mean() == pytest.approx(0.0, abs=1e-12)
+
+
+#: Feature configs fit_transformer is checked on: transforms, passthrough, one kind of feature only.
+FEATURE_SETS: dict[str, FeaturesConfig] = {
+    "churn-like": FeaturesConfig(
+        numeric=("amount", "count"), categorical=("plan", "region"), transforms={"amount": "log1p"}
+    ),
+    "standardize-sqrt-passthrough": FeaturesConfig(
+        numeric=("amount", "count"), passthrough=("score",), transforms={"amount": "sqrt", "count": "standardize"}
+    ),
+    "categorical-only": FeaturesConfig(categorical=("region", "plan")),
+    "numeric-only": FeaturesConfig(numeric=("count",)),
+}
+
+
+class TestFitTransformer:
+    """fit_transformer fits branch by branch and gives the transformer ColumnTransformer.fit gives."""
+
+    @pytest.fixture(scope="class")
+    def frame(self) -> pd.DataFrame:
+        """Numerics with NaN, a categorical with NaN, and a rare category."""
+        rng = np.random.default_rng(3)
+        rows = 600
+        plan = rng.choice(["basic", "standard", "premium"], rows).astype(object)
+        region = rng.choice(["north", "south", "east"], rows).astype(object)
+        region[rng.random(rows) < 0.1] = np.nan
+        # A rare category in two identical rows: one distinct row, so a frequency threshold in
+        # the encoder would tell a fit on the distinct rows from a fit on all rows.
+        plan[[5, 6]], region[[5, 6]] = "platinum", "north"
+        amount = rng.gamma(2.0, 30.0, rows)
+        amount[rng.random(rows) < 0.05] = np.nan
+        return pd.DataFrame(
+            {
+                "amount": amount,
+                "count": rng.integers(0, 9, rows).astype("float64"),
+                "score": rng.normal(size=rows),
+                "plan": pd.Series(plan, dtype=object),
+                "region": pd.Series(region, dtype=object),
+            }
+        )
+
+    @pytest.mark.parametrize("name", FEATURE_SETS)
+    def test_same_fitted_transformer_as_column_transformer_fit(self, frame: pd.DataFrame, name: str) -> None:
+        features = FEATURE_SETS[name]
+        lean = fit_transformer(build_feature_transformer(features), frame)
+        plain = build_feature_transformer(features).fit(frame)
+        assert_same_fitted(lean, plain)
+        assert list(lean.get_feature_names_out()) == list(plain.get_feature_names_out())
+        pd.testing.assert_frame_equal(lean.transform(frame), plain.transform(frame))
+
+    @pytest.mark.parametrize("name", FEATURE_SETS)
+    def test_same_matrix_for_unseen_values_and_after_a_skops_round_trip(self, frame: pd.DataFrame, name: str) -> None:
+        features = FEATURE_SETS[name]
+        lean = fit_transformer(build_feature_transformer(features), frame.iloc[:400])
+        plain = build_feature_transformer(features).fit(frame.iloc[:400])
+        unseen = frame.iloc[400:].copy()
+        unseen.loc[unseen.index[:5], "plan"] = "enterprise"
+        unseen.loc[unseen.index[5:8], "amount"] = np.nan
+        data = dump_model(lean)
+        assert untrusted_types(data) == untrusted_types(dump_model(plain)) == []
+        loaded = load_model(data)
+        assert_same_fitted(loaded, load_model(dump_model(plain)))
+        pd.testing.assert_frame_equal(loaded.transform(unseen), plain.transform(unseen))
+        pd.testing.assert_frame_equal(lean.transform(unseen), plain.transform(unseen))
 
 
 class TestTargetValues:

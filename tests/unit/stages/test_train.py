@@ -16,8 +16,9 @@ from include.retrain.config import ModelConfig, PipelineConfig, load_pipeline
 from include.retrain.errors import InvalidRunOptions, PipelineFailure
 from include.retrain.stages.features import build_feature_transformer, fit_features, target_values, to_model_input
 from include.retrain.stages.ingest import assemble_window, coerce_to_schema
-from include.retrain.stages.train import assemble_model, make_estimator, train_model
+from include.retrain.stages.train import FitOrder, assemble_model, fit_order, make_estimator, train_model
 from include.retrain.synthetic.churn import churn_day
+from tests.fitted import assert_same_fitted
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 FAST = {"max_iter": 20}
@@ -136,3 +137,93 @@ class TestTrainModel:
             model.predict_proba(holdout_input), estimator.predict_proba(matrix.tail(50).reset_index(drop=True))
         )
         assert list(model.classes_) == [0, 1]
+
+
+class TestFitOrder:
+    """fit_order makes HistGradientBoosting's early-stopping split before the matrix exists; the model is the same."""
+
+    ROWS = 12_000  # above the 10,000 rows from which early_stopping="auto" splits
+
+    @pytest.fixture(scope="class")
+    def data(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(5)
+        values = rng.normal(size=(self.ROWS, 4))
+        values[::37, 1] = np.nan
+        labels = (values[:, 0] + rng.normal(size=self.ROWS) > 0.4).astype("int64")
+        matrix = pd.DataFrame(values, columns=["a", "b", "c", "d"])
+        return matrix, labels, np.nan_to_num(values[:, 0]) * 3 + rng.normal(size=self.ROWS)
+
+    @staticmethod
+    def ordered(matrix: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+        """The matrix laid out as read_matrix lays it out for these rows: one row-major float64 block."""
+        return pd.DataFrame(np.ascontiguousarray(matrix.to_numpy()[rows]), columns=matrix.columns, copy=False)
+
+    @pytest.mark.parametrize(
+        ("estimator", "params"),
+        [
+            ("HistGradientBoostingClassifier", {}),
+            ("HistGradientBoostingClassifier", {"validation_fraction": 1500, "scoring": "roc_auc"}),
+            ("HistGradientBoostingRegressor", {}),
+        ],
+        ids=["classifier", "classifier-rows-and-scorer", "regressor"],
+    )
+    def test_same_model_as_fit_on_the_whole_matrix(self, data, estimator: str, params: dict) -> None:
+        matrix, labels, values = data
+        target = values if estimator.endswith("Regressor") else labels
+        model = ModelConfig(estimator=f"sklearn.ensemble.{estimator}", params={"max_iter": 8, **params}, seed=3)
+        order = fit_order(model, target)
+        assert order.rows is not None
+        assert sorted(order.rows) == list(range(self.ROWS))
+        lean = train_model(
+            self.ordered(matrix, order.rows), target[order.rows], model, validation_rows=order.validation
+        )
+        plain = train_model(matrix, target, model)
+        assert plain.do_early_stopping_
+        assert_same_fitted(lean, plain)
+        np.testing.assert_array_equal(lean.predict(matrix), plain.predict(matrix))
+
+    def test_explicit_early_stopping_on_few_rows(self, data) -> None:
+        matrix, labels, _ = data
+        model = ModelConfig(estimator="sklearn.ensemble.HistGradientBoostingClassifier", params={"max_iter": 5}, seed=3)
+        overrides = {"early_stopping": True, "validation_fraction": 0.25}
+        order = fit_order(model, labels[:800], overrides)
+        assert order.validation == 200
+        lean = train_model(
+            self.ordered(matrix.iloc[:800], order.rows), labels[:800][order.rows], model, overrides, order.validation
+        )
+        assert_same_fitted(lean, train_model(matrix.iloc[:800], labels[:800], model, overrides))
+
+    @pytest.mark.parametrize(
+        ("estimator", "overrides", "rows"),
+        [
+            ("RandomForestClassifier", {"n_estimators": 2}, ROWS),
+            ("HistGradientBoostingClassifier", {"early_stopping": False}, ROWS),
+            ("HistGradientBoostingClassifier", {"validation_fraction": None}, ROWS),
+            ("HistGradientBoostingClassifier", {}, 10_000),  # "auto" does not stop early
+            ("HistGradientBoostingClassifier", {}, 10_500),  # "auto" would not on the training rows alone
+            ("HistGradientBoostingClassifier", {"random_state": None}, ROWS),
+            ("HistGradientBoostingClassifier", {"class_weight": "balanced"}, ROWS),
+            ("HistGradientBoostingClassifier", {"categorical_features": [0]}, ROWS),
+        ],
+        ids=[
+            "other-estimator",
+            "no-early-stopping",
+            "no-validation-fraction",
+            "auto-on-few-rows",
+            "auto-on-few-training-rows",
+            "no-seed",
+            "class-weights",
+            "categorical-features",
+        ],
+    )
+    def test_no_order_when_fit_splits_nothing_or_differently(self, data, estimator: str, overrides: dict, rows: int):
+        _, labels, _ = data
+        model = ModelConfig(estimator=f"sklearn.ensemble.{estimator}", seed=3)
+        assert fit_order(model, labels[:rows], overrides) == FitOrder()
+
+    def test_no_order_when_the_split_would_fail_or_lose_a_class(self) -> None:
+        model = ModelConfig(estimator="sklearn.ensemble.HistGradientBoostingClassifier", seed=3)
+        lonely = np.array([0, 1] * 300 + [2])  # a class of one row: fit raises its own error
+        assert fit_order(model, lonely, {"early_stopping": True}) == FitOrder()
+        rare = np.array([0, 1] * 300 + [2, 2])  # both rows of class 2 held out: fit learns classes from all rows
+        assert fit_order(model, rare, {"early_stopping": True, "validation_fraction": 0.9}) == FitOrder()

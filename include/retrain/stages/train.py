@@ -49,14 +49,17 @@ def make_estimator(model: ModelConfig, overrides: Mapping[str, Any] | None = Non
 
 @dataclass(frozen=True)
 class FitOrder:
-    """How to lay out the training matrix for fitting: its rows in ``rows`` order (None: as stored),
-    the last ``validation`` of them being the rows the estimator holds out for early stopping."""
+    """How the training matrix is laid out for fitting (see :func:`fit_order`).
+
+    ``rows``: the stored rows in this order (None: as stored); the last ``validation`` of them are
+    the rows the estimator holds out for early stopping (0: none).
+    """
 
     rows: np.ndarray | None = None
     validation: int = 0
 
 
-#: HistGradientBoosting's ``early_stopping="auto"`` stops early from this many rows on (exclusive).
+#: HistGradientBoosting with ``early_stopping="auto"`` stops early above this many rows.
 _AUTO_EARLY_STOPPING_ROWS = 10_000
 
 
@@ -76,9 +79,8 @@ def fit_order(model: ModelConfig, target: np.ndarray, overrides: Mapping[str, An
     if not isinstance(estimator, HistGradientBoostingClassifier | HistGradientBoostingRegressor):
         return FitOrder()
     params = estimator.get_params()
-    rows = len(target)
     early_stopping = params["early_stopping"] is True or (
-        params["early_stopping"] == "auto" and rows > _AUTO_EARLY_STOPPING_ROWS
+        params["early_stopping"] == "auto" and len(target) > _AUTO_EARLY_STOPPING_ROWS
     )
     reproducible = (
         isinstance(params["random_state"], numbers.Integral)  # not None or a RandomState: fit draws anew
@@ -91,7 +93,7 @@ def fit_order(model: ModelConfig, target: np.ndarray, overrides: Mapping[str, An
     classifier = is_classifier(estimator)
     try:
         train, validation = train_test_split(
-            np.arange(rows),
+            np.arange(len(target)),
             test_size=params["validation_fraction"],
             stratify=target if classifier else None,
             random_state=seed,

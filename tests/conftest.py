@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,11 @@ os.environ.update(
 os.environ.pop("RETRAIN_PIPELINES_DIR", None)
 
 from include.retrain.devtools.local_s3 import LocalS3  # noqa: E402
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The throwaway Airflow home goes with the session (each run would otherwise leave one in /tmp)."""
+    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -77,3 +80,18 @@ def test_readme_config_reference_is_current() -> None:
     from include.retrain.devtools.config_reference import reference_markdown
 
     assert reference_markdown() in (PROJECT_ROOT / "README.md").read_text(), "run `make docs`"
+
+
+def test_a_test_session_leaves_no_airflow_home_behind(tmp_path: Path) -> None:
+    """conftest's throwaway Airflow home is removed when the session ends, not left in the temp dir."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_ci_runs_make_test"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout
+    assert not list(tmp_path.glob("retrain-tests-airflow-*"))

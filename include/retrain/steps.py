@@ -27,7 +27,15 @@ from include.retrain.config import BootstrapConfig
 from include.retrain.context import RunContext
 from include.retrain.deployment import challenger_alias, publish
 from include.retrain.errors import DataFailure, GateFailure
-from include.retrain.frames import read_frame, read_matrix, release_unused_memory, write_frame, write_frames
+from include.retrain.frames import (
+    local_copy,
+    read_column,
+    read_frame,
+    read_matrix_file,
+    release_unused_memory,
+    write_frame,
+    write_frames,
+)
 from include.retrain.gates.drift import drift_table
 from include.retrain.gates.expectations import (
     drift_expectations,
@@ -326,10 +334,10 @@ def train(run: RunContext, features: dict[str, Any]) -> dict[str, Any]:
     config = run.config
     target = config.dataset.target
     overrides = run.options.model_params
-    train_ref = _ref(features, "train")
-    # Laid out as the estimator splits it for early stopping, so fit never copies the matrix.
-    order = fit_order(config.model, read_frame(run.store, train_ref, columns=[target])[target].to_numpy(), overrides)
-    matrix, y = read_matrix(run.store, train_ref, features["feature_columns"], target, rows=order.rows)
+    with local_copy(run.store, _ref(features, "train")) as path:
+        # Laid out as the estimator splits it for early stopping, so fit never copies the matrix.
+        order = fit_order(config.model, read_column(path, target), overrides)
+        matrix, y = read_matrix_file(path, features["feature_columns"], target, rows=order.rows)
     transformer = load_model(run.store.get_bytes(_ref(features, "transformer")), source="feature transformer")
     started = time.perf_counter()
     estimator = train_model(matrix, y, config.model, overrides, validation_rows=order.validation)

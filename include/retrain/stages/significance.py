@@ -363,7 +363,7 @@ Statistic = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
 def _little_deviations(
-    plan: BootstrapPlan, seed: int, confidence: float, statistic_of: Callable[[np.ndarray], Statistic]
+    plan: BootstrapPlan, seed: int, confidence: float, statistic_of: Callable[[np.ndarray | slice], Statistic]
 ) -> tuple[dict[str, tuple[float, float]], dict[str, int]]:
     """Per statistic, the bag of little bootstraps' interval of its deviation from the point value.
 
@@ -407,13 +407,14 @@ def _bootstrap(
     plan: BootstrapPlan,
     seed: int,
     confidence: float,
-    statistic: Statistic,
-    statistic_of: Callable[[np.ndarray], Statistic],
+    statistic_of: Callable[[np.ndarray | slice], Statistic],
 ) -> _Bootstrapped:
-    """Point values and percentile intervals of ``statistic`` (on all rows) following ``plan``.
+    """Point values and percentile intervals of a statistic following ``plan``.
 
-    ``statistic_of(rows)`` is the same statistic on a subset of the rows (little bootstrap).
+    ``statistic_of(rows)`` is the statistic on those rows: all of them (``slice(None)``) for the
+    point values and the plain bootstrap, each subset for the little one.
     """
+    statistic = statistic_of(slice(None))
     point = {name: float(value[0]) for name, value in statistic(np.ones((1, plan.rows))).items()}
     if plan.little:
         deviations, valid = _little_deviations(plan, seed, confidence, statistic_of)
@@ -448,7 +449,7 @@ def metric_intervals(
         return WeightedMetrics(y_true[rows], outputs[rows], classes).compute
 
     plan = holdout_plan(y_true, classes, samples)
-    return _bootstrap(plan, seed, confidence, statistic_of(slice(None)), statistic_of).intervals
+    return _bootstrap(plan, seed, confidence, statistic_of).intervals
 
 
 def paired_bootstrap(
@@ -482,7 +483,7 @@ def paired_bootstrap(
         return improvements
 
     plan = holdout_plan(y_true, classes, samples)
-    result = _bootstrap(plan, seed, confidence, statistic_of(slice(None)), statistic_of)
+    result = _bootstrap(plan, seed, confidence, statistic_of)
     low, high = result.intervals[metric]
     return PairedComparison(
         metric=metric,

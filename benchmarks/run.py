@@ -144,11 +144,28 @@ def scaling_rows(scaling: dict[str, Any]) -> list[str]:
     return lines
 
 
+def e2e_rows(e2e: dict[str, Any]) -> list[str]:
+    """Where the Airflow run's time goes, against the bare script, as Markdown lines (wall seconds)."""
+    bodies = e2e.get("task_body_seconds", {})
+    lines = [
+        f"| part of the Airflow run ({rows_label(e2e['rows'])} rows) | seconds |",
+        "| --- | --- |",
+        f"| Airflow setup: import, DagBag | {e2e['setup_seconds']:.2f} |",
+        f"| Airflow in the run: execution API, task state, scheduling | {e2e['airflow_in_run_seconds']:.2f} |",
+        *(f"| task body: {name} | {seconds:.2f} |" for name, seconds in bodies.items()),
+        f"| whole process (bare script: {e2e['bare_wall_seconds']:.2f}) | {e2e['airflow_wall_seconds']:.2f} |",
+    ]
+    return lines
+
+
 def print_table(results: dict[str, Any]) -> None:
     print("\n| key | measured | target | met |")
     print("| --- | --- | --- | --- |")
     for row in headline_rows(results):
         print("| " + " | ".join(row) + " |")
+    if "airflow_in_run_seconds" in results.get("e2e", {}):
+        print()
+        print("\n".join(e2e_rows(results["e2e"])))
     if results.get("scaling"):
         print()
         print("\n".join(scaling_rows(results["scaling"])))

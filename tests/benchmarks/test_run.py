@@ -44,6 +44,22 @@ def test_the_io_row_reports_the_largest_size() -> None:
     assert "256 MiB: 400 vs 420 MiB/s" in measured
 
 
+def test_the_e2e_breakdown_lists_airflow_own_work_and_each_task_body() -> None:
+    e2e = {
+        "rows": 1_000_000,
+        "setup_seconds": 1.5,
+        "airflow_in_run_seconds": 4.25,
+        "task_body_seconds": {"ingest": 2.75, "train": 7.8},
+        "airflow_wall_seconds": 29.4,
+        "bare_wall_seconds": 10.9,
+    }
+    lines = run.e2e_rows(e2e)
+    assert lines[0] == "| part of the Airflow run (1e6 rows) | seconds |"
+    assert "| Airflow in the run: execution API, task state, scheduling | 4.25 |" in lines
+    assert "| task body: ingest | 2.75 |" in lines
+    assert lines[-1] == "| whole process (bare script: 10.90) | 29.40 |"
+
+
 @pytest.mark.parametrize(("rows", "label"), [(100_000, "1e5"), (10_000_000, "1e7"), (28_000, "28000")])
 def test_rows_label(rows: int, label: str) -> None:
     assert run.rows_label(rows) == label

@@ -30,6 +30,10 @@ from include.retrain.errors import DataFailure
 #: size, so the file has the layout of a single write while memory holds one chunk of the matrix.
 CHUNK_ROWS = 1024 * 1024
 
+#: What ``pd.util.hash_pandas_object`` gives a missing value when it hashes by category (its
+#: default, which :func:`id_hashes` reproduces without the categorizing).
+MISSING_ID_HASH = np.iinfo(np.uint64).max
+
 #: The transformer's branch for the categorical features (see :func:`fit_transformer`).
 CATEGORICAL_BRANCH = "cat"
 
@@ -102,17 +106,27 @@ def target_values(frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
 
 
 def hash_holdout_mask(ids: pd.Series, fraction: float) -> np.ndarray:
-    """True for rows whose id hashes into the holdout share: stable across runs and windows.
+    """True for rows whose id hashes into the holdout share: stable across runs and windows."""
+    return (id_hashes(ids) % np.uint64(1_000_000)) < np.uint64(round(fraction * 1_000_000))
 
-    Hashed ``CHUNK_ROWS`` ids at a time: pandas hashes Arrow-backed strings through a temporary
-    Python object per value (about 1.6 GiB at 10M ids at once); each id's hash is the same.
+
+def id_hashes(ids: pd.Series) -> np.ndarray:
+    """The ids' 64-bit hashes as strings: ``pd.util.hash_pandas_object(ids.astype("str"), index=False)``.
+
+    Hashed value by value (``categorize=False``): pandas' default first builds a hash table of the
+    distinct values, which for ids (nearly all distinct) costs more than the hashing (measured at
+    1M ids: 0.34 s -> 0.15 s). ``CHUNK_ROWS`` ids at a time, because each chunk becomes Python
+    strings (about 1.6 GiB at 10M ids at once). Missing ids get the hash the default gives them,
+    so every id keeps its side of the split.
     """
     text = ids.astype("str")
     hashed = np.empty(len(text), dtype="uint64")
     for start in range(0, len(text), CHUNK_ROWS):
         part = text.iloc[start : start + CHUNK_ROWS]
-        hashed[start : start + len(part)] = pd.util.hash_pandas_object(part, index=False).to_numpy()
-    return (hashed % np.uint64(1_000_000)) < np.uint64(round(fraction * 1_000_000))
+        chunk = hashed[start : start + len(part)]
+        chunk[:] = pd.util.hash_array(part.to_numpy(dtype=object), categorize=False)
+        chunk[part.isna().to_numpy()] = MISSING_ID_HASH
+    return hashed
 
 
 def split_columns(split: SplitConfig, *, time_column: str, id_column: str | None) -> list[str]:

@@ -12,11 +12,13 @@ import pytest
 from include.retrain.config import FeaturesConfig, PipelineConfig, SplitConfig, load_pipeline
 from include.retrain.errors import DataFailure
 from include.retrain.modelio import dump_model, load_model, untrusted_types
+from include.retrain.stages import features as features_module
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_features,
     fit_transformer,
     hash_holdout_mask,
+    id_hashes,
     split_columns,
     split_holdout,
     split_rows,
@@ -75,6 +77,28 @@ class TestHashSplit:
         reversed_ids = ids.iloc[::-1].iloc[::3].reset_index(drop=True)
         reversed_mask = pd.Series(hash_holdout_mask(reversed_ids, 0.2), index=reversed_ids.to_numpy())
         assert reversed_mask.equals(mask.loc[reversed_mask.index])
+
+    @pytest.mark.parametrize(
+        "ids",
+        [
+            pd.Series(["c-1", None, "c-2", "ü-3", "", "c-1", np.nan], dtype=object),
+            pd.Series(["c-1", None, "c-2", "ü-3", "", "c-1"], dtype="string[pyarrow]"),
+            pd.Series([7, 8, 9, 10, 11, 7, 12], dtype="Int64").mask([False, True] + [False] * 5),
+            pd.Series([1.5, np.nan, 3.0, 2.0, 1.5, 4.0, 5.0]),
+        ],
+        ids=["object", "arrow-string", "nullable-int", "float"],
+    )
+    def test_hashes_are_pandas_default_hashes_of_the_ids_as_strings(
+        self, ids: pd.Series, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The split that earlier releases made (pandas' categorizing hash), missing ids included,
+        across chunk boundaries."""
+        monkeypatch.setattr(features_module, "CHUNK_ROWS", 3)
+        expected = pd.util.hash_pandas_object(ids.astype("str"), index=False).to_numpy()
+        np.testing.assert_array_equal(id_hashes(ids), expected)
+        missing = ids.isna().to_numpy()
+        assert missing.any()
+        assert (id_hashes(ids)[missing] == features_module.MISSING_ID_HASH).all()
 
     def test_id_side_is_the_same_in_overlapping_windows(self, config: PipelineConfig) -> None:
         earlier = raw_window(config, FIRST_DAY, 6)

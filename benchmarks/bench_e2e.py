@@ -124,6 +124,8 @@ def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
             "airflow_in_run_seconds": round(median([a["run_seconds"] - sum(a["bodies"].values()) for a in airflow]), 2),
             # Airflow's durations (start to end date; the first task's includes the API build)
             "task_seconds": {name: round(median([a["tasks"][name] for a in airflow]), 2) for name in task_names},
+            # the order the tasks ran in (results.json sorts the keys of the two maps)
+            "task_order": task_names,
             # the task bodies alone: the callable and its XCom push
             "task_body_seconds": {name: round(median([a["bodies"][name] for a in airflow]), 2) for name in task_names},
             "targets": {"e2e_overhead_ratio": OVERHEAD_TARGET, "gate_share": GATE_SHARE_TARGET},

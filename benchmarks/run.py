@@ -146,13 +146,14 @@ def scaling_rows(scaling: dict[str, Any]) -> list[str]:
 
 def e2e_rows(e2e: dict[str, Any]) -> list[str]:
     """Where the Airflow run's time goes, against the bare script, as Markdown lines (wall seconds)."""
-    bodies = e2e.get("task_body_seconds", {})
+    bodies = e2e["task_body_seconds"]
+    order = e2e.get("task_order", sorted(bodies))
     lines = [
         f"| part of the Airflow run ({rows_label(e2e['rows'])} rows) | seconds |",
         "| --- | --- |",
         f"| Airflow setup: import, DagBag | {e2e['setup_seconds']:.2f} |",
         f"| Airflow in the run: execution API, task state, scheduling | {e2e['airflow_in_run_seconds']:.2f} |",
-        *(f"| task body: {name} | {seconds:.2f} |" for name, seconds in bodies.items()),
+        *(f"| task body: {name} | {bodies[name]:.2f} |" for name in order),
         f"| whole process (bare script: {e2e['bare_wall_seconds']:.2f}) | {e2e['airflow_wall_seconds']:.2f} |",
     ]
     return lines

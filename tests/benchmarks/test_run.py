@@ -49,14 +49,20 @@ def test_the_e2e_breakdown_lists_airflow_own_work_and_each_task_body() -> None:
         "rows": 1_000_000,
         "setup_seconds": 1.5,
         "airflow_in_run_seconds": 4.25,
-        "task_body_seconds": {"ingest": 2.75, "train": 7.8},
+        "task_body_seconds": {"ingest": 2.75, "train": 7.8, "validate_raw": 2.5},
+        "task_order": ["ingest", "validate_raw", "train"],
         "airflow_wall_seconds": 29.4,
         "bare_wall_seconds": 10.9,
     }
     lines = run.e2e_rows(e2e)
     assert lines[0] == "| part of the Airflow run (1e6 rows) | seconds |"
     assert "| Airflow in the run: execution API, task state, scheduling | 4.25 |" in lines
-    assert "| task body: ingest | 2.75 |" in lines
+    bodies = [line for line in lines if line.startswith("| task body:")]
+    assert bodies == [
+        "| task body: ingest | 2.75 |",
+        "| task body: validate_raw | 2.50 |",
+        "| task body: train | 7.80 |",
+    ]
     assert lines[-1] == "| whole process (bare script: 10.90) | 29.40 |"
 
 

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.common import exit_without_teardown
+
 
 def main(argv: list[str]) -> int:
     output, config_path, folder = Path(argv[0]), Path(argv[1]), Path(argv[2])
@@ -47,4 +49,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_without_teardown(main(sys.argv[1:]))

@@ -10,8 +10,9 @@ local folder and fits the same sklearn pipeline on the same training rows.
 The two alternate, ``REPEATS`` times each; the ratio of medians is reported. The headline counts
 CPU seconds: the Airflow process plus what the S3 server spent serving it (an S3 endpoint's
 work is part of the price, and CPU time is not inflated by other load on the machine); the wall
-time ratio is reported beside it. ``gate_share`` is the gate tasks' share of the run's wall time,
-from Airflow's own task durations.
+time ratio is reported beside it. Both children end once their work is done, without interpreter
+teardown (see ``common.exit_without_teardown``). ``gate_share`` is the gate tasks' share of the
+run's wall time, from Airflow's own task durations.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import PROJECT_ROOT
+from benchmarks.common import PROJECT_ROOT, exit_without_teardown
 
 
 def task_clock() -> Any:
@@ -82,4 +82,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_without_teardown(main(sys.argv[1:]))

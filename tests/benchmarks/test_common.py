@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,21 @@ def test_a_child_reports_its_own_peak_rss_not_its_parents(tmp_path: Path) -> Non
     assert common.peak_rss_bytes() > len(ballast)
     assert int(small) < 100 * 2**20
     assert 300 * 2**20 < int(large) < 400 * 2**20
+
+
+def test_exit_without_teardown_keeps_the_exit_code_and_output_but_skips_teardown(tmp_path: Path) -> None:
+    """The child's buffered output and exit code survive; atexit handlers (teardown) do not run."""
+    marker = tmp_path / "teardown-ran"
+    script = (
+        "import atexit, pathlib, sys\n"
+        "from benchmarks.common import exit_without_teardown\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).touch)\n"
+        "sys.stdout.write('written before the exit')\n"
+        "exit_without_teardown(3)\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script], env=common.bench_environment(tmp_path), capture_output=True, text=True
+    )
+    assert finished.returncode == 3
+    assert finished.stdout == "written before the exit"
+    assert not marker.exists()

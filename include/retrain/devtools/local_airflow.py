@@ -33,6 +33,9 @@ TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 #: How often a request is sent while the API answers that SQLite is locked (see AirflowApi.request).
 LOCKED_DATABASE_ATTEMPTS = 6
 
+#: ``[database] sql_alchemy_connect_args`` of the local Airflow (an import path).
+SQLITE_CONNECT_ARGS = "include.retrain.devtools.sqlite_metadata.CONNECT_ARGS"
+
 
 class AirflowApi:
     """A small client for Airflow's REST API v2 with bearer-token auth."""
@@ -52,16 +55,18 @@ class AirflowApi:
         return self._token
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request; sent again, after a pause, while the API answers 503 "database is locked".
+        """Send a request; sent again, after a pause, while the API answers "database is locked".
 
-        The local Airflow keeps its metadata in SQLite, which the scheduler locks while it writes;
-        some endpoints (creating a backfill) then refuse with 503 and change nothing, so sending
-        the same request again is safe. Any other answer is returned as is.
+        The local Airflow keeps its metadata in SQLite, which the scheduler locks while it writes.
+        Some endpoints (creating a backfill) then refuse with 503; the others fail with a 500
+        "Database error" whose exposed ``orig_error`` says the database is locked. Either way the
+        request's transaction was rolled back and nothing changed, so sending it again is safe.
+        Any other answer is returned as is.
         """
         headers = {"Authorization": f"Bearer {self.token()}", **kwargs.pop("headers", {})}
         response = self._client.request(method, path, headers=headers, **kwargs)
         for attempt in range(1, LOCKED_DATABASE_ATTEMPTS):
-            if not (response.status_code == 503 and "database is locked" in response.text.lower()):
+            if not (response.status_code in (500, 503) and "database is locked" in response.text.lower()):
                 break
             time.sleep(0.5 * attempt)
             response = self._client.request(method, path, headers=headers, **kwargs)
@@ -175,6 +180,12 @@ class LocalAirflow:
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
                 "AIRFLOW__CORE__PARALLELISM": "4",
+                # SQLite: writers wait for each other's lock instead of failing after 5 s
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": SQLITE_CONNECT_ARGS,
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": SQLITE_CONNECT_ARGS,
+                # A loopback Airflow: a database error's answer names the error (the client retries
+                # "database is locked"), and a failing test shows what went wrong.
+                "AIRFLOW__API__EXPOSE_STACKTRACE": "True",
                 "GX_ANALYTICS_ENABLED": "false",
                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                 "PYTHONPATH": str(PROJECT_ROOT),

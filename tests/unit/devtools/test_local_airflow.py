@@ -1,7 +1,8 @@
 """AirflowApi against a real HTTP server on loopback that answers like Airflow's API.
 
-The server plays the API's answer to a write while SQLite is locked (503, "Database is locked"),
-a fault a real local Airflow produces only under unlucky timing.
+The server plays the API's answers to a write while SQLite is locked (503 "Database is locked",
+or a 500 "Database error" whose exposed cause says so), a fault a real local Airflow produces only
+under unlucky timing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ from include.retrain.devtools import local_airflow
 from include.retrain.devtools.local_airflow import AirflowApi
 
 LOCKED = {"detail": "Database is locked. Backfill creation is not supported on SQLite under concurrent access."}
+#: Airflow 3.3's answer to an OperationalError with ``[api] expose_stacktrace`` on (LocalAirflow sets it).
+LOCKED_500 = {
+    "detail": {
+        "reason": "Database error",
+        "statement": "INSERT INTO dag_run (...) VALUES (...)",
+        "orig_error": "database is locked",
+        "message": "Error with id Ab3dEf, statement: INSERT INTO dag_run ...",
+    }
+}
+DATABASE_ERROR_500 = {"detail": {**LOCKED_500["detail"], "orig_error": "UNIQUE constraint failed: dag_run.run_id"}}
 
 
 class FakeAirflowApi(ThreadingHTTPServer):
@@ -79,6 +90,15 @@ def test_a_locked_database_answer_is_sent_again_until_it_goes_through(serve: Any
     assert all(post["body"] == {"dag_id": "retrain_churn"} for post in server.backfill_posts)
 
 
+def test_a_database_error_that_says_locked_is_sent_again(serve: Any) -> None:
+    server, api = serve([(500, LOCKED_500), (200, {"dag_run_id": "manual__1"})])
+
+    response = api.request("POST", "/api/v2/backfills", json={"dag_id": "retrain_demand"})
+
+    assert response.status_code == 200
+    assert len(server.backfill_posts) == 2
+
+
 def test_a_database_that_stays_locked_returns_the_last_refusal(serve: Any) -> None:
     attempts = local_airflow.LOCKED_DATABASE_ATTEMPTS
     server, api = serve([(503, LOCKED)] * attempts)
@@ -90,7 +110,13 @@ def test_a_database_that_stays_locked_returns_the_last_refusal(serve: Any) -> No
 
 
 @pytest.mark.parametrize(
-    "answer", [(503, {"detail": "scheduler is restarting"}), (409, {"detail": "Database is locked"}), (422, {})]
+    "answer",
+    [
+        (503, {"detail": "scheduler is restarting"}),
+        (409, {"detail": "Database is locked"}),
+        (500, DATABASE_ERROR_500),
+        (422, {}),
+    ],
 )
 def test_other_refusals_are_returned_at_once(serve: Any, answer: tuple[int, dict]) -> None:
     server, api = serve([answer])
@@ -99,3 +125,18 @@ def test_other_refusals_are_returned_at_once(serve: Any, answer: tuple[int, dict
 
     assert response.status_code == answer[0]
     assert len(server.backfill_posts) == 1
+
+
+def test_the_local_airflow_waits_for_sqlite_locks_and_names_database_errors(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every process of the local Airflow gets the busy timeout; API errors expose their cause."""
+    from airflow.configuration import conf
+
+    env = local_airflow.LocalAirflow(None, home=tmp_path).environment()  # type: ignore[arg-type]
+
+    for option in ("sql_alchemy_connect_args", "sql_alchemy_connect_args_async"):
+        key = f"AIRFLOW__DATABASE__{option.upper()}"
+        monkeypatch.setenv(key, env[key])
+        assert conf.getimport("database", option)["timeout"] >= 30  # as Airflow's settings load it
+    assert env["AIRFLOW__API__EXPOSE_STACKTRACE"] == "True"

@@ -64,7 +64,9 @@ class LocalS3:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"local S3 server exited early:\n{self._log.read_text()[-2000:]}")
+                output = self._log.read_text()[-2000:]
+                self.stop()
+                raise RuntimeError(f"local S3 server exited early:\n{output}")
             try:
                 urllib.request.urlopen(self.endpoint_url + "/moto-api/", timeout=1).close()
                 return self
@@ -74,7 +76,11 @@ class LocalS3:
         raise RuntimeError(f"local S3 server did not answer on {self.endpoint_url} within {timeout:.0f}s")
 
     def stop(self) -> None:
-        """Stop the server (and everything it held: moto keeps data in memory)."""
+        """Stop the server (and everything it held: moto keeps data in memory) and remove its log.
+
+        The log only serves the error of a server that fails to start; kept, every test session
+        and benchmark would leave one in the temp folder.
+        """
         if self._process is None:
             return
         self._process.terminate()
@@ -84,6 +90,7 @@ class LocalS3:
             self._process.kill()
             self._process.wait(timeout=10)
         self._process = None
+        self._log.unlink(missing_ok=True)
 
     def __enter__(self) -> LocalS3:
         return self.start()

@@ -74,14 +74,6 @@ def local_copy(store: ArtifactStore, ref: ArtifactRef) -> Iterator[Path]:
         yield store.download_file(ref, Path(tmp) / "frame.parquet")
 
 
-def read_matrix(
-    store: ArtifactStore, ref: ArtifactRef, columns: list[str], target: str, rows: np.ndarray | None = None
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """A feature matrix artifact as one float64 block and its target (see :func:`read_matrix_file`)."""
-    with local_copy(store, ref) as path:
-        return read_matrix_file(path, columns, target, rows)
-
-
 def read_column(path: Path, column: str) -> np.ndarray:
     """One column of a local Parquet file as a numpy array."""
     return pq.read_table(path, columns=[column]).column(0).to_pandas().to_numpy()

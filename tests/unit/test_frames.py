@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from include.retrain.config import load_pipeline, pipelines_dir
-from include.retrain.frames import read_frame, read_matrix, write_frame, write_frames
+from include.retrain.frames import local_copy, read_frame, read_matrix_file, write_frame, write_frames
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_features,
@@ -62,13 +62,14 @@ def test_write_frames_needs_a_chunk(store: ArtifactStore) -> None:
         write_frames(store, store.key("empty.parquet"), [])
 
 
-def test_read_matrix_is_one_float64_block_with_the_same_values(store: ArtifactStore, churn_inputs) -> None:
+def test_read_matrix_file_is_one_float64_block_with_the_same_values(store: ArtifactStore, churn_inputs) -> None:
     config, model_input, y = churn_inputs
     matrix = fit_features(build_feature_transformer(config.features), model_input)
     assert {str(t) for t in matrix.dtypes} == {"float64", "float32"}  # mixed, as build_features writes it
     ref = write_frame(store, store.key("train.parquet"), matrix.assign(churned=y))
 
-    block, target = read_matrix(store, ref, list(matrix.columns), "churned")
+    with local_copy(store, ref) as path:
+        block, target = read_matrix_file(path, list(matrix.columns), "churned")
 
     assert list(block.columns) == list(matrix.columns)
     assert set(block.dtypes) == {np.dtype("float64")}
@@ -81,7 +82,8 @@ def test_a_model_fitted_on_the_block_equals_one_fitted_on_the_frame(store: Artif
     config, model_input, y = churn_inputs
     matrix = fit_features(build_feature_transformer(config.features), model_input)
     ref = write_frame(store, store.key("train.parquet"), matrix.assign(churned=y))
-    block, target = read_matrix(store, ref, list(matrix.columns), "churned")
+    with local_copy(store, ref) as path:
+        block, target = read_matrix_file(path, list(matrix.columns), "churned")
 
     from_frame = train_model(matrix, y, config.model, FAST)
     from_block = train_model(block, target, config.model, FAST)
@@ -90,13 +92,14 @@ def test_a_model_fitted_on_the_block_equals_one_fitted_on_the_frame(store: Artif
     np.testing.assert_array_equal(from_block.predict_proba(matrix), from_frame.predict_proba(matrix))
 
 
-def test_read_matrix_reads_the_given_rows_in_their_order(store: ArtifactStore, churn_inputs) -> None:
+def test_read_matrix_file_reads_the_given_rows_in_their_order(store: ArtifactStore, churn_inputs) -> None:
     config, model_input, y = churn_inputs
     matrix = fit_features(build_feature_transformer(config.features), model_input)
     ref = write_frame(store, store.key("train.parquet"), matrix.assign(churned=y))
     rows = np.random.default_rng(1).permutation(len(matrix))[:2000]
 
-    block, target = read_matrix(store, ref, list(matrix.columns), "churned", rows=rows)
+    with local_copy(store, ref) as path:
+        block, target = read_matrix_file(path, list(matrix.columns), "churned", rows=rows)
 
     np.testing.assert_array_equal(block.to_numpy(), matrix.to_numpy(dtype="float64")[rows])
     np.testing.assert_array_equal(target, y[rows])

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from include.retrain import steps
-from include.retrain.frames import read_frame, read_matrix, write_frame
+from include.retrain.frames import local_copy, read_frame, read_matrix_file, write_frame
 from include.retrain.gates.profile import reference_profile
 from include.retrain.modelio import load_model
 from include.retrain.promotion import SEGMENT_COLUMN
@@ -91,7 +91,8 @@ def test_train_fits_the_model_the_stored_matrix_gives(s3: Any) -> None:
     trained = steps.train(run, features)
 
     target = run.config.dataset.target
-    matrix, y = read_matrix(run.store, artifact(features, "train"), features["feature_columns"], target)
+    with local_copy(run.store, artifact(features, "train")) as path:
+        matrix, y = read_matrix_file(path, features["feature_columns"], target)
     estimator = train_model(matrix, y, run.config.model, params["model_params"])
     assert estimator.do_early_stopping_
     transformer = load_model(run.store.get_bytes(artifact(features, "transformer")))

@@ -155,7 +155,7 @@ class TestFitOrder:
 
     @staticmethod
     def ordered(matrix: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-        """The matrix laid out as read_matrix lays it out for these rows: one row-major float64 block."""
+        """The matrix laid out as read_matrix_file lays it out for these rows: one row-major float64 block."""
         return pd.DataFrame(np.ascontiguousarray(matrix.to_numpy()[rows]), columns=matrix.columns, copy=False)
 
     @pytest.mark.parametrize(

@@ -40,6 +40,17 @@ os.environ.pop("RETRAIN_PIPELINES_DIR", None)
 
 from include.retrain.devtools.local_s3 import LocalS3  # noqa: E402
 
+#: The xdist group of the acceptance tests: they share one session-scoped ``airflow standalone``,
+#: which must start once, on one worker.
+ACCEPTANCE_GROUP = "airflow-standalone"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep every acceptance test on one xdist worker (``--dist loadgroup``)."""
+    for item in items:
+        if item.get_closest_marker("acceptance"):
+            item.add_marker(pytest.mark.xdist_group(ACCEPTANCE_GROUP))
+
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The throwaway Airflow home goes with the session (each run would otherwise leave one in /tmp)."""

@@ -7,6 +7,7 @@ GX logs while it is imported, so this runs in a new interpreter where nothing ha
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,6 @@ def test_importing_the_gates_logs_no_gx_info_but_keeps_its_warnings() -> None:
 
 def test_a_level_the_deployment_set_for_gx_is_kept() -> None:
     outcome = _import_gates("INFO")
-    assert outcome["level"] == 20
+    assert outcome["level"] == logging.INFO
     # GX's import-time registration notes show again: the deployment asked for them
     assert sum(name == "great_expectations._docs_decorators" for name, _ in outcome["records"]) > 50

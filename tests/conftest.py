@@ -45,8 +45,14 @@ from include.retrain.devtools.local_s3 import LocalS3  # noqa: E402
 ACCEPTANCE_GROUP = "airflow-standalone"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep every acceptance test on one xdist worker (``--dist loadgroup``)."""
+    """Keep every acceptance test on one xdist worker (``--dist loadgroup``).
+
+    First: xdist's own hook turns the group marker into the node id's ``@group`` suffix that its
+    scheduler reads, and this conftest is registered before xdist's worker plugin, so it would
+    otherwise run after it and mark too late.
+    """
     for item in items:
         if item.get_closest_marker("acceptance"):
             item.add_marker(pytest.mark.xdist_group(ACCEPTANCE_GROUP))

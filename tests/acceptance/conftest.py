@@ -9,6 +9,7 @@ share nothing but S3 and XCom.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -75,10 +76,33 @@ def acceptance_pipelines(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def claim_the_stack(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Under xdist, let only the first worker that asks start a stack; fail clearly on any other.
+
+    tests/conftest.py groups the acceptance tests on one worker. If that grouping stops working
+    (pytest-xdist#1386: pytest 9.2 ignores the node ids xdist's ``loadgroup`` rewrites), each
+    worker would start its own ``airflow standalone`` and the suite would crawl on two of them.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return
+    claim = tmp_path_factory.getbasetemp().parent / "airflow-standalone.worker"  # shared by the workers
+    try:
+        with claim.open("x") as file:
+            file.write(worker)
+    except FileExistsError:
+        raise RuntimeError(
+            f"the acceptance tests reached xdist workers {claim.read_text()} and {worker}: each would start its own "
+            "airflow standalone. `--dist loadgroup` did not keep them on one worker (see tests/conftest.py and "
+            "pytest-xdist#1386); run them with `-n 0`."
+        ) from None
+
+
 @pytest.fixture(scope="session")
 def stack(
     local_s3: LocalS3, s3_proxy: S3Proxy, acceptance_pipelines: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
+    claim_the_stack(tmp_path_factory)
     local_s3.create_buckets(["retrain-landing", "retrain-artifacts"])
     faults_connection = json.loads(local_s3.airflow_connection())
     faults_connection["extra"]["endpoint_url"] = s3_proxy.endpoint_url

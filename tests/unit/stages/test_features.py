@@ -95,10 +95,11 @@ class TestHashSplit:
         across chunk boundaries."""
         monkeypatch.setattr(features_module, "CHUNK_ROWS", 3)
         expected = pd.util.hash_pandas_object(ids.astype("str"), index=False).to_numpy()
-        np.testing.assert_array_equal(id_hashes(ids), expected)
+        hashes = id_hashes(ids)
+        np.testing.assert_array_equal(hashes, expected)
         missing = ids.isna().to_numpy()
         assert missing.any()
-        assert (id_hashes(ids)[missing] == features_module.MISSING_ID_HASH).all()
+        assert (hashes[missing] == features_module.MISSING_ID_HASH).all()
 
     def test_id_side_is_the_same_in_overlapping_windows(self, config: PipelineConfig) -> None:
         earlier = raw_window(config, FIRST_DAY, 6)

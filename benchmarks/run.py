@@ -148,7 +148,7 @@ def e2e_rows(e2e: dict[str, Any]) -> list[str]:
     """Where the Airflow run's time goes, against the bare script, as Markdown lines (wall seconds)."""
     bodies = e2e["task_body_seconds"]
     order = e2e.get("task_order", sorted(bodies))
-    lines = [
+    return [
         f"| part of the Airflow run ({rows_label(e2e['rows'])} rows) | seconds |",
         "| --- | --- |",
         f"| Airflow setup: import, DagBag | {e2e['setup_seconds']:.2f} |",
@@ -156,7 +156,6 @@ def e2e_rows(e2e: dict[str, Any]) -> list[str]:
         *(f"| task body: {name} | {bodies[name]:.2f} |" for name in order),
         f"| whole process (bare script: {e2e['bare_wall_seconds']:.2f}) | {e2e['airflow_wall_seconds']:.2f} |",
     ]
-    return lines
 
 
 def print_table(results: dict[str, Any]) -> None:

@@ -7,7 +7,13 @@ run's steady-state work: drift against the champion's profile, the champion scor
 holdout. The baseline is ``benchmarks.bare_train``: pandas reads the same Parquet bytes from a
 local folder and fits the same sklearn pipeline on the same training rows.
 
-The two alternate, ``REPEATS`` times each; the ratio of medians is reported. The headline counts
+The least any run of these tasks can cost is measured beside them (``benchmarks.floor_dag``): the
+same child runs DAGs with the same tasks and dependencies in which ``train`` does exactly the bare
+script's work and the other tasks nothing (``e2e_floor_ratio``), or the gates only import Great
+Expectations (``e2e_floor_gx_ratio``). Over the bare script, they are the lowest ratios any bundle
+of these tasks could score here.
+
+The four alternate, ``REPEATS`` times each; the ratio of medians is reported. The headline counts
 CPU seconds: the Airflow process plus what the S3 server spent serving it (an S3 endpoint's
 work is part of the price, and CPU time is not inflated by other load on the machine); the wall
 time ratio is reported beside it. Both children end once their work is done, without interpreter
@@ -31,6 +37,7 @@ from benchmarks.common import (
     run_child,
     scratch,
 )
+from benchmarks.floor_dag import FLOOR_DAG_ID, FLOOR_GX_DAG_ID, write_floor_dags
 from benchmarks.landing import write_window
 from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.devtools.local_s3 import LocalS3
@@ -60,6 +67,7 @@ def _airflow_run(env: dict[str, str], s3: LocalS3, dag_id: str, window_end: date
         "gate_seconds": sum(tasks[g]["seconds"] for g in GATES),
         "tasks": {name: task["seconds"] for name, task in tasks.items()},
         "bodies": {name: task["body_seconds"] for name, task in tasks.items()},
+        "upstream": child.output["upstream"],
     }
 
 
@@ -83,17 +91,24 @@ def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
         # The day before the window: the warm-up run's window starts one day earlier.
         write_window(client, config.dataset, rows=rows // days, window_end=WINDOW_END - timedelta(days=days), days=1)
         print("  warm-up run (previous interval, 2% sample): registers the champion", flush=True)
-        _airflow_run(env, s3, config.dag_id, WINDOW_END - timedelta(days=1), {"sample_fraction": 0.02})
-        airflow, bare = [], []
+        warm_up = _airflow_run(env, s3, config.dag_id, WINDOW_END - timedelta(days=1), {"sample_fraction": 0.02})
         config_path = pipelines_dir() / "churn.yaml"
+        floor_file = write_floor_dags(
+            work / "floor-dags", config.dag_id, warm_up["upstream"], GATES, "train", (config_path, local)
+        )
+        floor_env = {**env, "AIRFLOW__CORE__DAGS_FOLDER": str(floor_file.parent)}
+        airflow, bare, floor, floor_gx = [], [], [], []
         for repeat in range(repeats):
             baseline = run_child("benchmarks.bare_train", [str(config_path), str(local)], env)
             bare.append({"wall": baseline.wall, "cpu": baseline.cpu})
             airflow.append(_airflow_run(env, s3, config.dag_id, WINDOW_END, {}))
+            floor.append(_airflow_run(floor_env, s3, FLOOR_DAG_ID, WINDOW_END, {}))
+            floor_gx.append(_airflow_run(floor_env, s3, FLOOR_GX_DAG_ID, WINDOW_END, {}))
             latest, baseline_run = airflow[-1], bare[-1]
             print(
                 f"  repeat {repeat + 1}: airflow {latest['wall']:.1f}s wall / {latest['cpu']:.1f}s CPU, "
                 f"bare {baseline_run['wall']:.1f}s wall / {baseline_run['cpu']:.1f}s CPU, "
+                f"floors {floor[-1]['cpu']:.1f}s / {floor_gx[-1]['cpu']:.1f}s CPU, "
                 f"gates {latest['gate_seconds']:.1f}s",
                 flush=True,
             )
@@ -103,8 +118,11 @@ def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
 
     shares = [a["gate_seconds"] / a["run_seconds"] for a in airflow]
     task_names = list(airflow[0]["tasks"])
+    bare_cpu, floor_cpu, floor_gx_cpu = med(bare, "cpu"), med(floor, "cpu"), med(floor_gx, "cpu")
     return {
-        "e2e_overhead_ratio": round(med(airflow, "cpu") / med(bare, "cpu"), 3),
+        "e2e_overhead_ratio": round(med(airflow, "cpu") / bare_cpu, 3),
+        "e2e_floor_ratio": round(floor_cpu / bare_cpu, 3),
+        "e2e_floor_gx_ratio": round(floor_gx_cpu / bare_cpu, 3),
         "gate_share": round(median(shares), 3),
         "e2e": {
             "rows": rows,
@@ -116,6 +134,15 @@ def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
             "bare_cpu_seconds": round(med(bare, "cpu"), 2),
             "bare_wall_seconds": round(med(bare, "wall"), 2),
             "wall_ratio": round(med(airflow, "wall") / med(bare, "wall"), 3),
+            # the same tasks and dependencies through the same child, train doing the bare script's work
+            "floor_tasks": len(floor[0]["tasks"]),
+            "floor_cpu_seconds": round(floor_cpu, 2),
+            "floor_wall_seconds": round(med(floor, "wall"), 2),
+            # ... and the gates importing Great Expectations, as any gate validating with GX must
+            "floor_gx_cpu_seconds": round(floor_gx_cpu, 2),
+            "floor_gx_wall_seconds": round(med(floor_gx, "wall"), 2),
+            # what the bundle's tasks cost beyond the bare script's work in the same DAG (gates included)
+            "beyond_floor_cpu_seconds": round(med(airflow, "cpu") - floor_cpu, 2),
             "gate_seconds": round(med(airflow, "gate_seconds"), 2),
             "run_seconds": round(med(airflow, "run_seconds"), 2),
             # importing Airflow and filling the DagBag, before dag.test starts the run

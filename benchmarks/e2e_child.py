@@ -1,9 +1,10 @@
 """One ``retrain_<name>`` run through Airflow (``dag.test``) in a fresh interpreter.
 
 Arguments: the output JSON path, the DAG id, the data interval end (YYYY-MM-DD) and the run conf
-as JSON. The environment carries the Airflow home, the DAG folder and the S3 connection. Writes
-the run's state and, per task, its state, Airflow's duration (start to end date) and its body's
-seconds (an Airflow listener: running to success, i.e. the task callable and its XCom push).
+as JSON. The environment carries the Airflow home, the DAG folder (``AIRFLOW__CORE__DAGS_FOLDER``)
+and the S3 connection. Writes the run's state, each task's upstream task ids and, per task, its
+state, Airflow's duration (start to end date) and its body's seconds (an Airflow listener: running
+to success, i.e. the task callable and its XCom push).
 The run's time outside the bodies is Airflow's own work: the in-process execution API (built on
 the first task's start request, inside that task's Airflow duration), task state, scheduling.
 """
@@ -11,13 +12,14 @@ the first task's start request, inside that task's Airflow duration), task state
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import PROJECT_ROOT, exit_without_teardown
+from benchmarks.common import exit_without_teardown
 
 
 def task_clock() -> Any:
@@ -54,7 +56,7 @@ def main(argv: list[str]) -> int:
     clock = task_clock()
     get_listener_manager().add_listener(clock)
 
-    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
     dag = bag.get_dag(dag_id)
@@ -74,6 +76,7 @@ def main(argv: list[str]) -> int:
     result = {
         "state": str(dag_run.state).split(".")[-1].lower(),
         "tasks": tasks,
+        "upstream": {task.task_id: sorted(task.upstream_task_ids) for task in dag.tasks},
         "run_seconds": finished - run_started,
         "setup_seconds": run_started - started,
     }

@@ -69,6 +69,18 @@ def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 1.5,
             )
         )
+        if "e2e_floor_ratio" in results:
+            rows.append(
+                (
+                    "e2e_floor_ratio",
+                    f"{results['e2e_floor_ratio']:.3f} ({e2e['floor_cpu_seconds']:.1f}s CPU), "
+                    f"{results['e2e_floor_gx_ratio']:.3f} with the gates importing GX "
+                    f"({e2e['floor_gx_cpu_seconds']:.1f}s): the bare script's work as one of the same "
+                    f"{e2e['floor_tasks']} tasks, the others empty; no bundle of them can score lower",
+                    "reported",
+                    "-",
+                )
+            )
         rows.append(
             _row(
                 "gate_share",
@@ -155,6 +167,16 @@ def e2e_rows(e2e: dict[str, Any]) -> list[str]:
         f"| Airflow in the run: execution API, task state, scheduling | {e2e['airflow_in_run_seconds']:.2f} |",
         *(f"| task body: {name} | {bodies[name]:.2f} |" for name in order),
         f"| whole process (bare script: {e2e['bare_wall_seconds']:.2f}) | {e2e['airflow_wall_seconds']:.2f} |",
+        *(
+            [
+                f"| floor: the bare script's work as `train`, the other tasks empty, whole process | "
+                f"{e2e['floor_wall_seconds']:.2f} |",
+                f"| floor with the gates importing Great Expectations, whole process | "
+                f"{e2e['floor_gx_wall_seconds']:.2f} |",
+            ]
+            if "floor_wall_seconds" in e2e
+            else []
+        ),
     ]
 
 

@@ -53,6 +53,8 @@ def test_the_e2e_breakdown_lists_airflow_own_work_and_each_task_body() -> None:
         "task_order": ["ingest", "validate_raw", "train"],
         "airflow_wall_seconds": 29.4,
         "bare_wall_seconds": 10.9,
+        "floor_wall_seconds": 6.125,
+        "floor_gx_wall_seconds": 7.5,
     }
     lines = run.e2e_rows(e2e)
     assert lines[0] == "| part of the Airflow run (1e6 rows) | seconds |"
@@ -63,7 +65,42 @@ def test_the_e2e_breakdown_lists_airflow_own_work_and_each_task_body() -> None:
         "| task body: validate_raw | 2.50 |",
         "| task body: train | 7.80 |",
     ]
-    assert lines[-1] == "| whole process (bare script: 10.90) | 29.40 |"
+    assert lines[-3:] == [
+        "| whole process (bare script: 10.90) | 29.40 |",
+        "| floor: the bare script's work as `train`, the other tasks empty, whole process | 6.12 |",
+        "| floor with the gates importing Great Expectations, whole process | 7.50 |",
+    ]
+
+
+def test_the_floor_is_reported_beside_the_overhead_it_bounds() -> None:
+    e2e = {
+        "airflow_cpu_seconds": 29.0,
+        "bare_cpu_seconds": 10.0,
+        "wall_ratio": 2.8,
+        "floor_tasks": 9,
+        "floor_cpu_seconds": 16.04,
+        "floor_gx_cpu_seconds": 17.25,
+        "gate_seconds": 5.0,
+        "run_seconds": 27.0,
+    }
+    results = {
+        "e2e_overhead_ratio": 2.9,
+        "e2e_floor_ratio": 1.604,
+        "e2e_floor_gx_ratio": 1.725,
+        "gate_share": 0.185,
+        "e2e": e2e,
+    }
+
+    rows = {key: (measured, target, met) for key, measured, target, met in run.headline_rows(results)}
+
+    assert rows["e2e_overhead_ratio"][2] == "NO"
+    assert rows["e2e_floor_ratio"] == (
+        "1.604 (16.0s CPU), 1.725 with the gates importing GX (17.2s): the bare script's work as one of "
+        "the same 9 tasks, the others empty; no bundle of them can score lower",
+        "reported",
+        "-",
+    )
+    assert list(rows) == ["e2e_overhead_ratio", "e2e_floor_ratio", "gate_share"]
 
 
 @pytest.mark.parametrize(("rows", "label"), [(100_000, "1e5"), (10_000_000, "1e7"), (28_000, "28000")])

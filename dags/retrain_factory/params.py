@@ -7,7 +7,7 @@ from typing import Any
 from airflow.sdk import Param
 
 from include.retrain.config import PipelineConfig
-from include.retrain.runs import MAX_WINDOW_DAYS
+from include.retrain.runs import MAX_WINDOW_DAYS, WINDOW_END_PATTERN, WINDOW_END_RANGE
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
 
@@ -20,16 +20,27 @@ def _param_schema(default: Any) -> dict[str, Any]:
 
 
 def build_params(config: PipelineConfig) -> dict[str, Param]:
-    """The trigger form: window, dry run, forced promotion, sampling, model overrides."""
+    """The trigger form: window, dry run, forced promotion, sampling, model overrides.
+
+    Every Param is optional, so every type includes ``"null"``: Airflow's trigger form marks a
+    Param whose type does not allow null as required and keeps Trigger disabled while it is empty
+    (and a cleared field is sent as null). A null value means "as the config says". ``reason``
+    is needed only with ``force_promote``, a rule across two Params that the run's first task
+    checks (``RunOptions.from_params``), since JSON schema validates one Param at a time.
+    """
     overridable = {name: _param_schema(value) for name, value in config.model.params.items()}
     return {
         "window_end": Param(
             None,
             type=["null", "string"],
             format="date",
-            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            pattern=WINDOW_END_PATTERN,
             title="Window end",
-            description="Train on the partitions before this date (YYYY-MM-DD). Empty: the run's data interval end.",
+            description=(
+                "Train on the partitions before this date (YYYY-MM-DD, "
+                f"{WINDOW_END_RANGE[0].isoformat()} to {WINDOW_END_RANGE[1].isoformat()}). "
+                "Empty: the run's data interval end."
+            ),
         ),
         "window_days": Param(
             None,
@@ -41,34 +52,37 @@ def build_params(config: PipelineConfig) -> dict[str, Param]:
         ),
         "dry_run": Param(
             False,
-            type="boolean",
+            type=["null", "boolean"],
             title="Dry run",
             description="Train, validate and evaluate, but register nothing and never move the champion.",
         ),
         "force_promote": Param(
             False,
-            type="boolean",
+            type=["null", "boolean"],
             title="Force promotion",
             description="Promote the new model even if the policy would not (gates still apply). Needs a reason.",
         ),
         "reason": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             maxLength=500,
             title="Reason",
-            description="Why this run was triggered; required with force promotion and recorded in the registry.",
+            description=(
+                "Why this run was triggered, recorded in the registry. Optional, but required with force "
+                "promotion: a forced run without one fails at its first task."
+            ),
         ),
         "sample_fraction": Param(
             1.0,
-            type="number",
+            type=["null", "number"],
             exclusiveMinimum=0,
             maximum=1,
             title="Sample fraction",
-            description="Train on this share of the window's rows (deterministic sample). 1 = all rows.",
+            description="Train on this share of the window's rows (deterministic sample). 1 or empty = all rows.",
         ),
         "model_params": Param(
             {},
-            type="object",
+            type=["null", "object"],
             properties=overridable,
             additionalProperties=False,
             title="Model parameter overrides",

@@ -18,6 +18,12 @@ from include.retrain.config import PipelineConfig
 from include.retrain.errors import InvalidRunOptions
 
 MAX_WINDOW_DAYS = 3650
+#: The dates a ``window_end`` Param may take (inclusive). Far enough either way for any real
+#: window; near ``date.min`` a window's start would not exist (OverflowError, once retried as infra).
+WINDOW_END_RANGE = (date(1970, 1, 1), date(2999, 12, 31))
+#: The same range as a JSON-schema pattern for the trigger form (years 1970 to 2999): Airflow's
+#: form ignores ``formatMinimum``/``formatMaximum``, and a pattern refuses the value before a run exists.
+WINDOW_END_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,12 @@ class RunOptions:
     def from_params(cls, params: Mapping[str, Any], config: PipelineConfig) -> RunOptions:
         """Validate trigger Params against the config; raise InvalidRunOptions naming the param."""
         window_end = _parse_date(params.get("window_end"), "window_end")
+        low, high = WINDOW_END_RANGE
+        if window_end is not None and not low <= window_end <= high:
+            raise InvalidRunOptions(
+                f"param window_end must be a date from {low.isoformat()} to {high.isoformat()}, "
+                f"got {params.get('window_end')!r}"
+            )
         window_days = params.get("window_days")
         if window_days is not None and (
             isinstance(window_days, bool) or not isinstance(window_days, int) or not 1 <= window_days <= MAX_WINDOW_DAYS
@@ -133,7 +145,13 @@ def resolve_window(config: PipelineConfig, options: RunOptions, data_interval_en
             data_interval_end = data_interval_end.astimezone(ZoneInfo(config.schedule.timezone))
         data_interval_end = data_interval_end.date()
     end = options.window_end or data_interval_end
-    return TrainingWindow.ending(end, options.window_days or config.window.days)
+    days = options.window_days or config.window.days
+    try:
+        return TrainingWindow.ending(end, days)
+    except OverflowError as exc:  # only reachable through Params: the range checks above keep it out
+        raise InvalidRunOptions(
+            f"param window_end/window_days: a {days}-day window ending {end.isoformat()} starts before year 1"
+        ) from exc
 
 
 def make_run_key(window: TrainingWindow, overrides: Mapping[str, Any]) -> str:

@@ -36,6 +36,7 @@ def _run_ids(dag_id: str) -> set[str]:
     [
         ({"window_days": 0}, "window_days"),
         ({"window_end": "last tuesday"}, "window_end"),
+        ({"window_end": "0001-01-01"}, "window_end"),
         ({"sample_fraction": 0}, "sample_fraction"),
         ({"dry_run": "please"}, "dry_run"),
         ({"model_params": {"kernel": "rbf"}}, "model_params"),
@@ -44,6 +45,7 @@ def _run_ids(dag_id: str) -> set[str]:
     ids=[
         "window-days-zero",
         "window-end-not-a-date",
+        "window-end-year-1",
         "sample-zero",
         "dry-run-not-bool",
         "undeclared-param",

@@ -11,7 +11,14 @@ import pytest
 
 from include.retrain.config import PipelineConfig, load_pipeline
 from include.retrain.errors import InvalidRunOptions, PipelineFailure
-from include.retrain.runs import MAX_WINDOW_DAYS, RunOptions, TrainingWindow, make_run_key, resolve_window
+from include.retrain.runs import (
+    MAX_WINDOW_DAYS,
+    WINDOW_END_PATTERN,
+    RunOptions,
+    TrainingWindow,
+    make_run_key,
+    resolve_window,
+)
 
 CHURN_YAML = Path(__file__).resolve().parents[2] / "include" / "pipelines" / "churn.yaml"
 
@@ -116,6 +123,10 @@ INVALID_PARAMS = [
     pytest.param({"window_end": "not-a-date"}, "window_end", id="window_end-not-a-date"),
     pytest.param({"window_end": "2026-02-30"}, "window_end", id="window_end-impossible-day"),
     pytest.param({"window_end": "30/01/2026"}, "window_end", id="window_end-wrong-format"),
+    pytest.param({"window_end": "0001-01-01"}, "window_end", id="window_end-year-1"),
+    pytest.param({"window_end": "1969-12-31"}, "window_end", id="window_end-before-1970"),
+    pytest.param({"window_end": "3000-01-01"}, "window_end", id="window_end-year-3000"),
+    pytest.param({"window_end": date(1, 1, 1)}, "window_end", id="window_end-date-year-1"),
     pytest.param({"window_days": 0}, "window_days", id="window_days-0"),
     pytest.param({"window_days": -1}, "window_days", id="window_days-negative"),
     pytest.param({"window_days": 4000}, "window_days", id="window_days-4000"),
@@ -167,6 +178,29 @@ class TestRunOptionsInvalid:
     def test_invalid_window_end_echoes_the_value(self, config: PipelineConfig) -> None:
         with pytest.raises(InvalidRunOptions, match="not-a-date"):
             RunOptions.from_params({"window_end": "not-a-date"}, config)
+
+    def test_far_past_window_end_names_the_range(self, config: PipelineConfig) -> None:
+        """0001-01-01 used to pass and end as an OverflowError (retried as an infra fault)."""
+        with pytest.raises(InvalidRunOptions) as info:
+            RunOptions.from_params({"window_end": "0001-01-01"}, config)
+
+        assert str(info.value) == "param window_end must be a date from 1970-01-01 to 2999-12-31, got '0001-01-01'"
+
+    @pytest.mark.parametrize("value", ["1970-01-01", "2999-12-31"])
+    def test_window_end_range_is_inclusive(self, config: PipelineConfig, value: str) -> None:
+        options = RunOptions.from_params({"window_end": value, "window_days": MAX_WINDOW_DAYS}, config)
+
+        window = resolve_window(config, options, date(2026, 1, 30))
+
+        assert window.end == date.fromisoformat(value)
+
+    def test_window_end_pattern_matches_the_range(self) -> None:
+        """The Param schema's pattern refuses what the code refuses, before a run exists."""
+        pattern = re.compile(WINDOW_END_PATTERN)
+        for ok in ("1970-01-01", "2026-03-01", "2999-12-31"):
+            assert pattern.match(ok), ok
+        for bad in ("0001-01-01", "1969-12-31", "3000-01-01", "20260-01-01", "2026-1-01"):
+            assert not pattern.match(bad), bad
 
 
 class TestRunOptionsValid:

@@ -30,6 +30,7 @@ def _check_task(config: PipelineConfig) -> None:
     args = {**infra_task_args(config.tasks), "execution_timeout": timedelta(minutes=5)}
 
     @task(
+        multiple_outputs=False,
         task_id=f"check_{config.name}",
         on_failure_callback=notifier_callbacks(config, "stale_model"),
         doc_md=f"Fails (and alerts) when `{config.name}` has registered no new version for more than {limit:g} "

@@ -36,6 +36,7 @@ def _watch_task(config: PipelineConfig) -> None:
     task_id = "watch_" + re.sub(r"[^A-Za-z0-9_]", "_", f"{dataset.bucket}_{dataset.landing_prefix}").strip("_")
 
     @task(
+        multiple_outputs=False,
         task_id=task_id,
         inlets=[asset],
         outlets=[asset],
@@ -59,7 +60,8 @@ def _watch_task(config: PipelineConfig) -> None:
         if update is None:
             raise AirflowSkipException(f"no partition newer than {last_seen} in {dataset.landing_uri}")
         context["outlet_events"][asset].extra = update.event_extra()
-        return update.event_extra()
+        summary = f"new partition {update.newest_partition} in {dataset.landing_uri} (before: {last_seen})"
+        return {"summary": summary, **update.event_extra()}
 
     watch()
 

@@ -53,39 +53,39 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
         params=build_params(config),
     )
     def retrain() -> None:
-        @task(doc_md=TASK_DOCS["ingest"], **infra)
+        @task(multiple_outputs=False, doc_md=TASK_DOCS["ingest"], **infra)
         def ingest(**context: Any) -> dict:
             return run_step(config, "ingest", context)
 
-        @task(doc_md=TASK_DOCS["validate_raw"], **gate)
+        @task(multiple_outputs=False, doc_md=TASK_DOCS["validate_raw"], **gate)
         def validate_raw(ingested: dict, **context: Any) -> dict:
             return run_step(config, "validate_raw", context, ingested)
 
-        @task(doc_md=TASK_DOCS["build_features"], **infra)
+        @task(multiple_outputs=False, doc_md=TASK_DOCS["build_features"], **infra)
         def build_features(ingested: dict, **context: Any) -> dict:
             return run_step(config, "build_features", context, ingested)
 
-        @task(doc_md=TASK_DOCS["validate_features"], **gate)
+        @task(multiple_outputs=False, doc_md=TASK_DOCS["validate_features"], **gate)
         def validate_features(features: dict, **context: Any) -> dict:
             return run_step(config, "validate_features", context, features)
 
-        @task(doc_md=TASK_DOCS["check_drift"], **gate)
+        @task(multiple_outputs=False, doc_md=TASK_DOCS["check_drift"], **gate)
         def check_drift(ingested: dict, **context: Any) -> dict:
             return run_step(config, "check_drift", context, ingested)
 
-        @task(doc_md=TASK_DOCS["train"], **training)
+        @task(multiple_outputs=False, doc_md=TASK_DOCS["train"], **training)
         def train(features: dict, **context: Any) -> dict:
             return run_step(config, "train", context, features)
 
-        @task(doc_md=TASK_DOCS["evaluate"], **infra)
+        @task(multiple_outputs=False, doc_md=TASK_DOCS["evaluate"], **infra)
         def evaluate(features: dict, trained: dict, **context: Any) -> dict:
             return run_step(config, "evaluate", context, features, trained)
 
-        @task(doc_md=TASK_DOCS["validate_model"], **gate)
+        @task(multiple_outputs=False, doc_md=TASK_DOCS["validate_model"], **gate)
         def validate_model(evaluated: dict, **context: Any) -> dict:
             return run_step(config, "validate_model", context, evaluated)
 
-        @task(doc_md=TASK_DOCS["promote"], on_success_callback=notifier_callbacks(config, "promotion"), **infra)
+        @task(multiple_outputs=False, doc_md=TASK_DOCS["promote"], on_success_callback=notifier_callbacks(config, "promotion"), **infra)
         def promote(
             ingested: dict, features: dict, trained: dict, evaluated: dict, gates: list, **context: Any
         ) -> dict:

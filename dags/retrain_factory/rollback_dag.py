@@ -31,7 +31,7 @@ def build_rollback_dag(config: PipelineConfig) -> DAG:
         params=build_rollback_params(),
     )
     def rollback() -> None:
-        @task(doc_md=ROLLBACK_TASK_DOC, **infra_task_args(config.tasks))
+        @task(multiple_outputs=False, doc_md=ROLLBACK_TASK_DOC, **infra_task_args(config.tasks))
         def rollback_champion(**context: Any) -> dict:
             return run_rollback(config, context)
 

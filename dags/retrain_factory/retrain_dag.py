@@ -85,7 +85,12 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
         def validate_model(evaluated: dict, **context: Any) -> dict:
             return run_step(config, "validate_model", context, evaluated)
 
-        @task(multiple_outputs=False, doc_md=TASK_DOCS["promote"], on_success_callback=notifier_callbacks(config, "promotion"), **infra)
+        @task(
+            multiple_outputs=False,
+            doc_md=TASK_DOCS["promote"],
+            on_success_callback=notifier_callbacks(config, "promotion"),
+            **infra,
+        )
         def promote(
             ingested: dict, features: dict, trained: dict, evaluated: dict, gates: list, **context: Any
         ) -> dict:

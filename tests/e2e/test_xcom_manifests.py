@@ -45,4 +45,5 @@ def test_every_task_returns_one_xcom_value_with_summary_first(churn: PipelineHar
         (_, manifest) = pushed[0]
         assert isinstance(manifest, dict), task_id
         assert next(iter(manifest)) == "summary", (task_id, list(manifest)[:3])
-        assert isinstance(manifest["summary"], str) and manifest["summary"], task_id
+        assert isinstance(manifest["summary"], str), task_id
+        assert manifest["summary"], task_id

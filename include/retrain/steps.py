@@ -112,10 +112,18 @@ def _publish_gate(run: RunContext, result: GateResult, **context: Any) -> dict[s
     ``context`` adds facts to both reports (e.g. the champion a drift check compared with).
     """
     from include.retrain.gates.data_docs import HTML_CONTENT_TYPE, render_data_docs
+    from include.retrain.monitoring.links import airflow_root, registry_page_path, run_path
 
     context = {**run.describe(), **context}
     report = run.store.put_json(run.stage_key("gates", f"{result.gate}.json"), result.report(context))
-    page = render_data_docs(result, context, report.uri).encode()
+    root = airflow_root()  # the data docs link back to the run and the registry page on this Airflow
+    page = render_data_docs(
+        result,
+        context,
+        report.uri,
+        run_url=root + run_path(run.config.dag_id, run.run_id),
+        registry_url=root + registry_page_path(run.config.name),
+    ).encode()
     html = run.store.put_bytes(run.stage_key("gates", f"{result.gate}.html"), page, content_type=HTML_CONTENT_TYPE)
     summary = result.summary(report.uri, html.uri)
     if not result.success:

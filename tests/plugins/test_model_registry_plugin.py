@@ -19,6 +19,7 @@ from include.retrain.config import PipelineConfig
 from include.retrain.monitoring.links import GATE_SUMMARY_KEY
 from include.retrain.registry import CHAMPION
 from tests.e2e.conftest import PipelineHarness, task_states
+from tests.html_assets import external_references, links
 from tests.plugins.conftest import ApiServer
 from tests.step_driver import STRONG, STUMP, StepDriver, churn_config
 
@@ -144,7 +145,14 @@ def test_a_failed_gate_keeps_its_summary_sends_one_message_and_its_report_opens_
     data_docs = api_server.get("/registry/variants/churn/report", params={"uri": summary["html_report_uri"]})
     assert data_docs.status_code == 200
     assert data_docs.headers["content-security-policy"].startswith("sandbox; default-src 'none'")
+    assert "https:" not in data_docs.headers["content-security-policy"]  # nothing may load from elsewhere
     assert "Great Expectations data docs of validate_raw" in response.text
+    # Both reports are self-contained and lead back to the run's grid view and the registry page.
+    run_url = f"/dags/retrain_churn/runs/{quote(dag_run.run_id, safe='')}"
+    for html in (response.text, data_docs.text):
+        assert external_references(html) == []
+        assert links(html)[f"Run {dag_run.run_id} in Airflow"] == run_url
+        assert links(html)["Model registry (churn)"] == "/registry/#variant-churn"
     page = api_server.get("/registry/").text
     assert f"Run <code>{dag_run.run_id}</code>" in page
     assert f'href="{link}"' in page

@@ -2,7 +2,11 @@
 
 Rendered with the renderer and view GX's data docs site builder uses
 (``ValidationResultsPageRenderer`` + ``DefaultJinjaPageView``) but without a site: the page is
-uploaded on its own next to the JSON report. A summary section comes first because GX marks a
+uploaded on its own next to the JSON report. A few of GX's templates are replaced by ours
+(``data_docs_templates/``): GX's page loads Bootstrap, Font Awesome, jQuery, Vega and its logo from
+CDNs, so on a network without internet access it rendered unstyled. Ours carries its own
+stylesheet, runs no script and fetches nothing, and links back to the run in Airflow's grid view and
+to the registry page. A summary section comes first because GX marks a
 table "Failed" even when only ``warn`` expectations failed: it gives the gate's verdict in our
 severities, the failed expectations, the warnings, the notes and where the JSON report is.
 
@@ -19,6 +23,7 @@ import copy
 import html
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +36,7 @@ from great_expectations.render.components import (
 )
 from great_expectations.render.renderer import ValidationResultsPageRenderer
 from great_expectations.render.view import DefaultJinjaPageView
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from include.retrain.gates.result import GateResult
 
@@ -38,6 +44,16 @@ HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 #: Links into a data docs site (suite pages, index, favicon) that a single uploaded page lacks.
 _SITE_LINK = re.compile(r'href="(?:\.\./)+[^"]*"')
+#: Our replacements of GX's page, navbar and sidebar templates, and the page's stylesheet.
+TEMPLATES = Path(__file__).with_name("data_docs_templates")
+
+
+class SelfContainedPageView(DefaultJinjaPageView):
+    """GX's page view with our templates first: the same sections, no scripts, nothing from outside."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.env.loader = ChoiceLoader([FileSystemLoader(TEMPLATES), self.env.loader])
 
 
 def _renderable(value: Any) -> Any:
@@ -111,8 +127,19 @@ def _summary_section(result: GateResult, context: Mapping[str, Any], report_uri:
     return RenderedSectionContent(content_blocks=blocks, section_name="Gate summary")
 
 
-def render_data_docs(result: GateResult, context: Mapping[str, Any], report_uri: str) -> str:
-    """One self-contained HTML page: the gate summary, then GX's validation page of each table."""
+def render_data_docs(
+    result: GateResult,
+    context: Mapping[str, Any],
+    report_uri: str,
+    *,
+    run_url: str | None = None,
+    registry_url: str | None = None,
+) -> str:
+    """One self-contained HTML page: the gate summary, then GX's validation page of each table.
+
+    ``run_url`` (the run's grid view) and ``registry_url`` (the registry page) are paths on the
+    Airflow host, linked at the top of the page.
+    """
     sections = [_summary_section(result, context, report_uri)]
     renderer = ValidationResultsPageRenderer(run_info_at_end=True)
     for table, validation in result.validations:
@@ -126,5 +153,11 @@ def render_data_docs(result: GateResult, context: Mapping[str, Any], report_uri:
         expectation_suite_name=result.gate,
         utm_medium="validation-results-page",
     )
-    page = DefaultJinjaPageView().render(document, show_how_to_buttons=False)
+    page = SelfContainedPageView().render(
+        document,
+        run_url=run_url,
+        registry_url=registry_url,
+        run_id=context.get("run_id"),
+        variant=context.get("pipeline"),
+    )
     return _SITE_LINK.sub('href="#"', page)

@@ -31,6 +31,11 @@ def registry_page_path(variant: str | None = None) -> str:
     return f"{PLUGIN_PREFIX}/" + (f"#variant-{variant}" if variant else "")
 
 
+def run_path(dag_id: str, run_id: str) -> str:
+    """A DAG run in the Airflow UI (its grid view): the UI's ``dags/:dagId/runs/:runId`` route."""
+    return f"/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
+
+
 def task_report_path(dag_id: str, run_id: str, task_id: str) -> str:
     """The report of a gate task in one run (found through its XCom summary)."""
     parts = (quote(dag_id, safe=""), quote(run_id, safe=""), quote(task_id, safe=""))
@@ -45,6 +50,15 @@ def report_path(variant: str, uri: str) -> str:
 def root_path(base_url: str) -> str:
     """The API server's path prefix from ``[api] base_url`` (empty when Airflow is served at ``/``)."""
     return urlsplit(base_url).path.rstrip("/")
+
+
+def airflow_root() -> str:
+    """This process's ``[api] base_url`` path prefix; empty outside Airflow or when it is unset."""
+    try:
+        from airflow.configuration import conf
+    except ImportError:  # include/ is used without Airflow too (tests, the demo's reports)
+        return ""
+    return root_path(conf.get("api", "base_url", fallback=""))
 
 
 def absolute_url(base_url: str, path: str) -> str:

@@ -15,7 +15,13 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from include.retrain.monitoring.links import report_path, task_report_path
+from include.retrain.monitoring.links import (
+    RETRAIN_DAG_PREFIX,
+    registry_page_path,
+    report_path,
+    run_path,
+    task_report_path,
+)
 from include.retrain.monitoring.overview import GateOutcome, LastRun, VariantOverview, VersionMetrics
 from include.retrain.monitoring.reports import GateReport
 
@@ -312,7 +318,7 @@ def gate_report_page(report: GateReport, variant: str, *, root: str = "") -> str
         href = f"{root}{report_path(variant, report.data_docs_uri)}"
         facts.append(("Data docs", _link(href, f"Great Expectations data docs of {report.gate}")))
     items = "".join(f"<dt>{_e(term)}</dt><dd>{value}</dd>" for term, value in facts)
-    body = [f"<h1>{_e(title)}</h1>", f"<dl>{items}</dl>"]
+    body = [f"<h1>{_e(title)}</h1>", _report_nav(variant, context.get("run_id"), root), f"<dl>{items}</dl>"]
     notes = data.get("notes") or []
     if notes:
         body.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_e(note)}</li>" for note in notes) + "</ul>")
@@ -332,6 +338,15 @@ def gate_report_page(report: GateReport, variant: str, *, root: str = "") -> str
         )
     )
     return _page(title, "\n".join(body))
+
+
+def _report_nav(variant: str, run_id: str | None, root: str) -> str:
+    """Where the report belongs: its run in Airflow's grid view, and the variant on the registry page."""
+    links = []
+    if run_id:
+        links.append(_link(f"{root}{run_path(RETRAIN_DAG_PREFIX + variant, run_id)}", f"Run {run_id} in Airflow"))
+    links.append(_link(f"{root}{registry_page_path(variant)}", f"Model registry ({variant})"))
+    return '<nav aria-label="Where this report belongs"><p>' + " · ".join(links) + "</p></nav>"
 
 
 def _expectation_row(item: dict[str, Any]) -> list[str]:

@@ -26,6 +26,11 @@ from include.retrain.errors import ConfigError
 #: libyaml's safe loader when PyYAML was built with it (several times faster at parse time).
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+#: Bounds on one variant file, so one hostile file cannot stall or crash discovery (it runs at every
+#: DAG file parse and every registry page request). A real config is a few kB and a few levels deep.
+MAX_CONFIG_BYTES = 256 * 1024
+MAX_CONFIG_DEPTH = 32
+
 #: Where the shipped variants live; ``RETRAIN_PIPELINES_DIR`` points elsewhere (tests, forks).
 DEFAULT_PIPELINES_DIR = Path(__file__).resolve().parents[1] / "pipelines"
 
@@ -747,17 +752,66 @@ def _boolean_keys(node: Any, where: str = "") -> list[str]:
     return problems
 
 
+def _check_yaml_bounds(path: Path, text: str) -> None:
+    """Refuse anchors and aliases and deep nesting, from the parser's events, before anything is built.
+
+    One alias can stand for a whole mapping, so a 1 kB file of nested aliases ("billion laughs")
+    expands to 10**9 values once walked; merge keys (``<<: *a``) copy them eagerly. libyaml's
+    composer recurses once per nesting level and crashes the process around 100,000 levels. The
+    event stream itself is flat and cheap (well under a millisecond for a shipped variant).
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            mark = event.start_mark
+            written = f"*{anchor}" if isinstance(event, yaml.AliasEvent) else f"&{anchor}"
+            raise ConfigError(
+                str(path),
+                [
+                    f"line {mark.line + 1}, column {mark.column + 1}: YAML anchors and aliases ({written}) are not "
+                    "accepted in pipeline configs (a few nested aliases expand a small file into billions of "
+                    "values); write the value out in full where it is used"
+                ],
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_CONFIG_DEPTH:
+                mark = event.start_mark
+                raise ConfigError(
+                    str(path),
+                    [
+                        f"line {mark.line + 1}, column {mark.column + 1}: values are nested more than "
+                        f"{MAX_CONFIG_DEPTH} levels deep; a pipeline config needs fewer than ten"
+                    ],
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def load_pipeline(path: str | Path) -> PipelineConfig:
     """Load and validate one variant file; raise :class:`ConfigError` naming file, field and reason."""
     path = Path(path)
     try:
-        raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                str(path),
+                [
+                    f"(file): {size / 1024:.0f} KiB is more than a pipeline config may have "
+                    f"({MAX_CONFIG_BYTES // 1024} KiB); a variant file is a few kB, so this is not one"
+                ],
+            )
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot read file: {exc}"]) from exc
+    try:
+        _check_yaml_bounds(path, text)
+        raw: Any = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise ConfigError(str(path), [f"YAML syntax error: {where}{getattr(exc, 'problem', exc)}"]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), [f"cannot read file: {exc}"]) from exc
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["(top level): the file must be a mapping of config keys"])
     if problems := _boolean_keys(raw):
@@ -782,28 +836,125 @@ class PipelineSource:
 def discover_pipelines(directory: str | Path | None = None) -> list[PipelineSource]:
     """Load every ``*.yaml``/``*.yml`` file; a broken file never hides the others.
 
-    Returns one entry per file, sorted by file name. A name claimed by an earlier file makes
-    every later file with that name an error, so each DAG id has exactly one source.
+    Returns one entry per file, sorted by file name. A problem between files refuses every file
+    involved, never only the later one: two files claiming one name (else the first in sort order
+    would silently own ``retrain_<name>`` and its registry) and variants whose storage trees
+    overlap (each one's registry listing would read the other's objects).
     """
     folder = Path(directory) if directory is not None else pipelines_dir()
     files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
-    sources: list[PipelineSource] = []
-    claimed: dict[str, Path] = {}
+    outcomes: dict[Path, PipelineConfig | ConfigError] = {}
     for path in files:
         try:
-            config = load_pipeline(path)
+            outcomes[path] = load_pipeline(path)
         except ConfigError as exc:
-            sources.append(PipelineSource(path=path, name=_fallback_name(path), error=exc))
-            continue
-        if config.name in claimed:
-            error = ConfigError(
-                str(path), [f"name: variant name {config.name!r} is already used by {claimed[config.name].name}"]
-            )
+            outcomes[path] = exc
+    loaded = {path: outcome for path, outcome in outcomes.items() if isinstance(outcome, PipelineConfig)}
+    duplicates = _duplicate_names(loaded)
+    overlaps = _overlapping_trees({path: config for path, config in loaded.items() if path not in duplicates})
+    sources: list[PipelineSource] = []
+    for path, outcome in outcomes.items():
+        if isinstance(outcome, ConfigError):
+            sources.append(PipelineSource(path=path, name=_fallback_name(path), error=outcome))
+        elif path in duplicates:  # the name is the problem: show each file under its own stem
+            error = ConfigError(str(path), duplicates[path])
             sources.append(PipelineSource(path=path, name=_fallback_name(path), error=error))
-            continue
-        claimed[config.name] = path
-        sources.append(PipelineSource(path=path, name=config.name, config=config))
-    return _unique_broken_names(sources, set(claimed))
+        elif path in overlaps:
+            sources.append(PipelineSource(path=path, name=outcome.name, error=ConfigError(str(path), overlaps[path])))
+        else:
+            sources.append(PipelineSource(path=path, name=outcome.name, config=outcome))
+    return _unique_broken_names(sources, {source.name for source in sources if source.config is not None})
+
+
+def _duplicate_names(loaded: dict[Path, PipelineConfig]) -> dict[Path, list[str]]:
+    """The problem of each file whose variant name another file also claims."""
+    claims: dict[str, list[Path]] = {}
+    for path, config in loaded.items():
+        claims.setdefault(config.name, []).append(path)
+    problems: dict[Path, list[str]] = {}
+    for name, paths in claims.items():
+        for path in paths if len(paths) > 1 else ():
+            others = ", ".join(other.name for other in paths if other != path)
+            problems[path] = [
+                f"name: variant name {name!r} is also claimed by {others}; every file claiming it is refused, so "
+                f"none takes over retrain_{name} or its registry. Give each file its own `name` (a copied file "
+                "needs a new one)"
+            ]
+    return problems
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """A folder in a bucket, as path segments: ``s3://bucket/a/b/`` is ``("bucket", ("a", "b"))``."""
+
+    bucket: str
+    parts: tuple[str, ...]
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/" + "".join(f"{part}/" for part in self.parts)
+
+    def overlaps(self, other: _Tree) -> bool:
+        """One folder is the other or lies inside it (by whole segments: ``alpha_v2/`` is not in ``alpha/``)."""
+        common = min(len(self.parts), len(other.parts))
+        return self.bucket == other.bucket and self.parts[:common] == other.parts[:common]
+
+
+def _artifact_tree(config: PipelineConfig) -> _Tree:
+    """``s3://<storage.bucket>/<storage.prefix>/<name>/``: the variant's registry/ and runs/."""
+    return _Tree(config.storage.bucket, (*(p for p in config.storage.prefix.split("/") if p), config.name))
+
+
+def _landing_tree(config: PipelineConfig) -> _Tree:
+    return _Tree(config.dataset.bucket, tuple(config.dataset.landing_prefix.strip("/").split("/")))
+
+
+def _overlapping_trees(loaded: dict[Path, PipelineConfig]) -> dict[Path, list[str]]:
+    """Refuse variants whose artifact trees nest, or whose landing data nests with an artifact tree.
+
+    A registry listing (events, versions) would read another variant's objects, and ingest would
+    read artifacts as landing data (or runs would write among it). Sharing landing data is fine.
+    """
+    problems: dict[Path, list[str]] = {}
+    items = list(loaded.items())
+    for index, (path, config) in enumerate(items):
+        artifacts = _artifact_tree(config)
+        for other_path, other in items[index + 1 :]:
+            theirs = _artifact_tree(other)
+            if artifacts.overlaps(theirs):
+                for own, own_tree, far, far_config, far_tree in (
+                    (path, artifacts, other_path, other, theirs),
+                    (other_path, theirs, path, config, artifacts),
+                ):
+                    problems.setdefault(own, []).append(
+                        f"storage.prefix: this variant's artifact tree {own_tree.uri} (its registry/ and runs/) and "
+                        f"that of {far_config.name!r} in {far.name}, {far_tree.uri}, overlap: one lies inside the "
+                        "other, so each registry would list the other's objects. Give one of them another "
+                        "storage.prefix or storage.bucket"
+                    )
+        for other_path, other in items:
+            landing, theirs = _landing_tree(config), _artifact_tree(other)
+            if not landing.overlaps(theirs):
+                continue
+            if other_path == path:
+                problems.setdefault(path, []).append(
+                    f"dataset.prefix: the landing data {landing.uri} and this variant's own artifact tree "
+                    f"{theirs.uri} overlap, so ingest would read artifacts as data. Move one of them "
+                    "(dataset.bucket/dataset.prefix or storage.bucket/storage.prefix)"
+                )
+                continue
+            problems.setdefault(path, []).append(
+                f"dataset.prefix: this variant's landing data {landing.uri} and the artifact tree of "
+                f"{other.name!r} in {other_path.name}, {theirs.uri}, overlap, so ingest would read artifacts as "
+                "data and runs would write among landing files. Move one of them (dataset.bucket/dataset.prefix "
+                "or storage.bucket/storage.prefix)"
+            )
+            problems.setdefault(other_path, []).append(
+                f"storage.prefix: this variant's artifact tree {theirs.uri} and the landing data of "
+                f"{config.name!r} in {path.name}, {landing.uri}, overlap, so that variant's ingest would read these "
+                "artifacts as data. Move one of them (storage.bucket/storage.prefix or dataset.bucket/dataset.prefix)"
+            )
+    return problems
 
 
 def _unique_broken_names(sources: list[PipelineSource], valid_names: set[str]) -> list[PipelineSource]:

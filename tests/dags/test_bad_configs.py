@@ -71,11 +71,17 @@ CASES = {
         "features",
         "at least one feature is required",
     ),
-    "duplicate-name": (
-        "churn_copy.yaml",
-        broken(lambda c: None, name="churn"),
-        "name",
-        "already used by churn.yaml",
+    "alias-bomb": (
+        "churn_eu.yaml",
+        "name: churn_eu\nl0: &l0 {"
+        + ", ".join(f"k{i}: lol" for i in range(10))
+        + "}\n"
+        + "".join(
+            f"l{level}: &l{level} {{" + ", ".join(f"k{i}: *l{level - 1}" for i in range(10)) + "}\n"
+            for level in range(1, 9)
+        ),
+        "line 2",
+        "anchors and aliases",
     ),
     "yaml-syntax-error": (
         "churn_eu.yaml",
@@ -142,3 +148,57 @@ def test_the_broken_config_task_fails_with_the_reason(tmp_path: Path, monkeypatc
         dag.get_task("config_error").python_callable()
     assert filename in str(raised.value)
     assert field in str(raised.value)
+
+
+def _copy_shipped(folder: Path) -> None:
+    for path in DEFAULT_PIPELINES_DIR.glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+
+
+def _broken(bag) -> dict[str, Any]:
+    return {dag_id: dag for dag_id, dag in bag.dags.items() if "broken-config" in dag.tags}
+
+
+def test_a_copied_file_keeping_the_name_breaks_both_dags_instead_of_taking_one_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``churn-experiment.yaml`` still saying ``name: churn`` sorts first; it must not own retrain_churn."""
+    _copy_shipped(tmp_path)
+    (tmp_path / "churn-experiment.yaml").write_text(broken(lambda c: None, name="churn"))
+    monkeypatch.setenv("RETRAIN_PIPELINES_DIR", str(tmp_path))
+
+    bag = _parse()
+
+    assert bag.import_errors == {}
+    broken_dags = _broken(bag)
+    assert set(broken_dags) == {"retrain_churn", "retrain_churn_experiment"}
+    for dag_id, own, other in (
+        ("retrain_churn", "churn.yaml", "churn-experiment.yaml"),
+        ("retrain_churn_experiment", "churn-experiment.yaml", "churn.yaml"),
+    ):
+        dag = broken_dags[dag_id]
+        assert dag.description.startswith(f"BROKEN CONFIG {own}: name"), dag.description
+        assert other in dag.doc_md
+        assert "also claimed by" in dag.doc_md
+    assert "rollback_churn" not in bag.dags
+    assert "broken-config" not in bag.dags["retrain_demand"].tags
+
+
+def test_overlapping_storage_prefixes_break_both_dags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _copy_shipped(tmp_path)
+    text = broken(lambda c: c["storage"].update(prefix="retraining/churn/registry"))
+    (tmp_path / "churn_eu.yaml").write_text(text)
+    monkeypatch.setenv("RETRAIN_PIPELINES_DIR", str(tmp_path))
+
+    bag = _parse()
+
+    assert bag.import_errors == {}
+    broken_dags = _broken(bag)
+    assert set(broken_dags) == {"retrain_churn", "retrain_churn_eu"}
+    for dag in broken_dags.values():
+        assert "storage.prefix" in dag.description
+        assert "s3://retrain-artifacts/retraining/churn/registry/churn_eu/" in dag.doc_md
+        assert "s3://retrain-artifacts/retraining/churn/" in dag.doc_md
+    assert "churn_eu.yaml" in broken_dags["retrain_churn"].doc_md
+    assert "churn.yaml" in broken_dags["retrain_churn_eu"].doc_md
+    assert "broken-config" not in bag.dags["retrain_demand"].tags

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -565,7 +569,7 @@ class TestDiscoverPipelines:
             assert (source.config is None) != (source.error is None), source
             if source.config is not None:
                 assert source.name == source.config.name
-        assert [s.config is not None for s in sources] == [True, False, False]  # one, three, two
+        assert [s.config is not None for s in sources] == [False, False, False]  # one and three share a name
 
     def test_names_are_unique(self, tmp_path: Path) -> None:
         write_yaml(tmp_path / "churn.yaml", broken_variant())
@@ -580,23 +584,38 @@ class TestDiscoverPipelines:
         assert _by_file(sources)["x.yaml"].name == "churn"
         assert _by_file(sources)["y.yaml"].name == "churn_broken"
 
-    def test_duplicate_name_later_file_is_an_error_naming_the_first(self, tmp_path: Path) -> None:
-        write_yaml(tmp_path / "a_first.yaml", variant("churn"))
-        write_yaml(tmp_path / "b_second.yaml", variant("churn"))
+    def test_two_files_claiming_one_name_are_both_refused(self, tmp_path: Path) -> None:
+        """A copied file still saying ``name: churn`` must not take over churn's DAG and registry (no first-wins)."""
+        write_yaml(tmp_path / "churn-experiment.yaml", variant("churn"))
+        write_yaml(tmp_path / "churn.yaml", variant("churn"))
+        write_yaml(tmp_path / "other.yaml", variant("other"))
 
-        first, second = discover_pipelines(tmp_path)
+        by_file = _by_file(discover_pipelines(tmp_path))
 
-        assert first.path.name == "a_first.yaml"
-        assert first.config is not None
-        assert first.name == "churn"
-        assert second.path.name == "b_second.yaml"
-        assert second.config is None
-        assert second.error is not None
-        assert second.name != "churn"
-        assert str(tmp_path / "b_second.yaml") in str(second.error)
-        assert "a_first.yaml" in str(second.error)
-        assert "'churn'" in str(second.error)
-        assert "already used" in str(second.error)
+        for copy, other in (("churn-experiment.yaml", "churn.yaml"), ("churn.yaml", "churn-experiment.yaml")):
+            source = by_file[copy]
+            assert source.config is None, copy
+            assert source.error is not None
+            message = str(source.error)
+            assert str(tmp_path / copy) in message
+            assert other in message
+            assert "name: " in message
+            assert "'churn'" in message
+        assert by_file["churn.yaml"].name == "churn"
+        assert by_file["churn-experiment.yaml"].name == "churn_experiment"
+        assert by_file["other.yaml"].config is not None
+
+    def test_three_files_claiming_one_name_each_name_the_others(self, tmp_path: Path) -> None:
+        for stem in ("a", "b", "c"):
+            write_yaml(tmp_path / f"{stem}.yaml", variant("churn"))
+
+        sources = discover_pipelines(tmp_path)
+
+        assert all(s.config is None for s in sources)
+        for source in sources:
+            others = {"a.yaml", "b.yaml", "c.yaml"} - {source.path.name}
+            assert all(name in str(source.error) for name in others), str(source.error)
+        assert len({s.name for s in sources}) == 3
 
     @pytest.mark.parametrize(
         ("broken_file", "valid_file"),
@@ -651,6 +670,220 @@ class TestDiscoverPipelines:
 
         assert "churn" in {s.name for s in sources}
         assert all(s.error is None for s in sources), [str(s.error) for s in sources if s.error]
+
+
+# --- bounded YAML ----------------------------------------------------------------------------
+
+
+def alias_bomb() -> str:
+    """A "billion laughs" of nested mapping aliases: under 1 kB of YAML, 10**9 values once expanded."""
+    lines = ["name: bomb", "l0: &l0 {" + ", ".join(f"k{i}: lol" for i in range(10)) + "}"]
+    for level in range(1, 9):
+        lines.append(f"l{level}: &l{level} {{" + ", ".join(f"k{i}: *l{level - 1}" for i in range(10)) + "}")
+    return "\n".join(lines) + "\n"
+
+
+def _discover_in_a_child(folder: Path, timeout: float = 60.0) -> dict[str, Any]:
+    """Run discovery in its own interpreter: a hang is cut off at ``timeout``, a crash cannot take pytest down."""
+    code = textwrap.dedent(
+        """
+        import json, sys, time
+        from include.retrain.config import discover_pipelines
+        start = time.perf_counter()
+        sources = discover_pipelines(sys.argv[1])
+        seconds = time.perf_counter() - start
+        found = [{"file": s.path.name, "name": s.name, "ok": s.config is not None, "error": str(s.error or "")}
+                 for s in sources]
+        print(json.dumps({"seconds": seconds, "sources": found}))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(folder)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, f"discovery died with exit code {result.returncode}: {result.stderr[-2000:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+class TestBoundedYaml:
+    """One hostile file cannot stall or crash discovery: aliases, deep nesting and huge files are refused."""
+
+    def test_alias_bomb_is_refused_at_once_naming_the_file_and_line(self, tmp_path: Path) -> None:
+        bomb = tmp_path / "bomb.yaml"
+        bomb.write_text(alias_bomb(), encoding="utf-8")
+        assert bomb.stat().st_size < 1024
+        write_yaml(tmp_path / "valid.yaml", variant("valid"))
+
+        outcome = _discover_in_a_child(tmp_path)
+
+        assert outcome["seconds"] < 2.0, outcome
+        by_file = {s["file"]: s for s in outcome["sources"]}
+        assert by_file["valid.yaml"]["ok"]
+        error = by_file["bomb.yaml"]["error"]
+        assert not by_file["bomb.yaml"]["ok"]
+        assert str(bomb) in error
+        assert "line 2" in error, error  # the first anchor, before any alias expands it
+        assert "&l0" in error
+        assert "aliases" in error
+
+    def test_deep_nesting_is_refused_not_a_crash(self, tmp_path: Path) -> None:
+        """100,000 nested brackets (200 kB) overflow libyaml's recursive composer: a segfault without the bound."""
+        deep = tmp_path / "deep.yaml"
+        deep.write_text("name: deep\nwindow: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+        write_yaml(tmp_path / "valid.yaml", variant("valid"))
+
+        outcome = _discover_in_a_child(tmp_path)
+
+        assert outcome["seconds"] < 2.0, outcome
+        by_file = {s["file"]: s for s in outcome["sources"]}
+        assert by_file["valid.yaml"]["ok"]
+        assert str(deep) in by_file["deep.yaml"]["error"]
+        assert "line 2" in by_file["deep.yaml"]["error"]
+        assert "nested" in by_file["deep.yaml"]["error"]
+
+    def test_an_anchor_is_refused_with_its_line_and_the_fix(self, tmp_path: Path) -> None:
+        path = tmp_path / "churn.yaml"
+        text = CHURN_YAML.read_text(encoding="utf-8")
+        text = text.replace("  bucket: retrain-landing", "  bucket: &landing retrain-landing", 1)
+        path.write_text(text + "tags: [*landing]\n", encoding="utf-8")
+        line = 1 + text.splitlines().index("  bucket: &landing retrain-landing")
+
+        with pytest.raises(ConfigError) as info:
+            load_pipeline(path)
+
+        message = str(info.value)
+        assert str(path) in message
+        assert f"line {line}" in message
+        assert "&landing" in message
+        assert "write the value out" in message
+
+    def test_a_file_over_the_size_cap_is_refused_before_parsing(self, tmp_path: Path) -> None:
+        path = tmp_path / "churn.yaml"
+        path.write_text(CHURN_YAML.read_text(encoding="utf-8") + "# padding\n" * 40_000, encoding="utf-8")
+
+        with pytest.raises(ConfigError) as info:
+            load_pipeline(path)
+
+        assert str(path) in str(info.value)
+        assert "KiB" in str(info.value)
+
+    def test_the_shipped_variants_stay_within_the_bounds(self) -> None:
+        assert all(source.config is not None for source in discover_pipelines(DEFAULT_PIPELINES_DIR))
+
+
+# --- overlapping storage ---------------------------------------------------------------------
+
+
+def with_storage(name: str, prefix: str, bucket: str = "retrain-artifacts") -> dict[str, Any]:
+    raw = variant(name)
+    raw["storage"] = {**raw.get("storage", {}), "bucket": bucket, "prefix": prefix}
+    return raw
+
+
+def with_landing(name: str, bucket: str, prefix: str) -> dict[str, Any]:
+    raw = variant(name)
+    raw["dataset"].update(bucket=bucket, prefix=prefix)
+    return raw
+
+
+class TestOverlappingStorage:
+    """A variant's tree (``<prefix>/<name>/``: registry and runs) holds no other variant's tree or landing data."""
+
+    @pytest.mark.parametrize(
+        ("prefix", "name", "inner"),
+        [
+            pytest.param("retraining/alpha/registry", "beta", "retraining/alpha/registry/beta/", id="inside-registry"),
+            pytest.param("retraining/alpha/runs/2026", "beta", "retraining/alpha/runs/2026/beta/", id="inside-runs"),
+            pytest.param("retraining/alpha", "runs", "retraining/alpha/runs/", id="is-the-runs-tree"),
+            pytest.param("retraining/alpha", "beta", "retraining/alpha/beta/", id="inside-the-tree"),
+        ],
+    )
+    def test_a_tree_inside_another_refuses_both_naming_files_and_paths(
+        self, tmp_path: Path, prefix: str, name: str, inner: str
+    ) -> None:
+        write_yaml(tmp_path / "alpha.yaml", with_storage("alpha", "retraining"))
+        write_yaml(tmp_path / "beta.yaml", with_storage(name, prefix))
+        write_yaml(tmp_path / "gamma.yaml", with_storage("gamma", "retraining"))
+
+        by_file = _by_file(discover_pipelines(tmp_path))
+
+        assert by_file["gamma.yaml"].config is not None
+        for own, other in (("alpha.yaml", "beta.yaml"), ("beta.yaml", "alpha.yaml")):
+            source = by_file[own]
+            assert source.config is None, own
+            message = str(source.error)
+            assert str(tmp_path / own) in message
+            assert other in message
+            assert "storage.prefix" in message
+            assert "s3://retrain-artifacts/retraining/alpha/" in message
+            assert f"s3://retrain-artifacts/{inner}" in message
+        assert by_file["alpha.yaml"].name == "alpha"
+        assert by_file["beta.yaml"].name == name
+
+    @pytest.mark.parametrize(
+        ("second", "why"),
+        [
+            pytest.param(with_storage("beta", "retraining"), "siblings", id="siblings"),
+            pytest.param(with_storage("alpha_v2", "retraining"), "a longer name is not a sub-folder", id="alpha_v2"),
+            pytest.param(with_storage("beta", "retraining/alph"), "alph is not alpha", id="segment-prefix"),
+            pytest.param(
+                with_storage("beta", "retraining/alpha/registry", bucket="other-artifacts"), "other bucket", id="bucket"
+            ),
+        ],
+    )
+    def test_separate_trees_are_fine(self, tmp_path: Path, second: dict[str, Any], why: str) -> None:
+        write_yaml(tmp_path / "alpha.yaml", with_storage("alpha", "retraining"))
+        write_yaml(tmp_path / "second.yaml", second)
+
+        sources = discover_pipelines(tmp_path)
+
+        assert all(s.config is not None for s in sources), (why, [str(s.error) for s in sources if s.error])
+
+    def test_landing_data_inside_another_variants_tree_refuses_both(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "alpha.yaml", with_storage("alpha", "retraining"))
+        write_yaml(tmp_path / "beta.yaml", with_landing("beta", "retrain-artifacts", "retraining/alpha/runs"))
+
+        by_file = _by_file(discover_pipelines(tmp_path))
+
+        beta, alpha = str(by_file["beta.yaml"].error), str(by_file["alpha.yaml"].error)
+        assert by_file["alpha.yaml"].config is None
+        assert by_file["beta.yaml"].config is None
+        assert "dataset.prefix" in beta
+        assert "alpha.yaml" in beta
+        assert "storage.prefix" in alpha
+        assert "beta.yaml" in alpha
+        for message in (alpha, beta):
+            assert "s3://retrain-artifacts/retraining/alpha/runs/churn/" in message
+            assert "s3://retrain-artifacts/retraining/alpha/" in message
+
+    def test_an_artifact_tree_inside_landing_data_is_refused(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "alpha.yaml", variant("alpha"))  # lands at s3://retrain-landing/churn/
+        write_yaml(tmp_path / "beta.yaml", with_storage("beta", "churn", bucket="retrain-landing"))
+
+        by_file = _by_file(discover_pipelines(tmp_path))
+
+        assert by_file["alpha.yaml"].config is None
+        assert by_file["beta.yaml"].config is None
+        assert "s3://retrain-landing/churn/beta/" in str(by_file["alpha.yaml"].error)
+
+    def test_a_variants_landing_inside_its_own_tree_is_refused(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "alpha.yaml", with_landing("alpha", "retrain-artifacts", "retraining/alpha"))
+
+        (source,) = discover_pipelines(tmp_path)
+
+        assert source.config is None
+        assert "dataset.prefix" in str(source.error)
+        assert "s3://retrain-artifacts/retraining/alpha/churn/" in str(source.error)
+
+    def test_variants_may_share_landing_data(self, tmp_path: Path) -> None:
+        write_yaml(tmp_path / "alpha.yaml", variant("alpha"))
+        write_yaml(tmp_path / "beta.yaml", variant("beta"))
+
+        assert all(s.config is not None for s in discover_pipelines(tmp_path))
 
 
 # --- config hash -----------------------------------------------------------------------------

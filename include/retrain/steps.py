@@ -70,9 +70,10 @@ from include.retrain.stages.features import (
     transform_in_chunks,
 )
 from include.retrain.stages.ingest import (
-    PANDAS_DTYPES,
     assemble_window,
     coerce_to_schema,
+    empty_window_failure,
+    malformed_folders,
     read_landing_file,
     sample_rows,
     select_window_files,
@@ -134,18 +135,21 @@ def _publish_gate(run: RunContext, result: GateResult, **context: Any) -> dict[s
 # -- ingest ------------------------------------------------------------------------------------
 
 
-def _empty_frame(run: RunContext) -> pd.DataFrame:
-    """The declared columns with no rows: an empty window still reaches validate_raw."""
-    columns = {name: pd.Series([], dtype=PANDAS_DTYPES[spec.type]) for name, spec in run.config.dataset.columns.items()}
-    columns[run.config.dataset.partition_column] = pd.Series([], dtype="datetime64[us]")
-    return pd.DataFrame(columns)
-
-
 def ingest(run: RunContext) -> dict[str, Any]:
-    """Read the window's landing partitions, coerce them to the schema, write ``raw.parquet``."""
+    """Read the window's landing partitions, coerce them to the schema, write ``raw.parquet``.
+
+    A window without data files is a data failure here, with one message naming the window, the
+    landing prefix and the partitions that do exist: an empty frame would only make every raw
+    expectation fail for the same reason. Folders that are no ``ds=YYYY-MM-DD`` day are skipped
+    and listed in the manifest (``skipped_folders``), for the raw gate's report to show.
+    """
     dataset = run.config.dataset
     landing = ArtifactStore(run.client, dataset.bucket)
-    files = select_window_files(landing.list_objects(dataset.landing_prefix), dataset, run.window)
+    listing = list(landing.list_objects(dataset.landing_prefix))
+    files = select_window_files(listing, dataset, run.window)
+    if not files:
+        raise empty_window_failure(listing, dataset, run.window)
+    skipped = [landing.uri(dataset.landing_prefix + folder) for folder in malformed_folders(listing, dataset)]
     sources = []
     frames = []
     with tempfile.TemporaryDirectory(prefix="retrain-ingest-") as tmp:
@@ -157,7 +161,7 @@ def ingest(run: RunContext) -> dict[str, Any]:
             sources.append({"uri": uri, "sha256": sha256_file(path), "rows": len(frame)})
             frames.append((landing_file.partition, frame))
             path.unlink()
-    raw = assemble_window(frames, dataset.partition_column) if frames else _empty_frame(run)
+    raw = assemble_window(frames, dataset.partition_column)
     raw = coerce_to_schema(raw, dataset.columns)
     raw = sample_rows(raw, run.options.sample_fraction, run.config.model.seed)
     ref = write_frame(run.store, run.stage_key("ingest", "raw.parquet"), raw)
@@ -171,15 +175,24 @@ def ingest(run: RunContext) -> dict[str, Any]:
             "partitions": len({f.partition for f in files}),
             "rows": len(raw),
             "landing_sha256": landing_sha256,
+            "skipped_folders": skipped,
             "artifacts": {"raw": ref.to_dict()},
         },
     )
 
 
 def validate_raw(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
-    """Gate: the raw window matches the declared schema and table rules."""
+    """Gate: the raw window matches the declared schema and table rules.
+
+    Folders ingest skipped (not ``ds=YYYY-MM-DD``) are a note in the report, not a failure.
+    """
     raw = read_frame(run.store, _ref(ingested, "raw"))
-    return _publish_gate(run, _run_gate("validate_raw", {"data": raw}, raw_expectations(run.config, run.window)))
+    notes = [
+        f"skipped {uri}: not a ds=YYYY-MM-DD partition folder, its files were not read"
+        for uri in ingested.get("skipped_folders", [])
+    ]
+    result = _run_gate("validate_raw", {"data": raw}, raw_expectations(run.config, run.window), notes)
+    return _publish_gate(run, result)
 
 
 # -- features ----------------------------------------------------------------------------------

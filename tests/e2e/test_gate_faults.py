@@ -5,6 +5,7 @@ then replaces the landing data with a damaged copy, runs the next interval throu
 and checks: the named gate task failed, its error text names the problem, its JSON and HTML
 reports are in the run folder, nothing downstream ran, and the registry is as it was. Between
 cases the landing data, the case's run folder and anything new in the registry are removed.
+An empty window never reaches a gate: ingest fails it (tests/e2e/test_empty_window.py).
 """
 
 from __future__ import annotations
@@ -145,10 +146,6 @@ FAULTS = [
             ids_repeat_every_day,
         ),
         id="duplicate-ids",
-    ),
-    pytest.param(
-        Fault("validate_raw", ("expect_table_row_count_to_be_between(min_value=1000) on data: observed 0",), days=0),
-        id="empty-window",
     ),
     pytest.param(
         Fault(

@@ -52,11 +52,22 @@ class LandingFile:
     size: int
 
 
+def _partition_day(folder: str) -> date | None:
+    """The day of a ``ds=YYYY-MM-DD`` folder name, None if the name is not one (or no such day)."""
+    match = _PARTITION_RE.match(folder)
+    if not match:
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:  # ds=2026-13-40: the shape of a date, not a day
+        return None
+
+
 def landing_files(listing: Iterable[tuple[str, int]], dataset: DatasetConfig) -> list[LandingFile]:
     """Every data file of the dataset in a ``(key, size)`` listing, sorted by partition and key.
 
     Ignores markers and hidden files (``_SUCCESS``, ``.tmp``), files of another format and
-    keys outside the ``ds=YYYY-MM-DD`` layout.
+    keys outside the ``ds=YYYY-MM-DD`` layout (see :func:`malformed_folders` for the latter).
     """
     base = dataset.landing_prefix
     found = []
@@ -64,17 +75,33 @@ def landing_files(listing: Iterable[tuple[str, int]], dataset: DatasetConfig) ->
         if not key.startswith(base):
             continue
         parts = key[len(base) :].split("/")
-        if len(parts) != 2 or not (match := _PARTITION_RE.match(parts[0])):
+        if len(parts) != 2 or (partition := _partition_day(parts[0])) is None:
             continue
         filename = parts[1]
         if not filename or filename.startswith((".", "_")) or not filename.endswith(_EXTENSIONS[dataset.format]):
             continue
-        try:
-            partition = date.fromisoformat(match.group(1))
-        except ValueError:
-            continue
         found.append(LandingFile(key=key, partition=partition, size=size))
     return sorted(found, key=lambda f: (f.partition, f.key))
+
+
+def malformed_folders(listing: Iterable[tuple[str, int]], dataset: DatasetConfig) -> list[str]:
+    """Folders right under the dataset prefix that ingest skips because they are no ``ds=YYYY-MM-DD`` day.
+
+    ``ds=2026-13-40/``, ``ds=yesterday/`` or ``2026-01-05/`` hold files nobody will train on; they
+    are listed (sorted, with a trailing slash) so the ingest manifest and the raw gate report say
+    so. Hidden folders (``.``, ``_``: e.g. a writer's ``_temporary/``) are not data and not listed.
+    """
+    base = dataset.landing_prefix
+    folders = set()
+    for key, _size in listing:
+        if not key.startswith(base):
+            continue
+        parts = key[len(base) :].split("/")
+        if len(parts) < 2 or not parts[0] or parts[0].startswith((".", "_")):
+            continue
+        if _partition_day(parts[0]) is None:
+            folders.add(parts[0] + "/")
+    return sorted(folders)
 
 
 def select_window_files(
@@ -90,6 +117,27 @@ def select_window_files(
                 f"over the dataset.max_file_mb limit of {dataset.max_file_mb:g} MiB"
             )
     return selected
+
+
+def empty_window_failure(
+    listing: Iterable[tuple[str, int]], dataset: DatasetConfig, window: TrainingWindow
+) -> DataFailure:
+    """The failure for a window without data files: the window, where ingest looked, what is there.
+
+    Names the oldest and newest partitions that hold data (or says there are none), so the
+    person who triggered the run sees at once whether to move ``window_end`` or land the data.
+    """
+    days = sorted({f.partition for f in landing_files(listing, dataset)})
+    where = f"no landing data in the training window {window} under {dataset.landing_uri}"
+    if days:
+        found = (
+            f"its partitions run from ds={days[0].isoformat()} (oldest) to ds={days[-1].isoformat()} (newest), "
+            f"{len(days)} days with {dataset.format} files"
+        )
+    else:
+        found = f"no ds=YYYY-MM-DD partition with {dataset.format} files exists there"
+    hint = "Land the window's partitions, or trigger with the Param window_end (the window ends the day before it)."
+    return DataFailure(f"{where}: {found}. {hint}")
 
 
 def newest_partition(listing: Iterable[tuple[str, int]], dataset: DatasetConfig) -> date | None:

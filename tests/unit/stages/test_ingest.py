@@ -20,6 +20,8 @@ from include.retrain.stages.ingest import (
     LandingFile,
     assemble_window,
     coerce_to_schema,
+    empty_window_failure,
+    malformed_folders,
     read_landing_file,
     sample_rows,
     select_window_files,
@@ -127,6 +129,65 @@ class TestSelectWindowFiles:
         small = dataset.model_copy(update={"max_file_mb": 1.0})
         listing = [(_key("2025-06-01"), 50 * 1024 * 1024), (_key("2026-01-05", "_SUCCESS"), 50 * 1024 * 1024)]
         assert select_window_files(listing, small, WINDOW) == []
+
+
+class TestMalformedFolders:
+    """Folders that are no ds=YYYY-MM-DD day are skipped by ingest and listed, never silently."""
+
+    def test_lists_folders_that_are_no_day(self, dataset: DatasetConfig) -> None:
+        listing = [
+            (_key("2026-01-05"), 10),
+            (_key("2026-13-40"), 10),  # the shape of a date, no such day
+            (_key("2026-02-30", "part-1.parquet"), 10),
+            ("churn/ds=yesterday/part-0.parquet", 10),
+            ("churn/2026-01-06/part-0.parquet", 10),  # no ds=
+            ("churn/ds=2026-1-7/part-0.parquet", 10),
+            ("churn/ds=2026-13-40/part-1.parquet", 10),  # listed once
+        ]
+
+        assert malformed_folders(listing, dataset) == [
+            "2026-01-06/",
+            "ds=2026-02-30/",
+            "ds=2026-1-7/",
+            "ds=2026-13-40/",
+            "ds=yesterday/",
+        ]
+        assert [f.key for f in select_window_files(listing, dataset, WINDOW)] == [_key("2026-01-05")]
+
+    def test_ignores_hidden_folders_loose_files_and_other_datasets(self, dataset: DatasetConfig) -> None:
+        listing = [
+            ("churn/_temporary/0/part-0.parquet", 10),
+            ("churn/.staging/part-0.parquet", 10),
+            ("churn/README.txt", 10),
+            ("churners/ds=yesterday/part-0.parquet", 10),
+            (_key("2026-01-05"), 10),
+        ]
+
+        assert malformed_folders(listing, dataset) == []
+
+
+class TestEmptyWindowFailure:
+    """One message: the window, the landing prefix, and the oldest and newest partitions there are."""
+
+    def test_names_window_prefix_and_the_partitions_that_exist(self, dataset: DatasetConfig) -> None:
+        listing = [(_key("2025-11-30"), 10), (_key("2025-12-01"), 10), (_key("2026-03-02"), 10)]
+
+        failure = empty_window_failure(listing, dataset, WINDOW)
+
+        assert isinstance(failure, DataFailure)
+        assert str(failure) == (
+            "no landing data in the training window 2026-01-04..2026-01-31 (28 days) under "
+            "s3://retrain-landing/churn/: its partitions run from ds=2025-11-30 (oldest) to ds=2026-03-02 (newest), "
+            "3 days with parquet files. Land the window's partitions, or trigger with the Param window_end "
+            "(the window ends the day before it)."
+        )
+
+    def test_says_when_no_partition_exists(self, dataset: DatasetConfig) -> None:
+        listing = [("churn/ds=yesterday/part-0.parquet", 10), (_key("2026-01-05", "part-0.csv"), 10)]
+
+        message = str(empty_window_failure(listing, dataset, WINDOW))
+
+        assert "s3://retrain-landing/churn/: no ds=YYYY-MM-DD partition with parquet files exists there." in message
 
 
 def _parquet_bytes() -> bytes:

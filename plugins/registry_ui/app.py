@@ -79,10 +79,16 @@ async def _login_first(request: Request, exc: Exception) -> Response:
 
 
 def registry(user: GetUserDep, session: SessionDep) -> HTMLResponse:
-    """The registry page: every variant whose task instances the user may read."""
+    """The registry page: every variant whose task instances the user may read, refused config files included."""
     now = datetime.now(UTC)
     sections = []
-    for name, config in _configs().items():
+    for source in discover_pipelines():
+        name, config = source.name, source.config
+        if config is None:  # a refused file says why here too, as its BROKEN CONFIG DAG does
+            if source.error is not None and _may_read(user, f"retrain_{name}"):
+                reason = f"its pipeline config {source.path.name} is refused: {'; '.join(source.error.problems)}"
+                sections.append(VariantSection(name, None, None, reason))
+            continue
         if not _may_read(user, config.dag_id):
             continue
         last_run = _last_run(session, config.dag_id)

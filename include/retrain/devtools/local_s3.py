@@ -3,6 +3,10 @@
 The project code does not know it is talking to moto: it gets an ordinary boto3 client from
 the Airflow connection, whose ``endpoint_url`` points here. Point the connection at MinIO or
 AWS instead and nothing else changes.
+
+The server is moto's app behind :mod:`strict_s3`, which makes conditional writes atomic as S3
+does (plain moto checks ``If-Match`` and writes in two steps that a concurrent writer can run
+between), so the race tests run against S3's semantics, not weaker ones.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ LOOPBACK_ACCESS_KEY = "loopback-access-key"
 LOOPBACK_SECRET_KEY = "loopback-secret-key"
 REGION = "us-east-1"
 
+#: moto's server with writes to one key serialized (see that module).
+STRICT_SERVER = Path(__file__).with_name("strict_s3.py")
+
 
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
@@ -34,10 +41,15 @@ def free_port() -> int:
 
 
 class LocalS3:
-    """Start, use and stop a moto S3 server on ``127.0.0.1:<port>``."""
+    """Start, use and stop a moto S3 server on ``127.0.0.1:<port>``.
 
-    def __init__(self, port: int | None = None) -> None:
+    ``strict=False`` runs plain ``python -m moto.server`` instead, whose conditional writes are
+    not atomic: only to show that weakness (tests/faults/test_strict_s3.py), never to test with.
+    """
+
+    def __init__(self, port: int | None = None, *, strict: bool = True) -> None:
         self.port = port or free_port()
+        self.strict = strict
         self._process: subprocess.Popen | None = None
         self._log = Path(tempfile.gettempdir()) / f"retrain-local-s3-{self.port}.log"
 
@@ -55,8 +67,10 @@ class LocalS3:
     def start(self, timeout: float = 30.0) -> LocalS3:
         """Start the server and wait until it answers HTTP."""
         with open(self._log, "wb") as log:
+            # The strict server runs as a script: it needs only moto, not the project on sys.path.
+            server = [str(STRICT_SERVER)] if self.strict else ["-m", "moto.server"]
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                [sys.executable, *server, "-H", "127.0.0.1", "-p", str(self.port)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "True"},

@@ -26,3 +26,49 @@ def test_a_server_that_cannot_start_says_why_and_leaves_no_log() -> None:
         with pytest.raises(RuntimeError, match=r"(?s)exited early.*in use"):
             server.start(timeout=20)
     assert not server._log.exists()
+
+
+def test_the_server_is_the_strict_one_unless_asked_for_plain_moto() -> None:
+    """Every user of LocalS3 gets conditional writes serialized (tests/faults/test_strict_s3.py)."""
+    assert LocalS3().strict
+    assert not LocalS3(strict=False).strict
+
+
+@pytest.mark.parametrize(
+    ("method", "host", "path", "query", "body", "locked"),
+    [
+        ("PUT", "127.0.0.1:9000", "/bkt/a/b.json", "", b"", [("bkt", "a/b.json")]),
+        ("PUT", "bkt.localhost:9000", "/a/b.json", "", b"", [("bkt", "a/b.json")]),
+        ("DELETE", "127.0.0.1:9000", "/bkt/a", "", b"", [("bkt", "a")]),
+        ("POST", "127.0.0.1:9000", "/bkt/big", "uploadId=u1", b"", [("bkt", "big")]),  # CompleteMultipartUpload
+        ("PUT", "127.0.0.1:9000", "/bkt/big", "partNumber=1&uploadId=u1", b"", []),  # parts stay parallel
+        ("GET", "127.0.0.1:9000", "/bkt/a", "", b"", []),
+        ("PUT", "127.0.0.1:9000", "/bkt", "", b"", []),  # CreateBucket
+        (
+            "POST",
+            "127.0.0.1:9000",
+            "/bkt",
+            "delete",
+            b'<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>x</Key></Object>'
+            b"<Object><Key>y/z</Key></Object></Delete>",
+            [("bkt", "x"), ("bkt", "y/z")],
+        ),
+    ],
+)
+def test_the_strict_server_locks_the_keys_a_request_writes(
+    method: str, host: str, path: str, query: str, body: bytes, locked: list[tuple[str, str]]
+) -> None:
+    import io
+
+    from include.retrain.devtools.strict_s3 import object_keys_written
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "HTTP_HOST": host,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    assert object_keys_written(environ) == locked
+    assert environ["wsgi.input"].read() == body  # the app behind still reads the whole body

@@ -1,7 +1,10 @@
-# Astro Runtime 3.3 (Airflow 3.3). The Astro CLI installs packages.txt and requirements.txt
-# on build; requirements.txt pins what the runtime image does not already provide, at the
-# versions in uv.lock (tests/test_project_files.py keeps them in step).
-FROM astrocrpublic.azurecr.io/runtime:3.3-1
+# Astro Runtime 3.3-8 ships Apache Airflow 3.3.2, the version uv.lock pins, here on Python 3.11,
+# the lock's only Python (the `-python-3.11` tag; the untagged image has the runtime's default
+# Python). Runtime-to-Airflow versions come from Astronomer's runtime catalog
+# (https://updates.astronomer.io/astronomer-runtime); tests/test_project_files.py checks this line
+# against uv.lock. The Astro CLI installs packages.txt and requirements.txt on build;
+# requirements.txt is the lock's whole runtime set (`make requirements`).
+FROM astrocrpublic.azurecr.io/runtime:3.3-8-python-3.11
 
 # include/ is imported as a package from the project root (the Astro convention); the DAG
 # file also adds it, this makes it explicit for every process. GX analytics stay off.

@@ -8,33 +8,113 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+#: Astro Runtime tag -> the Apache Airflow version it ships. Source: Astronomer's runtime catalog
+#: (https://updates.astronomer.io/astronomer-runtime, ``runtimeVersionsV3.<tag>.metadata.airflowVersion``),
+#: as quoted in public projects on 2026-09/10 ("Runtime 3.3-7 ships Airflow 3.3.1, not 3.3.2"); the Astro
+#: CLI reads the same catalog. Add a row when the Dockerfile moves to a newer runtime.
+ASTRO_RUNTIME_AIRFLOW = {
+    "3.3-2": "3.3.0",
+    "3.3-7": "3.3.1",
+    "3.3-8": "3.3.2",
+}
+#: The lock's project entry (``source = { virtual = "." }``): its runtime dependencies, not the dev group.
+PROJECT = "airflow-retrain-bundle"
+
+
+def _lock() -> dict[str, Any]:
+    return tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())
+
+
 def _locked_versions() -> dict[str, str]:
-    lock = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())
-    return {package["name"]: package["version"] for package in lock["package"]}
+    return {package["name"]: package["version"] for package in _lock()["package"]}
 
 
-def test_requirements_txt_pins_match_the_lock() -> None:
-    locked = _locked_versions()
-    pins = {}
-    for line in (PROJECT_ROOT / "requirements.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, version = line.split("==")
-            pins[name.lower()] = version
-    assert pins, "requirements.txt pins nothing"
-    for name, version in pins.items():
-        assert locked.get(name) == version, f"{name}=={version} in requirements.txt, {locked.get(name)} in uv.lock"
+def _runtime_closure(lock: dict[str, Any]) -> set[tuple[str, str]]:
+    """(name, version) of every package the project's runtime dependencies resolve to in the lock.
+
+    Follows each dependency (and the extras it asks for) through the lock's graph; markers are kept
+    as uv export keeps them (a Windows-only package is listed with its marker), so none is dropped.
+    """
+    packages: dict[str, list[dict[str, Any]]] = {}
+    for package in lock["package"]:
+        packages.setdefault(package["name"], []).append(package)
+    (project,) = packages[PROJECT]
+    found: set[tuple[str, str]] = set()
+    visited: set[tuple[str, str, tuple[str, ...]]] = set()
+    wanted = list(project["dependencies"])
+    while wanted:
+        dependency = wanted.pop()
+        candidates = [
+            package
+            for package in packages[dependency["name"]]
+            if dependency.get("version", package["version"]) == package["version"]
+        ]
+        assert candidates, dependency
+        for package in candidates:
+            extras = tuple(dependency.get("extra", ()))
+            if (package["name"], package["version"], extras) in visited:
+                continue
+            visited.add((package["name"], package["version"], extras))
+            found.add((package["name"], package["version"]))
+            wanted += package.get("dependencies", [])
+            for extra in extras:
+                wanted += package.get("optional-dependencies", {}).get(extra, [])
+    return found
 
 
-def test_dockerfile_builds_from_astro_runtime_3_3() -> None:
-    first = next(line for line in (PROJECT_ROOT / "Dockerfile").read_text().splitlines() if line.startswith("FROM"))
-    assert re.fullmatch(r"FROM astrocrpublic\.azurecr\.io/runtime:3\.3-\d+", first)
+def _requirements() -> list[Requirement]:
+    lines = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+    return [Requirement(line) for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_requirements_txt_is_the_locked_runtime_set() -> None:
+    """Every runtime package the lock resolves, each pinned ==, and nothing else: pip has nothing left to choose.
+
+    A pin on top-level packages only let ``pip install -r requirements.txt`` resolve 20 indirect
+    packages to versions other than the lock's. Fix a failure with ``make requirements``.
+    """
+    requirements = _requirements()
+    pins: set[tuple[str, str]] = set()
+    for requirement in requirements:
+        specifiers = list(requirement.specifier)
+        assert len(specifiers) == 1, f"{requirement} is not pinned to one version"
+        assert specifiers[0].operator == "==", f"{requirement} is not an exact pin"
+        assert not requirement.extras, f"{requirement}: extras would pull in packages that are not pinned"
+        pins.add((canonicalize_name(requirement.name), specifiers[0].version))
+    locked = {(canonicalize_name(name), version) for name, version in _runtime_closure(_lock())}
+    assert pins - locked == set(), "in requirements.txt but not the lock's runtime set: run `make requirements`"
+    assert locked - pins == set(), "in the lock's runtime set but not requirements.txt: run `make requirements`"
+    names = {name for name, _ in pins}
+    assert {"apache-airflow", "apache-airflow-providers-amazon", "great-expectations", "scikit-learn"} <= names
+    assert not names & {"pytest", "moto", "ruff", "playwright"}, "dev tools do not belong in the image"
+
+
+def test_dockerfile_runtime_ships_the_locked_airflow_on_the_locked_python() -> None:
+    lines = (PROJECT_ROOT / "Dockerfile").read_text().splitlines()
+    (base,) = [line for line in lines if line.startswith("FROM ")]
+    match = re.fullmatch(
+        r"FROM astrocrpublic\.azurecr\.io/runtime:(?P<runtime>\d+\.\d+-\d+)-python-(?P<python>\d+\.\d+)", base
+    )
+    assert match, f"{base!r}: expected astrocrpublic.azurecr.io/runtime:<runtime>-python-<major.minor>"
+    runtime, python = match["runtime"], match["python"]
+    assert runtime in ASTRO_RUNTIME_AIRFLOW, f"runtime {runtime} is not in ASTRO_RUNTIME_AIRFLOW: add it and its source"
+    locked_airflow = _locked_versions()["apache-airflow"]
+    assert ASTRO_RUNTIME_AIRFLOW[runtime] == locked_airflow, (
+        f"runtime {runtime} ships Airflow {ASTRO_RUNTIME_AIRFLOW[runtime]}, uv.lock pins {locked_airflow}"
+    )
+    allowed = SpecifierSet(_lock()["requires-python"])
+    minors = [f"3.{minor}" for minor in range(8, 20) if f"3.{minor}.0" in allowed]
+    assert minors == [python], f"the image's Python {python} is not the lock's only Python ({minors})"
 
 
 def test_airflow_settings_define_the_connection_and_training_pool() -> None:
@@ -70,10 +150,59 @@ def test_astro_project_layout_is_complete() -> None:
         "dags/.airflowignore",
         ".gitignore",
         ".dockerignore",
+        ".astro/config.yaml",  # without it `astro dev start` says this is not an Astro project
+        ".astro/test_dag_integrity_default.py",
+        ".astro/dag_integrity_exceptions.txt",
+        "docker-compose.override.yml",
         "README.md",
         "Makefile",
     ):
         assert (PROJECT_ROOT / path).exists(), path
+
+
+def test_astro_project_config_names_the_project() -> None:
+    config = yaml.safe_load((PROJECT_ROOT / ".astro" / "config.yaml").read_text())
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", config["project"]["name"])
+
+
+def test_astro_parse_test_passes_on_the_shipped_dags(tmp_path: Path) -> None:
+    """What `astro dev parse` runs in the image, run here with no project pytest options (the image has none)."""
+    parse_test = PROJECT_ROOT / ".astro" / "test_dag_integrity_default.py"
+    no_project_options = ["-c", os.devnull, "--rootdir", str(tmp_path)]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *no_project_options, str(parse_test)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout
+
+
+def test_dockerignore_keeps_local_state_out_and_the_bundle_in() -> None:
+    ignored = {line.strip() for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()}
+    ignored -= {""}
+    assert {".git", ".env", ".venv", ".tools", ".local", "airflow_settings.yaml", "pyproject.toml"} <= ignored
+    kept = {"dags", "include", "plugins", "requirements.txt", "packages.txt", ".astro", "Dockerfile"}
+    assert not kept & ignored
+
+
+def test_compose_override_runs_the_locked_moto() -> None:
+    compose = yaml.safe_load((PROJECT_ROOT / "docker-compose.override.yml").read_text())
+    image = compose["services"]["s3"]["image"]
+    assert image == f"motoserver/moto:{_locked_versions()['moto']}", image
+
+
+def test_readme_names_the_dockerfile_runtime_and_where_its_version_comes_from() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("## Running under Astro", 1)[1].split("\n## ", 1)[0]
+    base = next(line for line in (PROJECT_ROOT / "Dockerfile").read_text().splitlines() if line.startswith("FROM "))
+    assert base.removeprefix("FROM ").split(":", 1)[1] in section
+    assert "updates.astronomer.io/astronomer-runtime" in section
+    assert "make requirements" in section
 
 
 def test_readme_config_reference_is_current() -> None:

@@ -92,15 +92,30 @@ def build_params(config: PipelineConfig) -> dict[str, Param]:
 
 
 def build_rollback_params() -> dict[str, Param]:
-    """The rollback form: which version, and why (required, recorded in the registry)."""
+    """The rollback form: which version, which champion it replaces, and why (required, recorded).
+
+    Only ``reason`` is required: ``to_version`` and ``expected_champion`` are nullable with a
+    None default, so the form can be submitted with a reason alone.
+    """
+    version_pattern = r"^(|v\d{8}-[0-9a-f]{10})$"
     return {
         "to_version": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             maxLength=100,
-            pattern=r"^(|v\d{8}-[0-9a-f]{10})$",
+            pattern=version_pattern,
             title="Roll back to version",
             description="A registered version id (v<YYYYMMDD>-<hash>). Empty: the champion's previous version.",
+        ),
+        "expected_champion": Param(
+            None,
+            type=["null", "string"],
+            maxLength=100,
+            pattern=version_pattern,
+            title="Champion to replace",
+            description="The version this rollback replaces; refused if it is no longer champion. Empty: the "
+            "champion when this run was requested (an empty to_version is then refused if the champion "
+            "changed since). The run's summary names the champion it replaced.",
         ),
         "reason": Param(
             "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -128,9 +128,17 @@ def run_rollback(config: PipelineConfig, context: dict[str, Any]) -> dict[str, A
             config.deployment,
             to_version=str(params.get("to_version") or ""),
             reason=str(params.get("reason") or ""),
+            expected_champion=str(params.get("expected_champion") or ""),
+            requested_at=requested_at(dag_run),
             audit={"run_id": dag_run.run_id, "triggered_by": triggered_by(dag_run)},
             get_connection=_connection_lookup(),
         )
+
+
+def requested_at(dag_run: Any) -> datetime | None:
+    """When the run was asked for: the earliest of its ``run_after`` and ``queued_at`` (a clear re-queues it)."""
+    times = [t for t in (getattr(dag_run, "run_after", None), getattr(dag_run, "queued_at", None)) if t is not None]
+    return min(times) if times else None
 
 
 def run_freshness_check(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,6 +27,16 @@ def transfer_config() -> Any:
         multipart_chunksize=MULTIPART_CHUNKSIZE,
         max_concurrency=MAX_CONCURRENCY,
     )
+
+
+def dry_run_key(run_key: str, run_id: str) -> str:
+    """A dry run's own folder: ``<run key>-dry-run-<hash of the run id>``, never a real run's.
+
+    A dry run of a window writes its artifacts (gate reports included) beside the real run's
+    folder, not into it, so a real run's model card never links a dry run's report and a real
+    run's retry never meets a dry run's files. Its retries share the run id, so they share it too.
+    """
+    return f"{run_key}-dry-run-{hashlib.sha256(run_id.encode()).hexdigest()[:10]}"
 
 
 @dataclass(frozen=True)
@@ -59,11 +70,14 @@ class RunContext:
         options = RunOptions.from_params(params, config)
         window = resolve_window(config, options, data_interval_end)
         store = ArtifactStore(client, config.storage.bucket, config.storage.prefix, transfer_config())
+        run_key = make_run_key(window, options.data_overrides(config))
+        if options.dry_run:
+            run_key = dry_run_key(run_key, run_id)
         return cls(
             config=config,
             options=options,
             window=window,
-            run_key=make_run_key(window, options.data_overrides(config)),
+            run_key=run_key,
             run_id=run_id,
             triggered_by=triggered_by,
             client=client,

@@ -34,6 +34,7 @@ from include.retrain.registry import (
     AliasPointer,
     ConcurrentUpdate,
     ModelRegistry,
+    new_change_id,
     utc_now,
 )
 from include.retrain.webhook import InvalidWebhook, post_json
@@ -57,6 +58,10 @@ class DeployedPointer:
     run_id: str
     triggered_by: str
     reason: str
+    #: Unique per switch: the writer recognizes its own switch by it (and derives its event from it).
+    change_id: str = ""
+    #: sha256 of the version's manifest (``model.sha256`` is the model's), as the champion alias recorded it.
+    manifest_sha256: str | None = None
     etag: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -69,7 +74,24 @@ def read_deployed(registry: ModelRegistry) -> DeployedPointer | None:
         return None
     payload = json.loads(found.data)
     known = {name: payload.get(name) for name in DeployedPointer.__dataclass_fields__ if name != "etag"}
+    known["change_id"] = known["change_id"] or ""
     return DeployedPointer(**known, etag=found.etag)
+
+
+def record_deployed_event(registry: ModelRegistry, pointer: DeployedPointer) -> None:
+    """The ``deployed`` event of this switch, derived from the pointer: written once, whoever finishes it."""
+    if not pointer.change_id:  # written before switches carried an id: its event was written then
+        return
+    registry.record_event(
+        "deployed",
+        pointer.version,
+        run_id=pointer.run_id,
+        triggered_by=pointer.triggered_by,
+        reason=pointer.reason,
+        details={"strategy": pointer.strategy, "slot": pointer.slot, "previous_version": pointer.previous_version},
+        change_id=pointer.change_id,
+        at=pointer.updated_at,
+    )
 
 
 def deploy_champion(
@@ -77,16 +99,22 @@ def deploy_champion(
 ) -> tuple[DeployedPointer | None, bool]:
     """Make ``deployed.json`` serve the current champion; return it and whether this call moved it.
 
-    Idempotent: when the pointer already serves the champion nothing is written. A lost
+    Idempotent: when the pointer already serves the champion nothing is switched (its
+    ``deployed`` event is written if an interrupted attempt left it out). A lost
     compare-and-swap re-reads both and tries again. The pointer's reason is the champion's.
+    A champion whose manifest no longer has the sha256 its alias recorded is not deployed.
     """
     for _ in range(MAX_CAS_ATTEMPTS):
         deployed = read_deployed(registry)  # before the champion: see the module docstring
         champion = registry.get_alias(CHAMPION)
-        if champion is None or (deployed is not None and deployed.version == champion.version):
+        if champion is None:
             return deployed, False
-        record = registry.get_version(champion.version)
+        if deployed is not None and deployed.version == champion.version:
+            record_deployed_event(registry, deployed)
+            return deployed, False
+        record = registry.get_version(champion.version, manifest_sha256=champion.manifest_sha256)
         assert record is not None  # set_alias only points at committed versions
+        change_id = new_change_id()
         try:
             slot = _load_idle_slot(registry, champion.version, deployed, audit) if strategy == "blue_green" else None
             pointer = DeployedPointer(
@@ -100,15 +128,19 @@ def deploy_champion(
                 run_id=audit["run_id"],
                 triggered_by=audit["triggered_by"],
                 reason=champion.reason,
+                change_id=change_id,
+                manifest_sha256=champion.manifest_sha256,
             )
             body = json.dumps(pointer.to_json(), indent=2, sort_keys=True).encode()
             etag = registry.store.swap_bytes(
                 registry.key(DEPLOYED), body, expected_etag=deployed.etag if deployed else None
             )
         except ConcurrentUpdate:
-            continue
-        details = {"strategy": strategy, "slot": slot, "previous_version": pointer.previous_version}
-        registry.record_event("deployed", champion.version, reason=champion.reason, details=details, **audit)
+            landed = read_deployed(registry)  # a lost response to our own switch, resent and refused?
+            if landed is None or landed.change_id != change_id:
+                continue
+            pointer, etag = landed, landed.etag
+        record_deployed_event(registry, pointer)
         return replace(pointer, etag=etag), True
     raise ConcurrentUpdate(f"{registry.key(DEPLOYED)} kept changing; gave up after {MAX_CAS_ATTEMPTS} attempts")
 
@@ -176,9 +208,30 @@ def start_canary(
 ) -> Canary:
     """Make ``version`` the challenger (CAS against ``expected``) with no wins yet."""
     details = {"wins": 0, "required": required, "started_by_run_key": run_key, "comparisons": []}
-    pointer = registry.set_alias(CHALLENGER, version, expected=expected, reason=reason, details=details, **audit)
-    registry.record_event("canary_started", version, reason=reason, details={"required": required}, **audit)
+    change_id = new_change_id()
+    details["started"] = {"change_id": change_id, "at": utc_now(), "reason": reason, **audit}
+    pointer = registry.set_alias(
+        CHALLENGER, version, expected=expected, reason=reason, details=details, change_id=change_id, **audit
+    )
+    record_canary_started(registry, Canary(pointer))
     return Canary(pointer)
+
+
+def record_canary_started(registry: ModelRegistry, canary: Canary) -> None:
+    """The ``canary_started`` event of this canary, derived from the alias: written once, whoever finishes it."""
+    started = canary.pointer.details.get("started")
+    if not started:  # started before canaries recorded this: its event was written then
+        return
+    registry.record_event(
+        "canary_started",
+        canary.version,
+        run_id=started["run_id"],
+        triggered_by=started["triggered_by"],
+        reason=started["reason"],
+        details={"required": canary.required},
+        change_id=started["change_id"],
+        at=started["at"],
+    )
 
 
 def record_canary_win(
@@ -197,6 +250,8 @@ def record_canary_win(
         canary.version,
         reason=reason,
         details={**comparison, "wins": details["wins"], "required": canary.required},
+        change_id=pointer.change_id,
+        at=pointer.updated_at,
         **audit,
     )
     return Canary(pointer)

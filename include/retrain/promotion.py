@@ -16,10 +16,23 @@ import numpy as np
 import pandas as pd
 
 from include.retrain.context import RunContext
-from include.retrain.deployment import challenger_alias, end_canary, record_canary_win, start_canary
+from include.retrain.deployment import (
+    challenger_alias,
+    end_canary,
+    record_canary_started,
+    record_canary_win,
+    start_canary,
+)
 from include.retrain.frames import read_frame
 from include.retrain.modelio import load_model
-from include.retrain.registry import CHAMPION, MAX_CAS_ATTEMPTS, ConcurrentUpdate, ModelRegistry
+from include.retrain.registry import (
+    CHAMPION,
+    MAX_CAS_ATTEMPTS,
+    AliasPointer,
+    ConcurrentUpdate,
+    ModelRegistry,
+    new_change_id,
+)
 from include.retrain.stages.evaluate import Evaluation, evaluate_model, outputs_from_columns
 from include.retrain.stages.promote import PromotionDecision, canary_verdict, decide_promotion, needs_significance
 from include.retrain.stages.significance import PairedComparison, paired_bootstrap
@@ -163,40 +176,176 @@ class HoldoutScores:
 
 @dataclass(frozen=True)
 class PromotionOutcome:
-    """What a promotion attempt did: the decision, and whether the candidate became champion or challenger."""
+    """What a promotion attempt did: the decision, and whether the candidate became champion or challenger.
+
+    ``overridden`` is set when this run had promoted the candidate (an earlier attempt) and
+    another actor has moved the champion since: the retry leaves that alone and says so.
+    ``recorded`` is the decision as this run's intent recorded it (its time, change id,
+    significance), when there is one.
+    """
 
     decision: PromotionDecision
     compared_with: str | None = None
     promoted: bool = False
     challenger: bool = False
     previous_version: str | None = None
+    overridden: str | None = None
+    recorded: Mapping[str, Any] | None = None
+
+    @property
+    def significance(self) -> dict[str, Any] | None:
+        if self.decision.significance is not None:
+            return self.decision.significance.to_dict()
+        return (self.recorded or {}).get("significance")
+
+
+#: The intent a retrain run's promote task records before it moves the champion.
+PROMOTE_INTENT = "promote"
 
 
 def promote_to_champion(run: RunContext, version: str, scores: HoldoutScores) -> PromotionOutcome:
     """Decide against the current champion and, if promoting, swap the champion alias.
 
     Whenever the swap is refused (another run moved the champion since it was read), the new
-    champion is read, scored on this holdout and the decision is made again.
+    champion is read, scored on this holdout and the decision is made again, within this
+    attempt. Each decision is recorded as the run's intent before the swap; a later attempt of
+    the same run (an Airflow retry, a cleared run) executes that recorded decision and never
+    decides again, see :func:`_carry_out`.
     """
     registry = run.registry
     audit = _audit(run)
+    recorded = registry.read_intent(PROMOTE_INTENT, run.run_id)
+    if recorded is not None and recorded.get("version") == version:
+        return _carry_out(run, recorded)
     for _ in range(MAX_CAS_ATTEMPTS):
         current = registry.get_alias(CHAMPION)
         champion = current.version if current else None
         if champion == version:
             return PromotionOutcome(PromotionDecision(False, f"{version} is already the champion (re-run)"), champion)
         decision = scores.decide(champion)
+        intent = registry.record_intent(
+            PROMOTE_INTENT,
+            run.run_id,
+            {
+                "version": version,
+                "run_key": run.run_key,
+                "triggered_by": run.triggered_by,
+                "promote": decision.promote,
+                "reason": decision.reason,
+                "significance": decision.significance.to_dict() if decision.significance else None,
+                "forced": run.options.force_promote,
+                "strategy": run.config.deployment.strategy,
+                "expected": current.as_replaced() if current else None,
+                "expected_etag": current.etag if current else None,
+                "change_id": new_change_id(),
+            },
+            create_only=False,  # within one attempt, a lost swap re-decides: the newest decision stands
+        )
         if not decision.promote:
-            return PromotionOutcome(decision, champion)
+            return PromotionOutcome(decision, champion, recorded=intent)
         try:
-            pointer = registry.set_alias(CHAMPION, version, expected=current, reason=decision.reason, **audit)
+            pointer = registry.set_alias(
+                CHAMPION, version, expected=current, reason=decision.reason, change_id=intent["change_id"], **audit
+            )
         except ConcurrentUpdate:
             continue
-        registry.mirror_previous(pointer, **audit)
-        return PromotionOutcome(decision, champion, promoted=True, previous_version=pointer.previous_version)
+        return _promoted(run, intent, pointer, decision)
     raise ConcurrentUpdate(
         f"champion alias of {run.config.name} kept changing; gave up after {MAX_CAS_ATTEMPTS} attempts"
     )
+
+
+def _promoted(
+    run: RunContext, intent: Mapping[str, Any], pointer: AliasPointer, decision: PromotionDecision
+) -> PromotionOutcome:
+    """Finish a champion move that landed: mirror ``previous`` and record its one ``promoted`` event."""
+    registry = run.registry
+    registry.mirror_previous(pointer, **_audit(run))
+    _record_promoted(registry, intent, pointer.previous_version, pointer.change_id, pointer.updated_at)
+    return PromotionOutcome(
+        decision, pointer.previous_version, promoted=True, previous_version=pointer.previous_version, recorded=intent
+    )
+
+
+def _record_promoted(
+    registry: ModelRegistry, intent: Mapping[str, Any], previous: str | None, change_id: str, at: str
+) -> None:
+    details = {
+        "previous_version": previous,
+        "forced": intent["forced"],
+        "strategy": intent["strategy"],
+        "significance": intent["significance"],
+    }
+    registry.record_event(
+        "promoted",
+        intent["version"],
+        run_id=intent["run_id"],
+        triggered_by=intent.get("triggered_by", ""),
+        reason=intent["reason"],
+        details=details,
+        change_id=change_id,
+        at=at,
+    )
+
+
+def _carry_out(run: RunContext, intent: Mapping[str, Any]) -> PromotionOutcome:
+    """A later attempt of a run: finish the decision its earlier attempt recorded, never decide again.
+
+    - the champion carries the intent's change id: the swap landed; finish it (``previous``, event);
+    - a later write replaced the swap (a rollback, another run): the swap landed and was undone
+      since; record its event if it is missing and leave the champion alone;
+    - the champion is still the one the decision was made against: do the swap now;
+    - otherwise another actor moved the champion before the swap landed: nothing is promoted.
+    """
+    registry = run.registry
+    version = intent["version"]
+    decision = PromotionDecision(intent["promote"], intent["reason"])
+    expected = intent.get("expected") or {}
+    if not intent["promote"]:
+        return PromotionOutcome(decision, expected.get("version"), recorded=intent)
+    current = registry.get_alias(CHAMPION)
+    if current is not None and current.change_id == intent["change_id"]:
+        return _promoted(run, intent, current, decision)
+    replaced = (current.replaced or {}) if current is not None else {}
+    landed_earlier = replaced.get("change_id") == intent["change_id"] or registry.has_event(
+        "promoted", version, intent["change_id"]
+    )
+    if current is not None and landed_earlier:
+        if replaced.get("change_id") == intent["change_id"]:
+            _record_promoted(registry, intent, expected.get("version"), intent["change_id"], replaced["updated_at"])
+        note = (
+            f"{version} was promoted by an earlier attempt of this run, then the champion moved to "
+            f"{current.version} (run {current.run_id}: {current.reason}); the retry leaves that in place "
+            "and does not promote again"
+        )
+        return PromotionOutcome(
+            PromotionDecision(True, note), expected.get("version"), promoted=True, overridden=note, recorded=intent
+        )
+    unchanged = (current is None and not expected) or (
+        current is not None and current.etag == intent.get("expected_etag")
+    )
+    if unchanged:
+        try:
+            pointer = registry.set_alias(
+                CHAMPION,
+                version,
+                expected=current,
+                reason=intent["reason"],
+                change_id=intent["change_id"],
+                **_audit(run),
+            )
+        except ConcurrentUpdate:
+            current = registry.get_alias(CHAMPION)
+        else:
+            return _promoted(run, intent, pointer, decision)
+    now = current.version if current is not None else None
+    who = f" (run {current.run_id}: {current.reason})" if current is not None else ""
+    note = (
+        f"not promoted: this run decided to promote {version} over {expected.get('version')}, but before that "
+        f"took effect the champion changed to {now}{who}; a retry does not decide again against a champion "
+        "another run produced"
+    )
+    return PromotionOutcome(PromotionDecision(False, note), now, overridden=note, recorded=intent)
 
 
 def enter_canary(run: RunContext, version: str, scores: HoldoutScores) -> PromotionOutcome:
@@ -214,6 +363,7 @@ def enter_canary(run: RunContext, version: str, scores: HoldoutScores) -> Promot
             return promote_to_champion(run, version, scores)
         slot, canary = challenger_alias(registry)
         if canary is not None and canary.version == version:
+            record_canary_started(registry, canary)  # if the attempt that started it stopped short of its event
             decision = PromotionDecision(False, f"{version} is already the challenger (re-run)")
             return PromotionOutcome(decision, champion.version, challenger=True)
         if canary is not None:
@@ -262,6 +412,8 @@ def advance_canary(run: RunContext, scores: HoldoutScores) -> dict[str, Any] | N
         progress = {"version": canary.version, "wins": canary.wins, "required": canary.required}
         try:
             if champion_version == canary.version:  # promoted, but the clean-up was cut short
+                assert champion is not None
+                _record_graduation(registry, champion)
                 end_canary(registry, canary, audit=audit, reason=f"{canary.version} is champion now")
                 return None
             if canary.has_seen(run.run_key):
@@ -286,22 +438,33 @@ def advance_canary(run: RunContext, scores: HoldoutScores) -> dict[str, Any] | N
                 canary = record_canary_win(registry, canary, comparison, audit=audit)
                 return {**progress, "wins": canary.wins, "result": "won", "reason": verdict.reason}
             reason = f"won the canary {canary.required}/{canary.required}: {verdict.reason}"
-            pointer = registry.set_alias(CHAMPION, canary.version, expected=champion, reason=reason, **audit)
+            graduation = {"graduated": {**comparison, "wins": canary.required, "required": canary.required}}
+            pointer = registry.set_alias(
+                CHAMPION, canary.version, expected=champion, reason=reason, details=graduation, **audit
+            )
         except ConcurrentUpdate:
             continue
         registry.mirror_previous(pointer, **audit)
-        details = {**comparison, "wins": canary.required, "required": canary.required}
-        registry.record_event("canary_scored", canary.version, reason=reason, details=details, **audit)
-        registry.record_event(
-            "promoted",
-            canary.version,
-            reason=reason,
-            details={"previous_version": pointer.previous_version, "forced": False, "strategy": "canary"},
-            **audit,
-        )
+        _record_graduation(registry, pointer)
         _clear_graduated(registry, canary.version, audit)
         return {**progress, "wins": canary.required, "result": "promoted", "reason": reason}
     raise ConcurrentUpdate(f"aliases of {run.config.name} kept changing; gave up after {MAX_CAS_ATTEMPTS} attempts")
+
+
+def _record_graduation(registry: ModelRegistry, champion: AliasPointer) -> None:
+    """The ``canary_scored`` and ``promoted`` events of a canary's graduation, derived from the champion alias.
+
+    Written create-only from the alias's change id, so the attempt that finishes a graduation
+    cut short writes them once.
+    """
+    graduated = champion.details.get("graduated")
+    if not graduated or champion.version is None:
+        return
+    common = {"run_id": champion.run_id, "triggered_by": champion.triggered_by, "reason": champion.reason}
+    common |= {"change_id": champion.change_id, "at": champion.updated_at}
+    registry.record_event("canary_scored", champion.version, details=graduated, **common)
+    details = {"previous_version": champion.previous_version, "forced": False, "strategy": "canary"}
+    registry.record_event("promoted", champion.version, details=details, **common)
 
 
 def _clear_graduated(registry: ModelRegistry, version: str, audit: Mapping[str, str]) -> None:

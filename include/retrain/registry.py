@@ -4,19 +4,31 @@ Layout under ``s3://<bucket>/<prefix>/<pipeline>/registry/``::
 
     versions/<version>/<file>           model.skops, metrics.json, model_card.json/.md, ...
     versions/<version>/manifest.json    commit marker: every file with its sha256, plus metadata
-    aliases/<alias>.json                {"version", "previous_version", "updated_at", "run_id", ...}
+    aliases/<alias>.json                {"version", "previous_version", "updated_at", "run_id", "change_id", ...}
     events/<utc timestamp>-<event>-<version>-<id>.json   one immutable object per event
+    intents/<task>/<run id>.json        what a run decided to change, recorded before it changes it
     deployed.json                       what serving runs (written by ``include.retrain.deployment``)
 
 A version exists once its manifest exists. Every object under ``versions/`` is written
 create-only (``If-None-Match: *``), so a committed version can never be overwritten. Aliases
 change only by compare-and-swap on their ETag (``If-Match``): of two racing promoters exactly
 one wins; the other gets :class:`ConcurrentUpdate`, re-reads and decides again.
+
+Every alias write carries a ``change_id``: a retry (boto's, or Airflow's) that finds its own
+``change_id`` in the alias knows its write landed, even when the response to it was lost and
+the resent request was refused with 412. Every event that records a change has a key derived
+from the change (its time and ``change_id``), written create-only, so whichever attempt
+completes a change writes its one event and a retry can never write a second. Aliases and
+events that name a version also carry the sha256 of its model and manifest, so a rewritten
+version no longer matches what the history says it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -29,9 +41,11 @@ from include.retrain.storage import (
     ArtifactStore,
     ConcurrentUpdate,
     ObjectAlreadyExists,
+    sha256_bytes,
 )
 
 MANIFEST = "manifest.json"
+MODEL_FILE = "model.skops"
 CHAMPION = "champion"
 PREVIOUS = "previous"
 EVENT_KINDS = frozenset(
@@ -46,6 +60,17 @@ __all__ = ["AliasPointer", "ConcurrentUpdate", "ModelRegistry", "RegisteredVersi
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def new_change_id() -> str:
+    """A unique id for one intended write: recorded in the object, so its writer can recognize it."""
+    return uuid.uuid4().hex
+
+
+def _safe_name(text: str) -> str:
+    """``text`` as one readable key segment, with a short hash so distinct texts never collide."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:80]
+    return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
 
 @dataclass(frozen=True)
@@ -93,6 +118,13 @@ class AliasPointer:
     reason: str
     etag: str
     details: dict[str, Any] = field(default_factory=dict)
+    #: Unique per write; whoever wrote it recognizes its own write by it (empty in old registries).
+    change_id: str = ""
+    #: The write this one replaced: ``version``, ``change_id``, ``updated_at``, ``run_id`` (None: first write).
+    replaced: dict[str, Any] | None = None
+    #: sha256 of the version's ``model.skops`` and ``manifest.json`` when it was pointed at.
+    model_sha256: str | None = None
+    manifest_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +136,19 @@ class AliasPointer:
             "triggered_by": self.triggered_by,
             "reason": self.reason,
             "details": self.details,
+            "change_id": self.change_id,
+            "replaced": self.replaced,
+            "model_sha256": self.model_sha256,
+            "manifest_sha256": self.manifest_sha256,
+        }
+
+    def as_replaced(self) -> dict[str, Any]:
+        """What a later write records about this one (so a retry can learn its write landed)."""
+        return {
+            "version": self.version,
+            "change_id": self.change_id,
+            "updated_at": self.updated_at,
+            "run_id": self.run_id,
         }
 
 
@@ -120,9 +165,36 @@ class ModelRegistry:
 
     # -- versions ---------------------------------------------------------------------------
 
-    def get_version(self, version: str) -> RegisteredVersion | None:
-        payload = self.store.read_json(self.key("versions", version, MANIFEST))
-        return None if payload is None else RegisteredVersion.from_manifest(payload)
+    def get_version(self, version: str, *, manifest_sha256: str | None = None) -> RegisteredVersion | None:
+        """The committed version, or None; with ``manifest_sha256``, refused unless its manifest still has it."""
+        found = self.store.read_object(self.key("versions", version, MANIFEST))
+        if found is None:
+            return None
+        if manifest_sha256 and sha256_bytes(found.data) != manifest_sha256:
+            raise IntegrityError(
+                f"version {version} of {self.pipeline} was rewritten: its manifest's sha256 "
+                f"{sha256_bytes(found.data)} is not the {manifest_sha256} recorded when it was registered"
+            )
+        return RegisteredVersion.from_manifest(json.loads(found.data))
+
+    def version_digests(self, version: str) -> dict[str, str] | None:
+        """``model_sha256`` and ``manifest_sha256`` of a committed version (None: not registered)."""
+        found = self.store.read_object(self.key("versions", version, MANIFEST))
+        if found is None:
+            return None
+        files = json.loads(found.data).get("files", {})
+        model = files.get(MODEL_FILE, {}).get("sha256")
+        return {"model_sha256": model, "manifest_sha256": sha256_bytes(found.data)}
+
+    def registered_digests(self, version: str) -> dict[str, Any] | None:
+        """The digests the version's ``registered`` event recorded (None: no such event, or an old one)."""
+        marker = f"-registered-{version}-"
+        keys = [k for k in self._event_keys() if marker in k.rsplit("/", 1)[-1]]
+        for key in keys:
+            payload = self.store.read_json(key) or {}
+            if payload.get("manifest_sha256"):
+                return {"model_sha256": payload.get("model_sha256"), "manifest_sha256": payload["manifest_sha256"]}
+        return None
 
     def list_versions(self) -> list[str]:
         """Committed versions, oldest first (version ids sort by window end)."""
@@ -174,9 +246,13 @@ class ModelRegistry:
             )
         return existing
 
-    def read_file(self, version: str, name: str) -> bytes:
-        """A version's file, checked against the sha256 in its manifest."""
-        record = self.get_version(version)
+    def read_file(self, version: str, name: str, *, manifest_sha256: str | None = None) -> bytes:
+        """A version's file, checked against the sha256 in its manifest.
+
+        With ``manifest_sha256`` (what an alias or event recorded) the manifest itself is checked
+        first, so a file rewritten together with its manifest is refused too.
+        """
+        record = self.get_version(version, manifest_sha256=manifest_sha256)
         if record is None:
             raise IntegrityError(f"version {version} is not registered for {self.pipeline}")
         if name not in record.files:
@@ -200,6 +276,10 @@ class ModelRegistry:
             reason=payload.get("reason", ""),
             etag=found.etag,
             details=dict(payload.get("details") or {}),
+            change_id=payload.get("change_id") or "",
+            replaced=payload.get("replaced"),
+            model_sha256=payload.get("model_sha256"),
+            manifest_sha256=payload.get("manifest_sha256"),
         )
 
     def set_alias(
@@ -212,21 +292,25 @@ class ModelRegistry:
         triggered_by: str,
         reason: str,
         details: Mapping[str, Any] | None = None,
+        change_id: str | None = None,
     ) -> AliasPointer:
         """Point ``alias`` at ``version`` if it still is as ``expected`` (None: not set yet).
 
         Raises ConcurrentUpdate when someone else moved it first; the caller re-reads and
-        re-decides. The version must be committed.
+        re-decides. The version must be committed. ``change_id`` (default: a fresh one) is
+        recorded in the alias; a caller that recorded it beforehand (an intent) can tell later
+        whether this write landed.
         """
-        if self.get_version(version) is None:
+        digests = self.version_digests(version)
+        if digests is None:
             raise IntegrityError(f"cannot point {alias} at {version}: it is not a registered version")
-        return self._swap_alias(alias, version, expected, run_id, triggered_by, reason, details)
+        return self._swap_alias(alias, version, expected, run_id, triggered_by, reason, details, change_id, digests)
 
     def clear_alias(
         self, alias: str, *, expected: AliasPointer, run_id: str, triggered_by: str, reason: str
     ) -> AliasPointer:
         """Point ``alias`` at nothing (``version`` null) if it still is as ``expected``; CAS like set_alias."""
-        return self._swap_alias(alias, None, expected, run_id, triggered_by, reason, None)
+        return self._swap_alias(alias, None, expected, run_id, triggered_by, reason, None, None, {})
 
     def _swap_alias(
         self,
@@ -237,6 +321,8 @@ class ModelRegistry:
         triggered_by: str,
         reason: str,
         details: Mapping[str, Any] | None,
+        change_id: str | None,
+        digests: Mapping[str, str | None],
     ) -> AliasPointer:
         pointer = AliasPointer(
             alias=alias,
@@ -248,11 +334,22 @@ class ModelRegistry:
             reason=reason,
             etag="",
             details=dict(details or {}),
+            change_id=change_id or new_change_id(),
+            replaced=expected.as_replaced() if expected else None,
+            model_sha256=digests.get("model_sha256"),
+            manifest_sha256=digests.get("manifest_sha256"),
         )
         body = json.dumps(pointer.to_json(), indent=2, sort_keys=True).encode()
-        etag = self.store.swap_bytes(
-            self.key("aliases", f"{alias}.json"), body, expected_etag=expected.etag if expected else None
-        )
+        try:
+            etag = self.store.swap_bytes(
+                self.key("aliases", f"{alias}.json"), body, expected_etag=expected.etag if expected else None
+            )
+        except ConcurrentUpdate:
+            # A lost response: the write landed, the client resent it and got 412. Ours if it carries our id.
+            landed = self.get_alias(alias)
+            if landed is not None and landed.change_id == pointer.change_id:
+                return landed
+            raise
         return replace(pointer, etag=etag)
 
     def mirror_previous(self, champion: AliasPointer, *, run_id: str, triggered_by: str) -> None:
@@ -265,6 +362,8 @@ class ModelRegistry:
             return
         for _ in range(MAX_CAS_ATTEMPTS):
             current = self.get_alias(PREVIOUS)
+            if current is not None and current.version == champion.previous_version:
+                return  # already mirrored (a retry)
             try:
                 self.set_alias(
                     PREVIOUS,
@@ -289,23 +388,73 @@ class ModelRegistry:
         triggered_by: str,
         reason: str,
         details: Mapping[str, Any] | None = None,
+        change_id: str | None = None,
+        at: str | None = None,
     ) -> str:
-        """Append one immutable event object; returns its key."""
+        """Append one immutable event object; returns its key.
+
+        ``change_id`` names the change the event records (an alias write's ``change_id``, a
+        version, a run's decision) and ``at`` its time: the key is derived from both and written
+        create-only, so recording the same change again (a retry) finds the event already there
+        and never writes a second one. Without ``change_id`` each call is a new event.
+        """
         if event not in EVENT_KINDS:
             raise ValueError(f"unknown registry event {event!r}")
-        now = datetime.now(UTC)
-        key = self.key("events", f"{now:%Y%m%dT%H%M%S%fZ}-{event}-{version}-{uuid.uuid4().hex[:8]}.json")
+        when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        when = when.astimezone(UTC)
+        event_id = (
+            hashlib.sha256(f"{event}:{version}:{change_id}".encode()).hexdigest()[:12]
+            if change_id
+            else uuid.uuid4().hex[:8]
+        )
+        key = self.key("events", f"{when:%Y%m%dT%H%M%S%fZ}-{event}-{version}-{event_id}.json")
         payload = {
             "event": event,
             "version": version,
-            "at": now.isoformat(timespec="microseconds"),
+            "at": when.isoformat(timespec="microseconds"),
             "run_id": run_id,
             "triggered_by": triggered_by,
             "reason": reason,
             "details": dict(details or {}),
+            "change_id": change_id,
+            **(self.version_digests(version) or {}),
         }
-        self.store.put_json(key, payload, create_only=True)
+        # Already there: this change's event was recorded (an earlier attempt, or a lost response).
+        with contextlib.suppress(ObjectAlreadyExists):
+            self.store.put_json(key, payload, create_only=True)
         return key
+
+    def has_event(self, event: str, version: str, change_id: str) -> bool:
+        """Whether the event recording ``change_id`` exists (whatever time its key carries)."""
+        event_id = hashlib.sha256(f"{event}:{version}:{change_id}".encode()).hexdigest()[:12]
+        suffix = f"-{event}-{version}-{event_id}.json"
+        return any(k.endswith(suffix) for k in self._event_keys())
+
+    # -- intents ----------------------------------------------------------------------------
+
+    def intent_key(self, task: str, run_id: str) -> str:
+        return self.key("intents", task, _safe_name(run_id) + ".json")
+
+    def read_intent(self, task: str, run_id: str) -> dict[str, Any] | None:
+        """What run ``run_id``'s ``task`` decided to change, as recorded before it changed anything."""
+        return self.store.read_json(self.intent_key(task, run_id))
+
+    def record_intent(self, task: str, run_id: str, intent: Mapping[str, Any], *, create_only: bool = True) -> dict:
+        """Record a run's intent durably before acting on it; returns the intent that stands.
+
+        Create-only by default: if an earlier attempt of the run recorded one, that one stands
+        (and is returned), so every attempt executes the same intent.
+        """
+        payload = {"run_id": run_id, "task": task, "recorded_at": utc_now(), **intent}
+        try:
+            self.store.put_json(self.intent_key(task, run_id), payload, create_only=create_only)
+        except ObjectAlreadyExists:
+            existing = self.read_intent(task, run_id)
+            assert existing is not None
+            return existing
+        return payload
 
     def events(self) -> list[dict[str, Any]]:
         """Every event, oldest first."""

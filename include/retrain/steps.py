@@ -604,14 +604,28 @@ def promote(
     if "reference_profile" in features["artifacts"]:  # absent only in runs started before profiles were kept
         # What check_drift compares later windows with while this version is champion.
         files[PROFILE_FILE] = run.store.get_bytes(_ref(features, "reference_profile"))
-    _, created = registry.register(
+    record, created = registry.register(
         version,
         files,
-        {"inputs_sha256": _inputs_sha256(run, ingested), "metric": evaluated["metric"], "value": candidate_value},
+        {
+            "inputs_sha256": _inputs_sha256(run, ingested),
+            "metric": evaluated["metric"],
+            "value": candidate_value,
+            "run_id": run.run_id,
+        },
     )
     audit = {"run_id": run.run_id, "triggered_by": run.triggered_by}
-    if created:
-        registry.record_event("registered", version, reason=f"{evaluated['metric']}={candidate_value:.4f}", **audit)
+    # Registered by this run (this attempt or an earlier one): its one event, keyed by the version.
+    ours = record.metadata.get("run_id") == run.run_id
+    if ours:
+        registry.record_event(
+            "registered",
+            version,
+            reason=f"{evaluated['metric']}={candidate_value:.4f}",
+            change_id=f"registered:{version}",
+            at=record.registered_at,
+            **audit,
+        )
 
     canary = None
     if deployment.strategy == "canary":
@@ -620,18 +634,17 @@ def promote(
     else:
         outcome = promote_to_champion(run, version, scores)
     decision = outcome.decision
-    significance = decision.significance.to_dict() if decision.significance else None
-    if outcome.promoted:
-        details = {
-            "previous_version": outcome.previous_version,
-            "forced": options.force_promote,
-            "strategy": deployment.strategy,
-            "significance": significance,
-        }
-        registry.record_event("promoted", version, reason=decision.reason, details=details, **audit)
-    elif created and not outcome.challenger:
-        details = {"compared_with": outcome.compared_with, "significance": significance}
-        registry.record_event("rejected", version, reason=decision.reason, details=details, **audit)
+    significance = outcome.significance
+    already_champion = outcome.compared_with == version
+    if ours and not (outcome.promoted or outcome.challenger or outcome.overridden or already_champion):
+        # One per run and version: a retry that reaches the same decision finds it recorded.
+        change_id = f"rejected:{run.run_id}"
+        if not registry.has_event("rejected", version, change_id):
+            details = {"compared_with": outcome.compared_with, "significance": significance}
+            at = (outcome.recorded or {}).get("recorded_at")
+            registry.record_event(
+                "rejected", version, reason=decision.reason, details=details, change_id=change_id, at=at, **audit
+            )
     deployed = publish(registry, deployment, audit=audit, get_connection=run.get_connection)
     final = registry.get_alias(CHAMPION)
     return _finish(
@@ -643,6 +656,7 @@ def promote(
             "registered": created,
             "promoted": outcome.promoted,
             "challenger": outcome.challenger,
+            "overridden": outcome.overridden,
             "reason": decision.reason,
             "compared_with": outcome.compared_with,
             "significance": significance,

@@ -150,7 +150,7 @@ def test_rollback_params_require_a_reason(rollback_dags) -> None:
     from airflow.sdk.exceptions import ParamValidationError
 
     dag = rollback_dags["rollback_churn"]
-    assert set(dag.params) == {"to_version", "reason"}
+    assert set(dag.params) == {"to_version", "expected_champion", "reason"}
     for name, param in dag.params.items():
         assert param.schema.get("title"), name
         assert param.description, name
@@ -158,7 +158,16 @@ def test_rollback_params_require_a_reason(rollback_dags) -> None:
         ParamsDict(dict(dag.params.items())).validate()  # the default reason is empty
     filled = ParamsDict(dict(dag.params.items()))
     filled["reason"] = "incident 42"
-    assert filled.validate() == {"to_version": "", "reason": "incident 42"}
+    # Only the reason is needed: the optional versions are nullable, so the UI form submits None for them.
+    assert filled.validate() == {"to_version": None, "expected_champion": None, "reason": "incident 42"}
+    for name in ("to_version", "expected_champion"):
+        assert dag.params.get_param(name).schema["type"] == ["null", "string"], name
+        explicit = ParamsDict(dict(dag.params.items()))
+        explicit.update({"reason": "x", name: "v20260101-0123456789"})
+        assert explicit.validate()[name] == "v20260101-0123456789"
+        with pytest.raises(ParamValidationError, match=name):
+            explicit[name] = "../../etc/passwd"
+            explicit.validate()
 
 
 def test_dag_files_do_not_import_heavy_libraries_at_parse_time() -> None:

@@ -82,7 +82,9 @@ def test_rollback_restores_the_previous_champion_and_records_both_events(
         ("deployed", first),
     ]
     rolled_back = registry.events()[-2]
-    assert rolled_back["details"] == {"from_version": second, "requested_version": None}
+    assert rolled_back["details"]["from_version"] == second
+    assert rolled_back["details"]["requested_version"] is None
+    assert rolled_back["details"]["requested_at"]  # when the run was asked for: the champion it replaces then
     assert rolled_back["triggered_by"].startswith("manual")
     assert json.loads(hook_receiver.requests[-1]["body"]) == deployed.to_json()
 

@@ -6,11 +6,15 @@ the same sha256 and allowlist checks as any model load.
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from sklearn.linear_model import LogisticRegression
 
 from include.retrain.config import DeploymentConfig
@@ -20,6 +24,7 @@ from include.retrain.modelio import dump_model
 from include.retrain.registry import CHAMPION, ModelRegistry
 from include.retrain.rollback import RollbackRefused, rollback_champion
 from include.retrain.storage import SHA256_METADATA_KEY, ArtifactStore, sha256_bytes
+from tests.unit.fault_client import FaultyClient
 from tests.untrusted_model import untrusted_model_bytes
 
 V1, V2, V3 = "v20260101-1111111111", "v20260102-2222222222", "v20260103-3333333333"
@@ -68,7 +73,11 @@ def test_rolls_back_to_the_previous_version_by_default(registry: ModelRegistry) 
     assert read_deployed(registry).version == V2
     event = [e for e in registry.events() if e["event"] == "rolled_back"]
     assert [(e["version"], e["reason"], e["details"]) for e in event] == [
-        (V2, "incident 42", {"from_version": V3, "requested_version": None})
+        (
+            V2,
+            "incident 42",
+            {"from_version": V3, "requested_version": None, "expected_champion": None, "requested_at": None},
+        )
     ]
 
 
@@ -179,7 +188,11 @@ def test_a_champion_moving_during_an_implicit_rollback_stops_it(registry: ModelR
     assert not [e for e in registry.events() if e["event"] == "rolled_back"]
 
 
-def test_an_explicit_target_survives_a_concurrent_move(registry: ModelRegistry, s3_client: Any) -> None:
+def test_an_explicit_target_does_not_replace_a_champion_it_was_not_asked_to(
+    registry: ModelRegistry, s3_client: Any
+) -> None:
+    """A rollback replaces the champion it recorded; another promoter's move in between stops it."""
+
     def concurrent_promotion() -> None:
         registry.set_alias(CHAMPION, V1, expected=registry.get_alias(), run_id="other", triggered_by="t", reason="r")
 
@@ -187,7 +200,143 @@ def test_an_explicit_target_survives_a_concurrent_move(registry: ModelRegistry, 
         ArtifactStore(MovesChampionFirst(s3_client, concurrent_promotion), "retrain-artifacts", "retraining"), "churn"
     )
 
-    result = rollback(racing, to_version=V2)
+    with pytest.raises(RollbackRefused, match=f"changed from {V3} to {V1} while rolling back to {V2}"):
+        rollback(racing, to_version=V2)
 
-    assert result["from_version"] == V1  # re-read after the refused swap
+    assert registry.get_alias(CHAMPION).version == V1
+    assert not [e for e in registry.events() if e["event"] == "rolled_back"]
+
+
+# -- retries, races and lost responses (issue 17) --------------------------------------------------
+
+HOOKED = DeploymentConfig(notify_conn_id="deploy_hook", notify_timeout_seconds=2)
+
+
+def rolled_back(registry: ModelRegistry) -> list[tuple[str, str]]:
+    return [(e["version"], e["details"]["from_version"]) for e in registry.events() if e["event"] == "rolled_back"]
+
+
+def test_a_retry_after_a_failed_hook_finishes_the_rollback_and_never_undoes_it(
+    registry: ModelRegistry, hook_receiver: Any
+) -> None:
+    from airflow.sdk import BaseHook
+
+    from include.retrain.webhook import WebhookFailed
+
+    hook_receiver.status = 503
+    with pytest.raises(WebhookFailed):
+        rollback_champion(
+            registry, HOOKED, to_version="", reason="incident 7", audit=OPERATOR, get_connection=BaseHook.get_connection
+        )
+    assert registry.get_alias(CHAMPION).version == V2  # moved, deployed, then the hook failed
+
+    hook_receiver.status = 200
+    result = rollback_champion(
+        registry, HOOKED, to_version="", reason="incident 7", audit=OPERATOR, get_connection=BaseHook.get_connection
+    )  # Airflow's retry: same run id
+
+    assert registry.get_alias(CHAMPION).version == V2  # not moved back to V3
+    assert (result["from_version"], result["to_version"]) == (V3, V2)
+    assert rolled_back(registry) == [(V2, V3)]
+    assert [e["version"] for e in registry.events() if e["event"] == "deployed"][-1:] == [V2]
+    assert [json.loads(r["body"])["version"] for r in hook_receiver.requests] == [V2, V2]
+
+
+def test_a_retry_after_a_crash_between_the_swap_and_its_event_writes_the_event_once(
+    registry: ModelRegistry, s3_client: Any
+) -> None:
+    crashing = FaultyClient(s3_client, "/aliases/champion.json", "fail_after")
+    store = ArtifactStore(crashing, "retrain-artifacts", "retraining")
+    with pytest.raises(EndpointConnectionError):
+        rollback(ModelRegistry(store, "churn"))
     assert registry.get_alias(CHAMPION).version == V2
+    assert rolled_back(registry) == []
+
+    rollback(registry)  # the retry
+
+    assert registry.get_alias(CHAMPION).version == V2
+    assert rolled_back(registry) == [(V2, V3)]
+    assert registry.get_alias("previous").version == V3
+    assert read_deployed(registry).version == V2
+
+
+def test_a_lost_response_on_the_champion_write_is_recognized_as_ours(registry: ModelRegistry, s3_client: Any) -> None:
+    lossy = FaultyClient(s3_client, "/aliases/champion.json", "lose_response")
+
+    result = rollback(ModelRegistry(ArtifactStore(lossy, "retrain-artifacts", "retraining"), "churn"))
+
+    assert lossy.injected == 1
+    assert (result["from_version"], result["champion"]) == (V3, V2)
+    assert rolled_back(registry) == [(V2, V3)]
+    assert registry.get_alias("previous").version == V3
+    assert read_deployed(registry).version == V2
+
+
+def test_an_implicit_rollback_refuses_when_the_champion_changed_since_it_was_requested(
+    registry: ModelRegistry, s3_client: Any
+) -> None:
+    asked = datetime.now(UTC)  # the operator asks to undo V3
+    time.sleep(0.01)
+    registry.set_alias(CHAMPION, V1, expected=registry.get_alias(), run_id="late", triggered_by="t", reason="later")
+    before = snapshot(registry, s3_client)
+
+    with pytest.raises(RollbackRefused, match=f"changed since this rollback was requested .*it was {V3}, it is {V1}"):
+        rollback_champion(registry, DIRECT, to_version="", reason="undo V3", audit=OPERATOR, requested_at=asked)
+
+    assert snapshot(registry, s3_client) == before  # nothing written, not even an intent
+
+
+def test_an_implicit_rollback_requested_after_the_last_change_names_the_champion_it_replaces(
+    registry: ModelRegistry,
+) -> None:
+    result = rollback_champion(
+        registry, DIRECT, to_version="", reason="undo V3", audit=OPERATOR, requested_at=datetime.now(UTC)
+    )
+
+    assert (result["replaces_champion"], result["to_version"]) == (V3, V2)
+    assert result["summary"].startswith(f"champion {V3} -> {V2}")
+
+
+def test_expected_champion_refuses_any_other_champion(registry: ModelRegistry, s3_client: Any) -> None:
+    before = snapshot(registry, s3_client)
+
+    with pytest.raises(RollbackRefused, match=f"expected_champion is {V2}, but the champion of churn is {V3}"):
+        rollback_champion(registry, DIRECT, to_version=V1, reason="x", audit=OPERATOR, expected_champion=V2)
+
+    assert snapshot(registry, s3_client) == before
+    result = rollback_champion(registry, DIRECT, to_version=V1, reason="x", audit=OPERATOR, expected_champion=V3)
+    assert (result["replaces_champion"], registry.get_alias(CHAMPION).version) == (V3, V1)
+
+
+def test_a_rollback_to_a_version_rewritten_with_a_matching_manifest_is_refused(
+    registry: ModelRegistry, s3_client: Any
+) -> None:
+    """A bucket writer replaces V1's model by another valid model and rewrites its manifest to match."""
+    registry.record_event("registered", V1, run_id="run-0", triggered_by="scheduled", reason="registered")
+    forged = tiny_model(99)
+    model_key = registry.key("versions", V1, "model.skops")
+    s3_client.put_object(
+        Bucket="retrain-artifacts", Key=model_key, Body=forged, Metadata={SHA256_METADATA_KEY: sha256_bytes(forged)}
+    )
+    manifest_key = registry.key("versions", V1, "manifest.json")
+    manifest = json.loads(s3_client.get_object(Bucket="retrain-artifacts", Key=manifest_key)["Body"].read())
+    manifest["files"]["model.skops"].update(sha256=sha256_bytes(forged), size=len(forged))
+    s3_client.put_object(Bucket="retrain-artifacts", Key=manifest_key, Body=json.dumps(manifest).encode())
+    registry.read_file(V1, "model.skops")  # consistent in itself: the file matches the rewritten manifest
+    before = snapshot(registry, s3_client)
+
+    with pytest.raises(IntegrityError, match=f"refusing to roll back to {V1}: .*rewritten"):
+        rollback(registry, to_version=V1)
+
+    assert snapshot(registry, s3_client) == before
+
+
+def test_aliases_and_events_carry_the_version_digests(registry: ModelRegistry) -> None:
+    rollback(registry)
+
+    digests = registry.version_digests(V2)
+    champion = registry.get_alias(CHAMPION)
+    assert (champion.model_sha256, champion.manifest_sha256) == (digests["model_sha256"], digests["manifest_sha256"])
+    event = next(e for e in registry.events() if e["event"] == "rolled_back")
+    assert (event["model_sha256"], event["manifest_sha256"]) == (digests["model_sha256"], digests["manifest_sha256"])
+    assert read_deployed(registry).manifest_sha256 == digests["manifest_sha256"]

@@ -103,7 +103,10 @@ def test_second_interval_compares_with_the_champion_on_the_same_holdout(churn: P
     promoted = churn.store.read_json(
         churn.run_folder((WINDOW_END + timedelta(days=1)).isoformat()) + "/promote/manifest.json"
     )
-    beats = evaluated["value"] > evaluated["champion"]["value"]
+    # The shipped churn promotes only a significant gain: the paired bootstrap test ran on these rows.
+    significance = promoted["significance"]
+    assert significance["difference"] == pytest.approx(evaluated["value"] - evaluated["champion"]["value"])
+    beats = significance["ci_low"] > churn.config.promotion.min_improvement
     assert promoted["promoted"] is beats
     expected_champion = promoted["version"] if beats else first
     assert churn.registry.get_alias(CHAMPION).version == expected_champion

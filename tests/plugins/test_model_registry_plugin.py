@@ -66,7 +66,7 @@ def test_no_docs_route_bypasses_the_login(api_server: ApiServer, path: str) -> N
     assert api_server.get(path, login=False).status_code == 404
 
 
-def test_the_page_shows_the_champion_its_metrics_the_history_and_the_rollback(
+def test_the_page_shows_the_champion_its_promotion_decision_the_history_and_the_rollback(
     api_server: ApiServer, variant: PipelineConfig, s3: Any
 ) -> None:
     driver = StepDriver(variant, s3.client())
@@ -82,9 +82,11 @@ def test_the_page_shows_the_champion_its_metrics_the_history_and_the_rollback(
     assert response.headers["content-security-policy"].startswith("default-src 'none'")
     page = response.text
     assert f"<strong>{strong['version']}</strong>" in page
-    assert f"previous champion {weak['version']}" in page
-    auc, previous_auc = strong["evaluated"]["metrics"]["roc_auc"], weak["evaluated"]["metrics"]["roc_auc"]
+    assert f"champion then {weak['version']}" in page
+    # The decision's numbers: both models on the strong run's holdout rows (not the weak run's own).
+    auc, previous_auc = strong["evaluated"]["value"], strong["evaluated"]["champion"]["value"]
     assert f"<td><strong>roc_auc</strong> (policy metric)</td><td>{auc:.4f}</td><td>{previous_auc:.4f}</td>" in page
+    assert "No bootstrap test ran" in page  # this variant compares point values
     assert page.count("<td>promoted</td>") == 2
     assert "rollback_churn --conf" in page
     assert "<h3>Last run</h3>" in page  # which run depends on what else used the session's database

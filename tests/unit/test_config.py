@@ -91,10 +91,13 @@ class TestShippedChurn:
         ]
         assert config.model.params == {"max_iter": 150, "learning_rate": 0.08, "max_leaf_nodes": 31}
 
-    def test_promotion_and_deployment_defaults(self) -> None:
+    def test_promotion_and_deployment_defaults(self, tmp_path: Path) -> None:
         """No bootstrap test and direct deployment unless the YAML asks: older variants keep their behaviour."""
-        config = load_pipeline(CHURN_YAML)
+        raw = churn_raw()
+        raw["promotion"].pop("bootstrap")  # the shipped churn asks for the test; a variant that does not gets none
+        config = load_pipeline(write_yaml(tmp_path / "churn.yaml", raw))
 
+        assert load_pipeline(CHURN_YAML).promotion.bootstrap is not None
         assert config.promotion.bootstrap is None
         assert config.deployment.strategy == "direct"
         assert config.deployment.notify_conn_id is None

@@ -1,7 +1,9 @@
 """What the registry page shows for one variant, read from its registry.
 
-The champion and how it got there, its metrics next to the previous champion's, the deployed
-pointer, a canary in progress, the recent events and the model's freshness. Read only through
+The champion and how it got there (the promotion decision: both models' metrics on the same
+holdout rows, and the paired bootstrap interval when the test ran), the history of each version's
+own holdout metric, the deployed pointer, a canary in progress, the recent events and the model's
+freshness. Read only through
 ``ModelRegistry`` and ``read_deployed``: the page sees exactly what serving and rollback see.
 The last run's gate outcomes come from Airflow (see :class:`LastRun`), not from the registry.
 """
@@ -20,6 +22,10 @@ from include.retrain.registry import CHAMPION, AliasPointer, ModelRegistry
 
 #: How many of the newest registry events the page lists.
 EVENTS_SHOWN = 15
+#: How many of the newest registered versions the metrics history lists.
+HISTORY_SHOWN = 8
+#: How far back (in ``promoted`` events) the page looks for the promotion that made the champion.
+PROMOTIONS_SEARCHED = 50
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,42 @@ class VersionMetrics:
 
 
 @dataclass(frozen=True)
+class PromotionDecisionView:
+    """The decision that made a version champion, as recorded when it was made.
+
+    ``candidate_metrics`` and ``champion_metrics`` are both models scored on the same holdout rows
+    (``holdout_rows`` rows of run ``run_id``), the rows the decision compared; the champion's are
+    None when there was none, or when the card's evaluation compared with another version than the
+    one the promotion replaced (another run moved the champion in between). ``significance`` is the
+    paired bootstrap test (``details.significance`` of the ``promoted`` event) when it ran.
+    """
+
+    version: str
+    at: str
+    run_id: str
+    reason: str
+    metric: str
+    compared_with: str | None
+    forced: bool
+    strategy: str | None
+    holdout_rows: int | None
+    candidate_metrics: dict[str, float] | None
+    champion_metrics: dict[str, float] | None
+    significance: dict[str, Any] | None
+    canary: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class VersionValue:
+    """A registered version and its policy metric on its own holdout (``manifest.json`` metadata)."""
+
+    version: str
+    registered_at: str
+    metric: str | None
+    value: float | None
+
+
+@dataclass(frozen=True)
 class VariantOverview:
     """One variant's registry as ops need it."""
 
@@ -45,6 +87,10 @@ class VariantOverview:
     challenger: AliasPointer | None
     events: list[dict[str, Any]]
     freshness: Freshness
+    #: How the champion got there (None: no champion, or its promotion is not among the newest events).
+    decision: PromotionDecisionView | None = None
+    #: Each of the newest versions' policy metric on its own holdout (not comparable row for row).
+    history: list[VersionValue] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -85,6 +131,56 @@ def version_metrics(registry: ModelRegistry, version: str | None) -> VersionMetr
     )
 
 
+def promotion_decision(registry: ModelRegistry, version: str | None) -> PromotionDecisionView | None:
+    """How ``version`` last became champion: its newest ``promoted`` event and its model card.
+
+    None without a version or when no ``promoted`` event of it is among the newest ones.
+    """
+    if version is None:
+        return None
+    event = next((e for e in registry.recent_events(PROMOTIONS_SEARCHED, "promoted") if e["version"] == version), None)
+    record = registry.get_version(version)
+    if event is None or record is None:
+        return None
+    details = event.get("details") or {}
+    has_card = "model_card.json" in record.files
+    card = json.loads(registry.read_file(version, "model_card.json")) if has_card else {}
+    compared_with = details.get("previous_version")
+    at_evaluation = card.get("champion_at_evaluation") or {}
+    same_rows = compared_with is not None and at_evaluation.get("version") == compared_with
+    canary = None
+    if details.get("strategy") == "canary":
+        scored = registry.recent_events(PROMOTIONS_SEARCHED, "canary_scored")
+        canary = next((e.get("details") for e in scored if e["version"] == version), None)
+    return PromotionDecisionView(
+        version=version,
+        at=event.get("at", ""),
+        run_id=event.get("run_id", ""),
+        reason=event.get("reason", ""),
+        metric=card.get("metric") or record.metadata.get("metric", ""),
+        compared_with=compared_with,
+        forced=bool(details.get("forced")),
+        strategy=details.get("strategy"),
+        holdout_rows=(card.get("bootstrap") or {}).get("rows"),
+        candidate_metrics=card.get("metrics"),
+        champion_metrics=(at_evaluation.get("metrics") or None) if same_rows else None,
+        significance=details.get("significance"),
+        canary=canary,
+    )
+
+
+def metrics_history(registry: ModelRegistry, limit: int = HISTORY_SHOWN) -> list[VersionValue]:
+    """The newest ``limit`` registered versions, newest first, each with its own holdout's policy metric."""
+    history = []
+    for event in registry.recent_events(limit, "registered"):
+        record = registry.get_version(event["version"])
+        metadata = record.metadata if record else {}
+        history.append(
+            VersionValue(event["version"], event.get("at", ""), metadata.get("metric"), metadata.get("value"))
+        )
+    return history
+
+
 def read_overview(config: PipelineConfig, registry: ModelRegistry, *, now: datetime) -> VariantOverview:
     """Everything the registry page shows for ``config``'s variant, from its registry."""
     champion = registry.get_alias(CHAMPION)
@@ -95,6 +191,8 @@ def read_overview(config: PipelineConfig, registry: ModelRegistry, *, now: datet
         champion_metrics=version_metrics(registry, champion.version if champion else None),
         previous_metrics=version_metrics(registry, champion.previous_version if champion else None),
         deployed=read_deployed(registry),
+        decision=promotion_decision(registry, champion.version if champion else None),
+        history=metrics_history(registry),
         challenger=challenger if canary is not None else None,
         events=registry.recent_events(EVENTS_SHOWN),
         freshness=check_freshness(registry, config.monitoring.max_model_age_hours, now=now),

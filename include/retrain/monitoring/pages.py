@@ -22,7 +22,13 @@ from include.retrain.monitoring.links import (
     run_path,
     task_report_path,
 )
-from include.retrain.monitoring.overview import GateOutcome, LastRun, VariantOverview, VersionMetrics
+from include.retrain.monitoring.overview import (
+    GateOutcome,
+    LastRun,
+    PromotionDecisionView,
+    VariantOverview,
+    VersionMetrics,
+)
 from include.retrain.monitoring.reports import GateReport
 
 STYLE = """
@@ -96,9 +102,10 @@ def registry_page(sections: Sequence[VariantSection], *, root: str = "") -> str:
     """The whole page, one section per variant; ``root`` is the API server's path prefix for links."""
     nav = "".join(f'<li><a href="#variant-{_e(s.name)}">{_e(s.name)}</a></li>' for s in sections)
     intro = (
-        "<h1>Model registry</h1>\n<p>For each variant: the champion and how it got there, its holdout metrics next "
-        "to the previous champion's, the last run's gates with their reports, what is deployed, the registry's "
-        "history and how to roll back. Read from each variant's registry in S3 and from Airflow just now.</p>"
+        "<h1>Model registry</h1>\n<p>For each variant: the champion and how it got there (the promotion decision: "
+        "both models on the same holdout rows), each version's own holdout metric, the last run's gates with their "
+        "reports, what is deployed, the registry's history and how to roll back. Read from each variant's registry "
+        "in S3 and from Airflow just now.</p>"
     )
     if not sections:
         return _page("Model registry", intro + "\n<p>No variant you may see has a pipeline config.</p>")
@@ -127,7 +134,8 @@ def _variant_section(section: VariantSection, root: str) -> str:
             head,
             links,
             _champion(overview, root),
-            _metrics(overview),
+            _decision(overview),
+            _metrics_history(overview),
             _last_run(section.last_run, root),
             _history(overview.events),
             _rollback(overview),
@@ -199,24 +207,120 @@ def _champion(overview: VariantOverview, root: str) -> str:
     return f"<h3>Champion</h3><dl>{items}</dl>"
 
 
-def _metrics(overview: VariantOverview) -> str:
-    champion, previous = overview.champion_metrics, overview.previous_metrics
+def _signed(value: Any) -> str:
+    return f"{value:+.4f}" if isinstance(value, int | float) and not isinstance(value, bool) else _e(value)
+
+
+def _decision(overview: VariantOverview) -> str:
+    """The decision that made the champion, with both models' metrics on the rows it compared."""
+    head = "<h3>Promotion decision</h3>"
+    champion, decision = overview.champion, overview.decision
     if champion is None:
-        return "<h3>Metrics</h3><p>No champion, no metrics yet.</p>"
-    names = sorted(set(champion.metrics) | set(previous.metrics if previous else {}))
-    rows = []
-    for name in names:
-        ours = champion.metrics.get(name)
-        theirs = previous.metrics.get(name) if previous else None
-        diff = ours - theirs if isinstance(ours, int | float) and isinstance(theirs, int | float) else None
-        label = f"<strong>{_e(name)}</strong> (policy metric)" if name == champion.metric else _e(name)
-        rows.append(
-            (label, _number(ours), _number(theirs) if previous else "", _number(diff) if diff is not None else "")
+        return head + "<p>No champion yet, so no decision to show.</p>"
+    if decision is None:
+        return head + (
+            f"<p>The promotion of {_e(champion.version)} is not among the registry's newest promotions; its reason "
+            f"is above.</p>"
         )
-    previous_head = f"previous champion {previous.version}" if previous else "previous champion (none)"
-    caption = f"Holdout metrics of champion {champion.version}, next to the previous champion's"
-    headers = ["metric", f"champion {champion.version}", previous_head, "difference (champion - previous)"]
-    return "<h3>Metrics</h3>" + _table(caption, headers, rows)
+    parts = [
+        head,
+        f"<p>{_e(decision.version)} became champion {_when(decision.at)} by run <code>{_e(decision.run_id)}</code>: "
+        f"{_e(decision.reason)}</p>",
+    ]
+    candidate, theirs = decision.candidate_metrics or {}, decision.champion_metrics
+    rows_text = f"{decision.holdout_rows} holdout rows" if decision.holdout_rows else "holdout rows"
+    if decision.compared_with is None:
+        if candidate:
+            rows = [(_metric_label(name, decision.metric), _number(value)) for name, value in candidate.items()]
+            caption = f"First champion: {decision.version} on the {rows_text} of its run (nothing to compare with)"
+            parts.append(_table(caption, ["metric", decision.version], rows))
+    elif theirs is not None and candidate:
+        rows = []
+        for name in sorted(set(candidate) | set(theirs), key=lambda n: (n != decision.metric, n)):
+            ours, other = candidate.get(name), theirs.get(name)
+            both = isinstance(ours, int | float) and isinstance(other, int | float)
+            diff = _signed(ours - other) if both else ""
+            rows.append((_metric_label(name, decision.metric), _number(ours), _number(other), diff))
+        caption = (
+            f"{decision.version} and the champion it replaced, {decision.compared_with}, scored on the same "
+            f"{rows_text} of run {decision.run_id}: the rows the decision compared"
+        )
+        headers = [
+            "metric",
+            f"candidate {decision.version} (now champion)",
+            f"champion then {decision.compared_with}",
+            "difference (candidate - champion)",
+        ]
+        parts.append(_table(caption, headers, rows))
+    else:
+        parts.append(
+            f"<p>It replaced {_e(decision.compared_with)}, which its evaluation had not scored (another run moved "
+            "the champion in between); the numbers the decision compared are in its reason.</p>"
+        )
+    parts.append(f"<p>{_test_text(decision)}</p>")
+    return "\n".join(parts)
+
+
+def _metric_label(name: str, policy_metric: str) -> str:
+    return f"<strong>{_e(name)}</strong> (policy metric)" if name == policy_metric else _e(name)
+
+
+def _test_text(decision: PromotionDecisionView) -> str:
+    """The paired bootstrap interval when the test ran, else what the decision rested on."""
+    sig = decision.significance
+    if sig:
+        little = (
+            f", as a bag of little bootstraps over {_e(sig.get('subsets'))} subsets of "
+            f"{_e(sig.get('subset_rows'))} rows"
+            if sig.get("subset_rows")
+            else ""
+        )
+        confidence = sig.get("confidence")
+        level = f"{confidence:.0%}" if isinstance(confidence, int | float) else _e(confidence)
+        return (
+            f"Paired bootstrap test of {_e(sig.get('metric'))} on those rows: improvement "
+            f"<strong>{_signed(sig.get('difference'))}</strong>, {level} interval "
+            f"<strong>[{_signed(sig.get('ci_low'))}, {_signed(sig.get('ci_high'))}]</strong> "
+            f"({_e(sig.get('valid_samples'))} of {_e(sig.get('samples'))} resamples{little}; both models scored on "
+            "each resample's rows)."
+        )
+    if decision.forced:
+        return "Forced: the promotion policy was not applied."
+    if decision.canary:
+        c = decision.canary
+        return (
+            f"Won its canary: on run {_e(c.get('run_key'))}'s holdout it scored {_number(c.get('challenger_value'))} "
+            f"against the champion's {_number(c.get('champion_value'))} (point values on the same rows)."
+        )
+    if decision.compared_with is None:
+        return "The first champion needs only to meet the threshold."
+    return "No bootstrap test ran (promotion.bootstrap was off): a point comparison on the same rows, no interval."
+
+
+def _metrics_history(overview: VariantOverview) -> str:
+    """Each version's metric on its own holdout: what it scored when trained, not a comparison."""
+    if not overview.history:
+        return "<h3>Metrics history</h3><p>No version registered yet.</p>"
+    champion = overview.champion
+    roles = {}
+    if champion is not None:
+        roles[champion.previous_version] = "previous champion"
+        roles[champion.version] = "champion"
+    rows = [
+        (
+            _e(item.version),
+            _when(item.registered_at),
+            f"{_e(item.metric)} {_number(item.value)}" if item.metric else "",
+            _e(roles.get(item.version, "")),
+        )
+        for item in overview.history
+    ]
+    caption = (
+        f"The {len(rows)} newest versions, each on its own holdout (the rows of the run that trained it); "
+        "not comparable row-for-row"
+    )
+    headers = ["version", "registered", "policy metric on its own holdout", "now"]
+    return "<h3>Metrics history</h3>" + _table(caption, headers, rows)
 
 
 def _gate_cells(outcome: GateOutcome, last_run: LastRun, root: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,7 +10,14 @@ import pytest
 
 from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.monitoring.freshness import Freshness
-from include.retrain.monitoring.overview import GateOutcome, LastRun, VariantOverview, VersionMetrics
+from include.retrain.monitoring.overview import (
+    GateOutcome,
+    LastRun,
+    PromotionDecisionView,
+    VariantOverview,
+    VersionMetrics,
+    VersionValue,
+)
 from include.retrain.monitoring.pages import VariantSection, gate_report_page, registry_page
 from include.retrain.monitoring.reports import GateReport
 from include.retrain.registry import AliasPointer
@@ -28,18 +36,50 @@ def overview(**changes: Any) -> VariantOverview:
         updated_at="2026-03-01T16:00:00+00:00",
         run_id=RUN_ID,
         triggered_by="manual:alice",
-        reason="roc_auc 0.7500 beats champion 0.7300 by 0.0200 <script>alert(1)</script>",
+        reason="roc_auc 0.7294 vs champion 0.7288: significant improvement <script>alert(1)</script>",
         etag='"x"',
     )
+    # The champion's own holdout says 0.7294, its predecessor's own (other rows) 0.7306: not comparable.
+    # The decision scored both on the champion's holdout: 0.7294 against 0.7288.
+    decision = PromotionDecisionView(
+        version=V2,
+        at="2026-03-01T16:00:01+00:00",
+        run_id=RUN_ID,
+        reason=champion.reason,
+        metric="roc_auc",
+        compared_with=V1,
+        forced=False,
+        strategy="direct",
+        holdout_rows=3411,
+        candidate_metrics={"roc_auc": 0.7294, "accuracy": 0.81},
+        champion_metrics={"roc_auc": 0.7288, "accuracy": 0.8},
+        significance={
+            "metric": "roc_auc",
+            "difference": 0.0006,
+            "ci_low": 0.0001,
+            "ci_high": 0.0011,
+            "confidence": 0.95,
+            "samples": 1000,
+            "valid_samples": 1000,
+            "subsets": 1,
+            "subset_rows": None,
+        },
+    )
+    history = [
+        VersionValue(V2, "2026-03-01T16:00:00+00:00", "roc_auc", 0.7294),
+        VersionValue(V1, "2026-02-28T16:00:00+00:00", "roc_auc", 0.7306),
+    ]
     values = {
         "config": CHURN,
         "champion": champion,
-        "champion_metrics": VersionMetrics(V2, "roc_auc", 0.75, {"roc_auc": 0.75, "accuracy": 0.81}),
-        "previous_metrics": VersionMetrics(V1, "roc_auc", 0.73, {"roc_auc": 0.73, "accuracy": 0.8}),
+        "champion_metrics": VersionMetrics(V2, "roc_auc", 0.7294, {"roc_auc": 0.7294, "accuracy": 0.81}),
+        "previous_metrics": VersionMetrics(V1, "roc_auc", 0.7306, {"roc_auc": 0.7306, "accuracy": 0.8}),
         "deployed": None,
         "challenger": None,
         "events": [{"at": "2026-03-01T16:00:01+00:00", "event": "promoted", "version": V2, "reason": "better"}],
         "freshness": Freshness("churn", NOW, 30, NOW - timedelta(hours=20), V2),
+        "decision": decision,
+        "history": history,
     }
     return VariantOverview(**{**values, **changes})
 
@@ -60,7 +100,7 @@ def failed_last_run() -> LastRun:
     return LastRun("retrain_churn", RUN_ID, "failed", "manual", NOW, gates)
 
 
-def test_the_champion_its_metrics_next_to_the_previous_and_how_to_roll_back() -> None:
+def test_the_champion_how_it_got_there_and_how_to_roll_back() -> None:
     page = registry_page([VariantSection("churn", overview())])
 
     assert f"<strong>{V2}</strong>" in page
@@ -68,12 +108,39 @@ def test_the_champion_its_metrics_next_to_the_previous_and_how_to_roll_back() ->
     assert "manual:alice" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>" not in page
-    # roc_auc row: champion, previous champion, difference
-    assert "<td><strong>roc_auc</strong> (policy metric)</td><td>0.7500</td><td>0.7300</td><td>0.0200</td>" in page
-    assert f"previous champion {V1}" in page
     assert "rollback_churn --conf" in page
     assert V1 in page.split("Roll back")[1]
     assert "last successful retrain 20.0 h ago" in page
+
+
+def test_the_page_states_one_comparison_the_decision_on_the_same_rows_with_its_interval() -> None:
+    """The reason says 0.7294 vs 0.7288, and so does the table next to it: the rows the decision compared.
+
+    Each version's own holdout metric (0.7294, and 0.7306 on other rows) is only in the history,
+    labelled as such, and no difference is computed between them.
+    """
+    page = registry_page([VariantSection("churn", overview())])
+    decision = page.split("<h3>Promotion decision</h3>")[1].split("<h3>")[0]
+    history = page.split("<h3>Metrics history</h3>")[1].split("<h3>")[0]
+
+    assert "roc_auc 0.7294 vs champion 0.7288" in decision
+    assert f"same 3411 holdout rows of run {RUN_ID}: the rows the decision compared" in decision
+    assert "<td><strong>roc_auc</strong> (policy metric)</td><td>0.7294</td><td>0.7288</td><td>+0.0006</td>" in decision
+    assert "improvement <strong>+0.0006</strong>, 95% interval <strong>[+0.0001, +0.0011]</strong>" in decision
+    assert "1000 of 1000 resamples" in decision
+    assert "0.7306" not in decision
+    assert "each on its own holdout (the rows of the run that trained it); not comparable row-for-row" in history
+    assert f"<td>{V1}</td>" in history
+    assert "roc_auc 0.7306" in history
+    assert "-0.0012" not in page  # 0.7294 - 0.7306: a difference across different rows is shown nowhere
+
+
+def test_without_the_bootstrap_test_the_page_says_it_was_a_point_comparison() -> None:
+    point = replace(overview().decision, significance=None)
+    page = registry_page([VariantSection("churn", overview(decision=point))])
+
+    assert "No bootstrap test ran (promotion.bootstrap was off)" in page
+    assert "interval <strong>" not in page
 
 
 def test_a_failed_gate_of_the_last_run_says_what_failed_and_links_its_report() -> None:

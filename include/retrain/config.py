@@ -88,27 +88,74 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: ``max: window_end`` on a date or datetime column: every value before the run's window end.
+WINDOW_END = "window_end"
+
+
 class ColumnSpec(_Strict):
     """One column of the landing data: its type and the domain the raw gate enforces."""
 
     type: ColumnType = Field(description="Declared type: int, float, bool, string, category, date or datetime.")
     description: str = Field("", description="What the column means (documentation only).")
     max_null_fraction: Fraction = Field(0.0, description="Largest share of nulls validate_raw accepts (0 = none).")
-    min: float | None = Field(None, description="Smallest allowed value (int and float columns).")
-    max: float | None = Field(None, description="Largest allowed value (int and float columns).")
+    min: float | date | None = Field(
+        None,
+        description="Smallest allowed value: a number (int and float columns) or a date YYYY-MM-DD (date and "
+        "datetime columns, midnight).",
+    )
+    max: float | date | Literal["window_end"] | None = Field(
+        None,
+        description="Largest allowed value: a number (int and float columns) or a date YYYY-MM-DD (date and "
+        "datetime columns, midnight); `window_end` (date and datetime columns): every value before the run's "
+        "window end, so nothing is dated after the data.",
+    )
     values: tuple[str, ...] | None = Field(None, description="Allowed values (category and string columns).")
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _bound_text(cls, value: Any, info: Any) -> Any:
+        """A quoted date becomes a date; other text is refused in one sentence (not one per union member)."""
+        if not isinstance(value, str) or (info.field_name == "max" and value == WINDOW_END):
+            return value
+        try:
+            float(value)
+            return value  # a quoted number, as before
+        except ValueError:
+            pass
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            also = ", or window_end" if info.field_name == "max" else ""
+            raise ValueError(f"must be a number or a date YYYY-MM-DD{also}; got {value!r}") from None
 
     @model_validator(mode="after")
     def _domain_fits_type(self) -> ColumnSpec:
-        if (self.min is not None or self.max is not None) and self.type not in ("int", "float"):
-            raise ValueError(f"min/max apply to int and float columns, not {self.type}")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        self._bounds_fit_type()
         if self.values is not None and self.type not in ("category", "string"):
             raise ValueError(f"values apply to category and string columns, not {self.type}")
         if self.values is not None and len(self.values) == 0:
             raise ValueError("values must list at least one allowed value")
         return self
+
+    def _bounds_fit_type(self) -> None:
+        """Numbers bound int and float columns; dates (and ``max: window_end``) bound date and datetime columns."""
+        if self.min is None and self.max is None:
+            return
+        if self.type not in ("int", "float", "date", "datetime"):
+            raise ValueError(f"min/max apply to int, float, date and datetime columns, not {self.type}")
+        article = "an" if self.type == "int" else "a"
+        for name, value in (("min", self.min), ("max", self.max)):
+            if value is None:
+                continue
+            if self.type in ("int", "float") and not isinstance(value, float):
+                raise ValueError(f"{name} of {article} {self.type} column must be a number, got {value!r}")
+            if self.type in ("date", "datetime") and isinstance(value, float):
+                also = " or window_end" if name == "max" else ""
+                raise ValueError(f"{name} of a {self.type} column must be a date YYYY-MM-DD{also}, got {value!r}")
+        # Both numbers or both dates here (checked above).
+        if self.min is not None and self.max is not None and self.max != WINDOW_END and self.min > self.max:  # type: ignore[operator]
+            word = "is after" if isinstance(self.min, date) else "is greater than"
+            raise ValueError(f"min ({self.min}) {word} max ({self.max})")
 
 
 class DatasetConfig(_Strict):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from include.retrain.config import CheckRule, PipelineConfig, Severity
+from include.retrain.config import WINDOW_END, CheckRule, ColumnSpec, PipelineConfig, Severity
 from include.retrain.gates.feature_tables import COUNT_COLUMNS
 from include.retrain.runs import TrainingWindow
 from include.retrain.stages.ingest import PANDAS_DTYPES
@@ -109,6 +109,27 @@ def apply_checks(
     return [*kept, *added]
 
 
+def _bounds(column: str, spec: ColumnSpec, window: TrainingWindow) -> dict[str, Any]:
+    """``ExpectColumnValuesToBeBetween`` arguments for a column's ``min``/``max``.
+
+    Dates become ISO timestamps at midnight (JSON in the reports; GX compares them with the
+    column's datetimes). ``max: window_end`` is the run's window end, exclusive: a value on or
+    after it is dated after the newest partition the run reads.
+    """
+    if spec.type not in ("date", "datetime"):
+        return {"column": column, "min_value": spec.min, "max_value": spec.max}
+    kwargs: dict[str, Any] = {"column": column, "min_value": _midnight(spec.min), "max_value": None}
+    if spec.max == WINDOW_END:
+        kwargs.update(max_value=_midnight(window.end), strict_max=True)
+    else:
+        kwargs["max_value"] = _midnight(spec.max)
+    return kwargs
+
+
+def _midnight(day: Any) -> str | None:
+    return None if day is None else f"{day.isoformat()}T00:00:00"
+
+
 def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[ExpectationSpec]:
     """``validate_raw``: schema, types, nulls, ranges, categories, row count, unique ids, freshness, checks."""
     dataset = config.dataset
@@ -132,11 +153,7 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
             specs.append(_not_null(name, spec.max_null_fraction))
         if spec.min is not None or spec.max is not None:
             specs.append(
-                ExpectationSpec(
-                    "ExpectColumnValuesToBeBetween",
-                    {"column": name, "min_value": spec.min, "max_value": spec.max},
-                    rule="between",
-                )
+                ExpectationSpec("ExpectColumnValuesToBeBetween", _bounds(name, spec, window), rule="between")
             )
         if spec.values is not None:
             specs.append(

@@ -846,7 +846,7 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
                 str(path),
                 [
                     f"(file): {size / 1024:.0f} KiB is more than a pipeline config may have "
-                    f"({MAX_CONFIG_BYTES // 1024} KiB); a variant file is a few kB, so this is not one"
+                    f"({MAX_CONFIG_BYTES // 1024} KiB); a variant file is a few kB: is this the right file?"
                 ],
             )
         text = path.read_text(encoding="utf-8")
@@ -897,17 +897,16 @@ def discover_pipelines(directory: str | Path | None = None) -> list[PipelineSour
         except ConfigError as exc:
             outcomes[path] = exc
     loaded = {path: outcome for path, outcome in outcomes.items() if isinstance(outcome, PipelineConfig)}
-    duplicates = _duplicate_names(loaded)
-    overlaps = _overlapping_trees({path: config for path, config in loaded.items() if path not in duplicates})
+    duplicates, overlaps = _duplicate_names(loaded), _overlapping_trees(loaded)
     sources: list[PipelineSource] = []
     for path, outcome in outcomes.items():
         if isinstance(outcome, ConfigError):
             sources.append(PipelineSource(path=path, name=_fallback_name(path), error=outcome))
-        elif path in duplicates:  # the name is the problem: show each file under its own stem
-            error = ConfigError(str(path), duplicates[path])
-            sources.append(PipelineSource(path=path, name=_fallback_name(path), error=error))
-        elif path in overlaps:
-            sources.append(PipelineSource(path=path, name=outcome.name, error=ConfigError(str(path), overlaps[path])))
+        elif path in duplicates or path in overlaps:
+            error = ConfigError(str(path), duplicates.get(path, []) + overlaps.get(path, []))
+            # A shared name is the problem: show each file under its own stem, not under the name.
+            name = _fallback_name(path) if path in duplicates else outcome.name
+            sources.append(PipelineSource(path=path, name=name, error=error))
         else:
             sources.append(PipelineSource(path=path, name=outcome.name, config=outcome))
     return _unique_broken_names(sources, {source.name for source in sources if source.config is not None})
@@ -968,7 +967,7 @@ def _overlapping_trees(loaded: dict[Path, PipelineConfig]) -> dict[Path, list[st
         artifacts = _artifact_tree(config)
         for other_path, other in items[index + 1 :]:
             theirs = _artifact_tree(other)
-            if artifacts.overlaps(theirs):
+            if other.name != config.name and artifacts.overlaps(theirs):  # one name: a duplicate, said once
                 for own, own_tree, far, far_config, far_tree in (
                     (path, artifacts, other_path, other, theirs),
                     (other_path, theirs, path, config, artifacts),

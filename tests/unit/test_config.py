@@ -882,6 +882,24 @@ class TestOverlappingStorage:
         assert "dataset.prefix" in str(source.error)
         assert "s3://retrain-artifacts/retraining/alpha/churn/" in str(source.error)
 
+    def test_a_tree_inside_a_refused_duplicates_tree_is_refused_too(self, tmp_path: Path) -> None:
+        """Fixing the duplicate name later must not be what first reveals the overlap."""
+        write_yaml(tmp_path / "alpha.yaml", with_storage("alpha", "retraining"))
+        write_yaml(tmp_path / "alpha-copy.yaml", with_storage("alpha", "retraining"))
+        write_yaml(tmp_path / "beta.yaml", with_storage("beta", "retraining/alpha/registry"))
+
+        by_file = _by_file(discover_pipelines(tmp_path))
+
+        assert all(source.config is None for source in by_file.values())
+        beta = str(by_file["beta.yaml"].error)
+        assert "alpha.yaml" in beta
+        assert "alpha-copy.yaml" in beta
+        alpha = str(by_file["alpha.yaml"].error)
+        assert "also claimed by alpha-copy.yaml" in alpha
+        assert "beta.yaml" in alpha
+        assert by_file["alpha.yaml"].name == "alpha"
+        assert by_file["alpha-copy.yaml"].name == "alpha_copy"
+
     def test_variants_may_share_landing_data(self, tmp_path: Path) -> None:
         write_yaml(tmp_path / "alpha.yaml", variant("alpha"))
         write_yaml(tmp_path / "beta.yaml", variant("beta"))

@@ -56,6 +56,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"| {name} | {_number(value)} | {_interval(card['metrics_ci'].get(name))} |"
         for name, value in card["metrics"].items()
     ]
+    if "champion_at_evaluation" in card:  # absent only in cards written before it was recorded
+        lines += ["", "## Champion on the same holdout rows", "", *_champion_lines(card)]
     lines += ["", "## Gates", ""]
     lines += [
         f"- `{gate['gate']}`: {'passed' if gate['success'] else 'FAILED'}"
@@ -64,6 +66,35 @@ def render_markdown(card: dict[str, Any]) -> str:
     ]
     lines += ["", "## Model input", "", f"{card['input_schema']}", "", "## Libraries", "", f"{card['libraries']}", ""]
     return "\n".join(lines)
+
+
+def _champion_lines(card: dict[str, Any]) -> list[str]:
+    """This model next to the champion of its evaluation, both on this holdout: what promotion compared.
+
+    The card is written before the promotion decision; whether this model became champion (and the
+    paired bootstrap interval, when the test ran) is in the registry's ``promoted``/``rejected`` event.
+    """
+    champion = card["champion_at_evaluation"]
+    if not champion:
+        return ["No champion when this model was evaluated: nothing to compare with."]
+    version = champion["version"]
+    if not champion.get("metrics"):
+        return [f"{version} could not be scored on these rows: {champion.get('error') or 'no metrics'}"]
+    theirs = champion["metrics"]
+    lines = [
+        f"{version}, the champion when this model was evaluated, scored on the same {card['bootstrap']['rows']} "
+        "holdout rows (the rows the promotion decision compares; the registry's events say what it decided).",
+        "",
+        f"| metric | this model | champion {version} | difference |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, value in card["metrics"].items():
+        label = f"**{name}** (policy metric)" if name == card.get("metric") else name
+        other = theirs.get(name)
+        both = value is not None and other is not None and not (math.isnan(value) or math.isnan(other))
+        difference = f"{value - other:+.4f}" if both else "n/a"
+        lines.append(f"| {label} | {_number(value)} | {_number(other)} | {difference} |")
+    return lines
 
 
 def _bootstrap_text(bootstrap: dict[str, Any]) -> str:

@@ -51,3 +51,26 @@ def test_little_bootstrap_card_names_the_subsets() -> None:
     assert "10 disjoint random subsets of 5138 of the 200000 holdout rows" in text
     assert "resamples of the 200000 holdout rows" not in text
     assert "| metric | value | 90% interval |" in text
+
+
+PLAIN = {"samples": 1000, "confidence": 0.95, "seed": 7, "rows": 4000}
+
+
+def test_the_card_compares_with_the_champion_on_the_same_holdout_rows() -> None:
+    """What the promotion decision compared, in the card: not the champion's own (other) holdout."""
+    champion = {"version": "v20251231-aaaaaaaaaa", "value": 0.8, "metrics": {"roc_auc": 0.8}}
+    text = render_markdown({**card(PLAIN), "metric": "roc_auc", "champion_at_evaluation": champion})
+
+    section = text.split("## Champion on the same holdout rows")[1].split("\n## ")[0]
+    assert "v20251231-aaaaaaaaaa, the champion when this model was evaluated, scored on the same 4000" in section
+    assert "| metric | this model | champion v20251231-aaaaaaaaaa | difference |" in section
+    assert "| **roc_auc** (policy metric) | 0.8100 | 0.8000 | +0.0100 |" in section
+
+
+def test_a_card_without_a_champion_or_one_that_could_not_be_scored_says_so() -> None:
+    first = render_markdown({**card(PLAIN), "champion_at_evaluation": None})
+    unscored = {"version": "v20251231-aaaaaaaaaa", "value": None, "metrics": None, "error": "no column 'plan'"}
+    other = render_markdown({**card(PLAIN), "champion_at_evaluation": unscored})
+
+    assert "No champion when this model was evaluated: nothing to compare with." in first
+    assert "v20251231-aaaaaaaaaa could not be scored on these rows: no column 'plan'" in other

@@ -196,6 +196,20 @@ def test_compose_override_runs_the_locked_moto() -> None:
     assert image == f"motoserver/moto:{_locked_versions()['moto']}", image
 
 
+def test_readme_astro_seed_command_is_one_the_cli_and_the_module_take() -> None:
+    """`astro dev bash` opens a shell and takes no command (the README once said `astro dev bash -c ...`)."""
+    section = (PROJECT_ROOT / "README.md").read_text().split("## Running under Astro", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    assert "astro dev bash -c" not in block
+    assert re.search(r"^astro dev bash\b", block, flags=re.MULTILINE)
+    command = block.split("python -m include.retrain.devtools.seed_landing", 1)[1].split("```", 1)[0]
+    flags = re.findall(r"(--[a-z][a-z-]*)", command)
+    module = (PROJECT_ROOT / "include" / "retrain" / "devtools" / "seed_landing.py").read_text()
+    assert "--endpoint-url" in flags
+    for flag in flags:
+        assert f'add_argument("{flag}"' in module, flag
+
+
 def test_readme_names_the_dockerfile_runtime_and_where_its_version_comes_from() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text()
     section = readme.split("## Running under Astro", 1)[1].split("\n## ", 1)[0]

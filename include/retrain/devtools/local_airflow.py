@@ -8,11 +8,13 @@ and by ``make airflow``.
 
 from __future__ import annotations
 
-import contextlib
+import atexit
 import json
 import os
 import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,7 @@ from typing import Any
 import httpx
 
 from include.retrain.devtools.local_s3 import LocalS3, free_port
+from include.retrain.devtools.processes import ProcessId, alive, process_id, stop_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 ADMIN = "admin"
@@ -35,6 +38,9 @@ LOCKED_DATABASE_ATTEMPTS = 6
 
 #: ``[database] sql_alchemy_connect_args`` of the local Airflow (an import path).
 SQLITE_CONNECT_ARGS = "include.retrain.devtools.sqlite_metadata.CONNECT_ARGS"
+
+#: In the Airflow home: who started ``airflow standalone`` and its pid (see reset_home).
+PID_FILE = "standalone.pid.json"
 
 
 class AirflowApi:
@@ -132,20 +138,34 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, interva
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+#: Every LocalAirflow started by this process and not stopped yet (stopped at exit, see _stop_all).
+_RUNNING: set[LocalAirflow] = set()
+
+
 class LocalAirflow:
-    """``airflow standalone`` for this bundle, stopped with its whole process group."""
+    """``airflow standalone`` for this bundle, stopped with every process it started.
+
+    ``stop`` sends SIGTERM to the process group and to every process of the tree (recorded from
+    /proc, also those that left the group), and SIGKILL to whatever is still there after
+    ``stop_grace`` seconds. It runs from the context manager, from a test fixture's teardown
+    (also after a failure or a pytest-timeout), and at interpreter exit for any stack left running.
+    """
+
+    #: Seconds the processes get to exit on SIGTERM before they are killed.
+    stop_grace = 20.0
 
     def __init__(
         self,
         s3: LocalS3,
         *,
         home: Path | None = None,
+        port: int | None = None,
         extra_env: dict[str, str] | None = None,
         isolate_tasks: bool = False,
     ) -> None:
         self.s3 = s3
         self.home = home or Path(tempfile.mkdtemp(prefix="retrain-airflow-"))
-        self.port = free_port()
+        self.port = port or free_port()
         self.password = secrets.token_urlsafe(16)
         self.isolation_log = self.home / "task-isolation.jsonl"
         self._extra_env = extra_env or {}
@@ -204,6 +224,7 @@ class LocalAirflow:
         )
 
     def start(self, timeout: float = 180) -> LocalAirflow:
+        self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "passwords.json").write_text(json.dumps({ADMIN: self.password}))
         if self._isolate:
             (self.home / "config").mkdir(exist_ok=True)
@@ -234,12 +255,20 @@ class LocalAirflow:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        _RUNNING.add(self)
+        owner, standalone = process_id(os.getpid()), process_id(self._process.pid)
+        if owner and standalone:
+            record = {"owner": [owner.pid, owner.started], "standalone": [standalone.pid, standalone.started]}
+            (self.home / PID_FILE).write_text(json.dumps(record))
         self.api = AirflowApi(self.base_url, ADMIN, self.password)
         try:
             wait_until(self._healthy, timeout, "the Airflow API server and scheduler to be healthy")
         except TimeoutError:
             self.stop()
             raise RuntimeError(f"Airflow did not start; last log lines:\n{self.tail()}") from None
+        except BaseException:  # Ctrl-C or a test timeout while starting: __exit__ will not run
+            self.stop()
+            raise
         return self
 
     def _healthy(self) -> bool:
@@ -267,18 +296,13 @@ class LocalAirflow:
             return "(no log)"
 
     def stop(self) -> None:
+        """Stop ``airflow standalone`` and every process it started; SIGKILL what ignores SIGTERM."""
         if self.api is not None:
             self.api.close()
-        if self._process is None:
-            return
-        try:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            self._process.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait(timeout=10)
-        self._process = None
+        process, self._process = self._process, None
+        _RUNNING.discard(self)
+        if process is not None:
+            stop_tree(process.pid, group=process.pid, popen=process, grace=self.stop_grace)
 
     def __enter__(self) -> LocalAirflow:
         return self.start()
@@ -287,22 +311,106 @@ class LocalAirflow:
         self.stop()
 
 
+@atexit.register
+def _stop_all() -> None:
+    """A stack still running when the interpreter exits (an interrupted session) is stopped too."""
+    for airflow in list(_RUNNING):
+        airflow.stop()
+
+
+#: ``make airflow``'s state: Airflow's home (SQLite database, logs, the generated password).
+LOCAL_HOME = PROJECT_ROOT / ".local" / "airflow"
+#: The UI port ``make airflow`` prefers (Airflow's usual one); any free port when it is taken.
+PREFERRED_PORT = 8080
+
+
+def port_if_free(port: int) -> int | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return None
+    return port
+
+
+def reset_home(home: Path) -> list[str]:
+    """Empty ``home`` for a fresh start; first stop what a previous start left running from it.
+
+    A previous ``make airflow`` that is still running is not touched: RuntimeError. One that was
+    killed (SIGKILL, a closed terminal) may have left ``airflow standalone`` behind, recorded in
+    the home's pid file: that tree is stopped. Returns what was done, for the user.
+    """
+    notes = []
+    record = home / PID_FILE
+    if record.exists():
+        pids = json.loads(record.read_text())
+        owner, standalone = (ProcessId(*pids[key]) for key in ("owner", "standalone"))
+        if alive(owner) and owner.pid != os.getpid():
+            raise RuntimeError(
+                f"another `make airflow` (pid {owner.pid}) runs from {home}; stop it first (Ctrl-C in its terminal)"
+            )
+        if alive(standalone):
+            killed = stop_tree(standalone.pid, group=standalone.pid, grace=10)
+            notes.append(f"stopped airflow standalone (pid {standalone.pid}) left running by a previous start")
+            if killed:
+                notes.append(f"  {len(killed)} of its processes ignored SIGTERM and were killed")
+    if home.exists():
+        shutil.rmtree(home)
+        notes.append(f"previous state in {home} removed (every start is a fresh one)")
+    home.mkdir(parents=True)
+    return notes
+
+
+def banner(airflow: LocalAirflow, seeded: list[Any]) -> str:
+    """What ``make airflow`` prints once the UI answers: where, the login, what to click first."""
+    landing = "\n".join(f"    {item}" for item in seeded)
+    return f"""
+Airflow is up, with this bundle's DAGs and a loopback S3 holding synthetic landing data up to today:
+{landing}
+
+  UI        {airflow.base_url}
+  Login     username: {ADMIN}   password: {airflow.password}
+  S3        {airflow.s3.endpoint_url} (loopback, in memory)
+
+What to click first:
+  1. Dags > retrain_churn > Trigger (top right), then Trigger in the form, leaving every field as it is.
+     The run trains on the 28 daily partitions before today and registers the first champion;
+     watch it in the Grid view. Browse > Model registry shows the champion and why it was chosen.
+  2. The toggle next to the DAG's name unpauses it: the scheduler then runs it daily at 03:00 UTC
+     (unpausing also creates the run for the latest interval at once).
+  3. rollback_churn > Trigger, with only a Reason, puts the previous champion back.
+
+State is reset on every start: `make airflow` begins with a new database, new data and a new password.
+Ctrl-C stops everything (nothing is left running).
+"""
+
+
 def main() -> int:
     """``make airflow``: run the bundle on a local Airflow with a loopback S3 until Ctrl-C."""
-    from include.retrain.devtools.seed_landing import main as seed
+    from include.retrain.devtools.seed_landing import seed
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    def leave(signum: int, _frame: Any) -> None:
+        print(f"{signal.Signals(signum).name}: stopping Airflow and the loopback S3...", flush=True)
+        sys.exit(128 + signum)  # unwinds the with-blocks below: everything is stopped
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGHUP, leave)
+    # Ctrl-C raises KeyboardInterrupt even when started with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for note in reset_home(LOCAL_HOME):
+        print(note)
+    print("Starting a loopback S3 and airflow standalone (about a minute)...", flush=True)
     with LocalS3() as s3:
-        s3.create_buckets(["retrain-landing", "retrain-artifacts"])
-        seed(["--endpoint-url", s3.endpoint_url, "--access-key", "x", "--secret-key", "x"])
-        with LocalAirflow(s3, home=PROJECT_ROOT / ".local" / "airflow") as airflow:
-            print(f"\nAirflow UI: {airflow.base_url}  user: {ADMIN}  password: {airflow.password}")
-            print(f"Local S3 endpoint: {s3.endpoint_url}   (Ctrl-C stops everything)\n", flush=True)
+        seeded = seed(s3.client())
+        port = port_if_free(PREFERRED_PORT) or free_port()
+        with LocalAirflow(s3, home=LOCAL_HOME, port=port) as airflow:
+            airflow.wait_for_dags(["retrain_churn", "rollback_churn"])
+            print(banner(airflow, seeded), flush=True)
             try:
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
-                pass
+                print("Stopping Airflow and the loopback S3...", flush=True)
     return 0
 
 

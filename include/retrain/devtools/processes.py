@@ -1,0 +1,130 @@
+"""Stop a process and everything it started, escalating to SIGKILL, by PID.
+
+``airflow standalone`` starts a scheduler, LocalExecutor workers, an API server, a DAG processor
+and a triggerer. Signalling its process group is not enough: once the parent has exited on
+SIGTERM, children that ignore SIGTERM (a busy LocalExecutor worker does) outlive it, reparented
+to init, and a child that started its own session is not in the group at all. So the tree is
+recorded from ``/proc`` before anything is signalled (an orphan no longer shows whom it came
+from), signalled as a group and PID by PID, watched until every member is gone, and whatever is
+left after the grace period gets SIGKILL. A PID is only signalled while its start time is the
+one recorded, so a number reused by an unrelated process is never hit. Linux only (``/proc``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class ProcessId:
+    """A PID together with its start time (clock ticks after boot): unique while the process lives."""
+
+    pid: int
+    started: int
+
+
+def _stat(pid: int) -> tuple[str, int, int, int] | None:
+    """(state, parent pid, process group, start time) of a live process; None if gone or a zombie."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    fields = text[text.rindex(")") + 2 :].split()
+    state = fields[0]
+    if state in ("Z", "X"):
+        return None
+    return state, int(fields[1]), int(fields[2]), int(fields[19])
+
+
+def process_id(pid: int) -> ProcessId | None:
+    stat = _stat(pid)
+    return None if stat is None else ProcessId(pid, stat[3])
+
+
+def _table() -> dict[int, tuple[int, int, int]]:
+    """pid -> (parent pid, process group, start time) of every live process."""
+    table = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            table[int(entry.name)] = stat[1:]
+    return table
+
+
+def process_tree(roots: Iterable[ProcessId], group: int | None = None) -> set[ProcessId]:
+    """The ``roots`` still alive, their descendants, and every member of process group ``group``."""
+    table = _table()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    todo = [r.pid for r in roots if r.pid in table and table[r.pid][2] == r.started]
+    if group is not None:
+        todo += [pid for pid, (_, pgrp, _) in table.items() if pgrp == group]
+    found: set[int] = set()
+    while todo:
+        pid = todo.pop()
+        if pid in found or pid not in table:
+            continue
+        found.add(pid)
+        todo += children.get(pid, [])
+    return {ProcessId(pid, table[pid][2]) for pid in found}
+
+
+def alive(process: ProcessId) -> bool:
+    stat = _stat(process.pid)
+    return stat is not None and stat[3] == process.started
+
+
+def _signal(processes: set[ProcessId], group: int | None, sig: signal.Signals) -> None:
+    if group is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, sig)
+    for process in processes:
+        if alive(process):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(process.pid, sig)
+
+
+def stop_tree(
+    root: int, *, group: int | None = None, popen: subprocess.Popen | None = None, grace: float = 20
+) -> set[ProcessId]:
+    """SIGTERM ``root``'s tree (and process group ``group``), SIGKILL what is left after ``grace`` seconds.
+
+    Returns the processes that had to be killed. ``popen``, the root's handle if this process
+    started it, is reaped so no zombie is left behind. Raises RuntimeError if anything survives
+    SIGKILL (it cannot, unless it is stuck in the kernel).
+    """
+    start = process_id(root)
+    known = process_tree([start] if start else [], group)
+    _signal(known, group, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if popen is not None:
+            popen.poll()
+        known |= process_tree({p for p in known if alive(p)}, group)  # children started meanwhile
+        if not any(alive(p) for p in known):
+            break
+        time.sleep(0.1)
+    survivors = {p for p in known | process_tree(known, group) if alive(p)}
+    if survivors:
+        _signal(survivors, group, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in survivors) and time.monotonic() < deadline:
+            if popen is not None:
+                popen.poll()
+            time.sleep(0.05)
+    if popen is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(timeout=10)
+    if left := sorted(p.pid for p in survivors if alive(p)):
+        raise RuntimeError(f"processes {left} survived SIGKILL")
+    return survivors

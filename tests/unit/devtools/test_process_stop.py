@@ -1,0 +1,89 @@
+"""Stopping the local Airflow leaves nothing running, even processes that ignore SIGTERM.
+
+A stand-in for ``airflow standalone``: a parent that exits on SIGTERM, a child in its process
+group that ignores SIGTERM (as a busy LocalExecutor worker did, orphaned after a ``make test``),
+and a grandchild that ignores SIGTERM and left the group for a session of its own. Real
+processes, real signals; only the command is not Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from include.retrain.devtools.local_airflow import LocalAirflow
+from include.retrain.devtools.processes import ProcessId, alive, process_id, stop_tree
+
+STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+ESCAPED = "import os, signal, time; os.setsid(); signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+STANDALONE = """
+import subprocess, sys, time
+from pathlib import Path
+stubborn = subprocess.Popen([sys.executable, "-c", {stubborn!r}])
+escaped = subprocess.Popen([sys.executable, "-c", {escaped!r}])
+time.sleep(0.5)  # both have set up their signal handling
+Path({pids!r}).write_text(f"{{stubborn.pid}} {{escaped.pid}}")
+time.sleep(600)
+"""
+
+
+def start_standalone_stand_in(tmp_path: Path) -> tuple[subprocess.Popen, list[ProcessId]]:
+    pids = tmp_path / "children.pids"
+    script = STANDALONE.format(stubborn=STUBBORN, escaped=ESCAPED, pids=str(pids))
+    parent = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not pids.exists() or not pids.read_text():
+        assert time.monotonic() < deadline, "the stand-in did not start its children"
+        time.sleep(0.05)
+    children = [process_id(int(pid)) for pid in pids.read_text().split()]
+    assert all(children), "a child exited early"
+    return parent, [process_id(parent.pid), *children]
+
+
+def test_stopping_the_local_airflow_kills_children_that_ignore_sigterm(tmp_path: Path) -> None:
+    parent, tree = start_standalone_stand_in(tmp_path)
+    airflow = LocalAirflow(s3=None, home=tmp_path / "home")  # type: ignore[arg-type]
+    airflow._process = parent
+    airflow.stop_grace = 1.0
+    try:
+        airflow.stop()
+
+        assert [p.pid for p in tree if alive(p)] == []
+        assert parent.returncode is not None, "the parent was not reaped"
+    finally:
+        for process in tree:  # on a failure, leave nothing behind either
+            if alive(process):
+                os.kill(process.pid, 9)
+        parent.wait(timeout=10)
+
+
+def test_stop_tree_reports_what_it_had_to_kill(tmp_path: Path) -> None:
+    parent, (leader, stubborn, escaped) = start_standalone_stand_in(tmp_path)
+    try:
+        killed = stop_tree(parent.pid, group=parent.pid, popen=parent, grace=1.0)
+
+        assert killed == {stubborn, escaped}
+        assert not any(alive(p) for p in (leader, stubborn, escaped))
+    finally:
+        for process in (leader, stubborn, escaped):
+            if alive(process):
+                os.kill(process.pid, 9)
+
+
+def test_a_reused_pid_is_not_signalled() -> None:
+    """A recorded PID whose start time differs is someone else's process now: it counts as gone."""
+    me = process_id(os.getpid())
+    assert me is not None
+    assert alive(me)
+    assert not alive(ProcessId(me.pid, me.started + 1))
+
+
+@pytest.fixture(autouse=True)
+def _linux_only() -> None:
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc")

@@ -147,7 +147,7 @@ def test_a_failed_gate_of_the_last_run_says_what_failed_and_links_its_report() -
     page = registry_page([VariantSection("churn", overview(), failed_last_run())])
 
     assert '<span class="failed">FAILED</span>' in page
-    assert "expect_column_values_to_be_between(column=&#x27;tenure_months&#x27;)" in page
+    assert "expect_column_values_to_be_between(column=&#39;tenure_months&#39;)" in page
     link = "/registry/runs/retrain_churn/manual__2026-03-02T10%3A00%3A00%2B00%3A00/validate_raw/report"
     assert f'<a href="{link}">validate_raw report</a>' in page
     assert page.count("report</a>") == 1  # gates that did not run have no report
@@ -226,8 +226,8 @@ def test_a_gate_report_lists_the_failed_expectations_first() -> None:
 
     failed_table = page.split("Failed expectations (1)")[1].split("All expectations")[0]
     assert "expect_column_values_to_be_between" in failed_table
-    assert "column=&#x27;tenure_months&#x27;, min_value=0, max_value=120" in failed_table
-    assert "3 unexpected values; e.g. [&#x27;&lt;b&gt;999&lt;/b&gt;&#x27;]" in failed_table
+    assert "column=&#39;tenure_months&#39;, min_value=0, max_value=120" in failed_table
+    assert "3 unexpected values; e.g. [&#39;&lt;b&gt;999&lt;/b&gt;&#39;]" in failed_table
     assert "expect_column_to_exist" not in failed_table
     assert "1 of 2 met, 1 failed, 0 warnings" in page
     assert "<li>no champion yet: &lt;nothing&gt; to compare with</li>" in page

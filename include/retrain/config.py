@@ -559,14 +559,23 @@ class StorageConfig(_Strict):
     )
     prefix: str = Field("retraining", description="Key prefix above `<pipeline>/` (relative, no `..`).")
     max_attempts: int = Field(
-        8,
+        10,
         ge=1,
         le=30,
-        description="S3 client attempts per request (botocore standard retries, exponential backoff); "
-        "rides out short outages inside every task, gates included. The connection's config_kwargs win.",
+        description="S3 client attempts per request (botocore standard retries, jittered exponential backoff); "
+        "rides out a few seconds of refused connections or 5xx inside every task, gates included. With the "
+        "default timeouts a request to an endpoint that never answers fails within 176 s (README, fault "
+        "table). The connection's config_kwargs win.",
     )
-    connect_timeout_seconds: float = Field(10.0, gt=0, description="S3 client connect timeout per attempt.")
-    read_timeout_seconds: float = Field(120.0, gt=0, description="S3 client read timeout per attempt.")
+    connect_timeout_seconds: float = Field(
+        2.0, gt=0, description="S3 client connect timeout per attempt (a TCP connect, not a transfer)."
+    )
+    read_timeout_seconds: float = Field(
+        13.0,
+        gt=0,
+        description="S3 client read timeout per attempt: the longest wait for the next byte of an answer, "
+        "not for a whole transfer, so large uploads and downloads are not cut short while bytes flow.",
+    )
 
     _check_prefix = field_validator("prefix")(classmethod(lambda cls, v: check_safe_prefix(v)))
 

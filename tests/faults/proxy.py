@@ -20,6 +20,9 @@ API (``proxy = FaultProxy(upstream_url).start()``, or the ``fault_proxy`` fixtur
     proxy.hang("GET", "versions/", seconds=30, times=1, then="close")
         # hold the request without answering for ``seconds``, then close the connection
         # (``then="forward"``: forward it after all, a late answer that may still commit)
+    proxy.slow("GET", "model.skops", bytes_per_second=100_000, times=1)
+        # forward, but take the request body in and send the response body out at that rate:
+        # a long transfer whose bytes keep flowing (a read timeout is per read, not per transfer)
     proxy.down(); proxy.up()              # refuse connections (and reset open ones) / listen again
     proxy.count("PUT", "champion.json")   # requests seen that match (faulted or not)
     proxy.requests                        # every request seen: Seen(method, target, headers, fault)
@@ -62,7 +65,7 @@ S3_ERROR_CODES = {
     504: "GatewayTimeout",
 }
 
-Action = Literal["lose_response", "fail", "hang"]
+Action = Literal["lose_response", "fail", "hang", "slow"]
 
 
 @dataclass
@@ -78,6 +81,7 @@ class Fault:
     code: str | None = None
     seconds: float = 0.0
     then: Literal["close", "forward"] = "close"
+    bytes_per_second: float = 0.0
     hits: int = 0
     cancelled: bool = False
 
@@ -133,8 +137,8 @@ class _ClientGone(Exception):
     pass
 
 
-def _read_request(reader: Any, client: socket.socket) -> _Request | None:
-    """One request from the client connection; None when the client closed it between requests."""
+def _read_head(reader: Any) -> _Request | None:
+    """The request line and headers; None when the client closed the connection between requests."""
     line = reader.readline(_MAX_HEAD)
     while line in (b"\r\n", b"\n"):  # tolerated before a request line (RFC 9112 2.2)
         line = reader.readline(_MAX_HEAD)
@@ -150,7 +154,30 @@ def _read_request(reader: Any, client: socket.socket) -> _Request | None:
             break
         name, _, value = raw.decode("latin-1").partition(":")
         header_lines.append((name.strip(), value.strip()))
-    headers = {name.lower(): value for name, value in header_lines}
+    return _Request(method, target, version, header_lines, b"")
+
+
+def _read_exactly(reader: Any, size: int, bytes_per_second: float) -> bytes:
+    if not bytes_per_second:
+        data = reader.read(size)
+    else:  # trickle: the client's sends block, a piece goes through every tenth of a second
+        piece, parts, left = max(1, int(bytes_per_second / 10)), [], size
+        while left > 0:
+            part = reader.read(min(piece, left))
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+            time.sleep(len(part) / bytes_per_second)
+        data = b"".join(parts)
+    if len(data) != size:
+        raise _ClientGone
+    return data
+
+
+def _read_body(reader: Any, client: socket.socket, request: _Request, bytes_per_second: float = 0.0) -> None:
+    """Read the body (answering ``Expect: 100-continue`` first) into ``request.body``."""
+    headers = request.headers
     if headers.get("expect", "").lower() == "100-continue":
         client.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
     if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -164,15 +191,12 @@ def _read_request(reader: Any, client: socket.socket) -> _Request | None:
                 while reader.readline(_MAX_HEAD) not in (b"\r\n", b"\n", b""):
                     pass  # trailers: botocore sends its checksums inside the aws-chunked body
                 break
-            body += reader.read(size)
+            body += _read_exactly(reader, size, bytes_per_second)
             reader.read(2)
-        data = bytes(body)
+        request.body = bytes(body)
     else:
         length = int(headers.get("content-length", "0") or 0)
-        data = reader.read(length) if length else b""
-        if len(data) != length:
-            raise _ClientGone
-    return _Request(method, target, version, header_lines, data)
+        request.body = _read_exactly(reader, length, bytes_per_second) if length else b""
 
 
 def _error_response(method: str, status: int, code: str, message: str) -> bytes:
@@ -303,6 +327,18 @@ class FaultProxy:
         """Hold the request ``seconds`` without a byte of answer, then close (or forward) it."""
         return self._arm(Fault("hang", method, path_contains, times, header, seconds=seconds, then=then))
 
+    def slow(
+        self,
+        method: str | None,
+        path_contains: str,
+        bytes_per_second: float,
+        times: int | None = 1,
+        *,
+        header: str | None = None,
+    ) -> Fault:
+        """Forward, taking the request body in and the response out at ``bytes_per_second``."""
+        return self._arm(Fault("slow", method, path_contains, times, header, bytes_per_second=bytes_per_second))
+
     def clear(self) -> None:
         """Disarm every fault (requests already held stay held until their time is up)."""
         with self._lock:
@@ -400,12 +436,14 @@ class FaultProxy:
         try:
             while not self._stopping.is_set():
                 try:
-                    request = _read_request(reader, client)
+                    request = _read_head(reader)
+                    if request is None:
+                        return
+                    fault = self._pick(request)
+                    rate = fault.bytes_per_second if fault is not None and fault.action == "slow" else 0.0
+                    _read_body(reader, client, request, rate)
                 except (_ClientGone, OSError, ValueError):
                     return
-                if request is None:
-                    return
-                fault = self._pick(request)
                 if fault is not None and fault.action == "fail":
                     code = fault.code or S3_ERROR_CODES.get(fault.status, "InternalError")
                     client.sendall(_error_response(request.method, fault.status, code, "injected by the fault proxy"))
@@ -432,7 +470,7 @@ class FaultProxy:
                 if fault is not None and fault.action == "lose_response":
                     _reset(client)  # committed upstream; the client never hears of it
                     return
-                client.sendall(self._encode_response(request.method, response, body))
+                self._send(client, self._encode_response(request.method, response, body), rate)
         except OSError:
             return
         finally:
@@ -443,6 +481,18 @@ class FaultProxy:
                     self._untrack(sock)
                     with contextlib.suppress(OSError):
                         sock.close()
+
+    def _send(self, sock: socket.socket, data: bytes, bytes_per_second: float) -> None:
+        """Send ``data``; with a rate, in 10 pieces a second, each followed by its share of time."""
+        if not bytes_per_second:
+            sock.sendall(data)
+            return
+        piece = max(1, int(bytes_per_second / 10))
+        for start in range(0, len(data), piece):
+            if self._stopping.is_set():
+                raise OSError("proxy stopped")
+            sock.sendall(data[start : start + piece])
+            time.sleep(piece / bytes_per_second)
 
     @staticmethod
     def _encode_response(method: str, response: http.client.HTTPResponse, body: bytes) -> bytes:

@@ -333,7 +333,7 @@ def port_if_free(port: int) -> int | None:
     return port
 
 
-def reset_home(home: Path) -> list[str]:
+def reset_home(home: Path, grace: float = 10) -> list[str]:
     """Empty ``home`` for a fresh start; first stop what a previous start left running from it.
 
     A previous ``make airflow`` that is still running is not touched: RuntimeError. One that was
@@ -350,7 +350,7 @@ def reset_home(home: Path) -> list[str]:
                 f"another `make airflow` (pid {owner.pid}) runs from {home}; stop it first (Ctrl-C in its terminal)"
             )
         if alive(standalone):
-            killed = stop_tree(standalone.pid, group=standalone.pid, grace=10)
+            killed = stop_tree(standalone.pid, group=standalone.pid, grace=grace)
             notes.append(f"stopped airflow standalone (pid {standalone.pid}) left running by a previous start")
             if killed:
                 notes.append(f"  {len(killed)} of its processes ignored SIGTERM and were killed")

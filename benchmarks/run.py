@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import bench_e2e, bench_gates, bench_io, bench_parse, bench_scaling
+from benchmarks import bench_e2e, bench_gates, bench_io, bench_parse, bench_scaling, bench_soak
 from benchmarks.common import RESULTS, write_results
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "gates": bench_gates.run,
     "e2e": bench_e2e.run,
     "scaling": bench_scaling.run,
+    "soak": bench_soak.run,
 }
 
 
@@ -132,6 +133,18 @@ def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 window.get("peak_rss_ratio"),
                 "<=",
                 3.0,
+            )
+        )
+    if "soak_violations" in results:
+        soak = results["soak"]
+        rows.append(
+            _row(
+                "soak_violations",
+                f"{results['soak_violations']} in {soak['rounds']} rounds ({soak['actors']} promote/rollback "
+                f"tasks, {soak['faults_injected']} faults injected, {soak['task_retries']} task retries)",
+                results["soak_violations"],
+                "<=",
+                0,
             )
         )
     if "rows_10m_completed" in results:

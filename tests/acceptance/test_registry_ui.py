@@ -108,6 +108,22 @@ def test_the_registry_page_and_a_failed_gate_report_in_a_real_browser(
     expect(failed).to_contain_text("column='price'")
     page.screenshot(path=ARTIFACTS / "gate-report.png")
 
+    # Its GX data docs are self-contained: opening them sends no request off the Airflow host, and
+    # they lead back to the run's grid view and to the registry page.
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    report.get_by_role("link", name="Great Expectations data docs of validate_raw").click()
+    data_docs = registry.locator("body")
+    expect(data_docs).to_contain_text("Gate validate_raw: FAILED")
+    run_link = data_docs.get_by_role("link", name=f"Run {bad['dag_run_id']} in Airflow")
+    expect(run_link).to_have_attribute("href", f"/dags/{demand.dag_id}/runs/{quote(bad['dag_run_id'], safe='')}")
+    expect(data_docs.get_by_role("link", name="Model registry (demand)")).to_have_attribute(
+        "href", "/registry/#variant-demand"
+    )
+    page.screenshot(path=ARTIFACTS / "gate-data-docs.png")
+    assert requests, "the data docs were not requested"
+    assert [url for url in requests if not url.startswith((airflow.base_url, "data:"))] == []
+
     # The same report from the task itself: its "Gate report" extra link, opened as a new tab would.
     links = api.get(f"/api/v2/dags/{demand.dag_id}/dagRuns/{bad['dag_run_id']}/taskInstances/validate_raw/links")
     tab = browser.new_page()

@@ -57,3 +57,12 @@ def launch(playwright: Any, profile: Path) -> Any:
         args=CHROMIUM_FLAGS,
         viewport={"width": 1400, "height": 1000},
     )
+
+
+def sign_in(page: Any, base_url: str, username: str, password: str) -> None:
+    """Airflow's SimpleAuthManager login form, filled in and submitted as a person does."""
+    page.goto(f"{base_url}/auth/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/auth/login" not in url)

@@ -23,15 +23,16 @@ pytestmark = pytest.mark.acceptance
 
 
 def test_the_scheduler_fires_a_run_that_fails_cleanly_without_data(stack: Stack) -> None:
-    """Unpausing schedules the latest cron interval; with no landing data it stops at the raw gate."""
+    """Unpausing schedules the latest cron interval; with no landing data ingest fails it, once, as a data failure."""
     run = stack.first_scheduled_run
-    states = stack.airflow.api.task_states("retrain_churn", run["dag_run_id"])
+    instances = stack.airflow.api.task_instances("retrain_churn", run["dag_run_id"])
+    states = {task: instance["state"] for task, instance in instances.items()}
 
     assert run["run_type"] == "scheduled"
     assert run["state"] == "failed"
-    assert states["ingest"] == "success"
-    assert states["validate_raw"] == "failed"
-    assert states["promote"] == "upstream_failed"
+    assert states["ingest"] == "failed"
+    assert instances["ingest"]["try_number"] == 1
+    assert {state for task, state in states.items() if task != "ingest"} == {"upstream_failed"}, states
 
 
 def test_a_backfill_of_two_intervals_runs_each_window(api: AirflowApi, variants: dict[str, Variant]) -> None:

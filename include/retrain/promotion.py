@@ -54,7 +54,8 @@ def holdout_rows(run: RunContext, features: Mapping[str, Any]) -> tuple[pd.DataF
 
 def score_version(run: RunContext, version: str, holdout: pd.DataFrame, y: np.ndarray) -> Evaluation:
     """Score a registered version on this run's holdout (sha256 + allowlist checked on load)."""
-    data = run.registry.read_file(version, "model.skops")
+    registry = run.registry
+    data = registry.read_file(version, "model.skops", manifest_sha256=registry.recorded_manifest_sha256(version))
     model = load_model(data, source=f"registered model {version}")
     return evaluate_model(model, holdout, y, run.config.model.task)
 

@@ -186,6 +186,18 @@ class ModelRegistry:
         model = files.get(MODEL_FILE, {}).get("sha256")
         return {"model_sha256": model, "manifest_sha256": sha256_bytes(found.data)}
 
+    def recorded_manifest_sha256(self, version: str) -> str | None:
+        """The manifest sha256 the history keeps for ``version``: the champion alias's, else its ``registered`` event's.
+
+        None for versions registered before digests were recorded; then only the file digests
+        in the manifest itself are checked.
+        """
+        champion = self.get_alias(CHAMPION)
+        if champion is not None and champion.version == version and champion.manifest_sha256:
+            return champion.manifest_sha256
+        registered = self.registered_digests(version)
+        return registered["manifest_sha256"] if registered else None
+
     def registered_digests(self, version: str) -> dict[str, Any] | None:
         """The digests the version's ``registered`` event recorded (None: no such event, or an old one)."""
         marker = f"-registered-{version}-"

@@ -321,10 +321,12 @@ def _champion_profile(run: RunContext) -> tuple[str | None, dict[str, Any] | Non
     champion = run.registry.get_alias(CHAMPION)
     if champion is None:
         return None, None, "no champion yet (first run): nothing to compare with, drift not checked"
-    record = run.registry.get_version(champion.version)
+    digest = champion.manifest_sha256  # what the alias recorded: a rewritten manifest is refused
+    record = run.registry.get_version(champion.version, manifest_sha256=digest)
     if record is None or PROFILE_FILE not in record.files:
         return champion.version, None, f"champion {champion.version} has no {PROFILE_FILE}: drift not checked"
-    return champion.version, json.loads(run.registry.read_file(champion.version, PROFILE_FILE)), ""
+    profile = run.registry.read_file(champion.version, PROFILE_FILE, manifest_sha256=digest)
+    return champion.version, json.loads(profile), ""
 
 
 def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:

@@ -157,3 +157,32 @@ def test_a_dry_run_never_touches_the_real_runs_folder(driver: StepDriver, s3: An
     assert dry["run_key"] not in real_keys
     assert dry["run_key"].startswith(real["run_key"] + "-dry-run-")
     assert any(f"/runs/{dry['run_key']}/promote/manifest.json" in key for key in after)
+
+
+def test_a_champion_rewritten_together_with_its_manifest_is_refused_on_load(driver: StepDriver, s3: Any) -> None:
+    """A bucket writer swaps the champion's model for another valid one and rewrites its manifest to match."""
+    from include.retrain.errors import IntegrityError
+    from include.retrain.storage import SHA256_METADATA_KEY, sha256_bytes
+
+    registry = driver.registry
+    champion = registry.get_alias(CHAMPION).version
+    other = driver.run(9, {"model_params": GOOD, "dry_run": True})  # a valid model that is not the champion
+    client = s3.client()
+    trained = registry.store.key("churn", "runs", other["run_key"], "train", "model.skops")
+    forged = client.get_object(Bucket="retrain-artifacts", Key=trained)["Body"].read()
+    manifest_key = registry.key("versions", champion, "manifest.json")
+    manifest = json.loads(client.get_object(Bucket="retrain-artifacts", Key=manifest_key)["Body"].read())
+    manifest["files"]["model.skops"].update(sha256=sha256_bytes(forged), size=len(forged))
+    client.put_object(
+        Bucket="retrain-artifacts",
+        Key=registry.key("versions", champion, "model.skops"),
+        Body=forged,
+        Metadata={SHA256_METADATA_KEY: sha256_bytes(forged)},
+    )
+    client.put_object(Bucket="retrain-artifacts", Key=manifest_key, Body=json.dumps(manifest).encode())
+    registry.read_file(champion, "model.skops")  # consistent in itself
+
+    with pytest.raises(IntegrityError, match=f"version {champion} of churn was rewritten"):
+        driver.evaluate(10, {"model_params": GOOD})
+
+    assert registry.get_alias(CHAMPION).version == champion

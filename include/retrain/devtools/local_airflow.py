@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from include.retrain.devtools.local_s3 import LocalS3, free_port
-from include.retrain.devtools.processes import ProcessId, alive, process_id, stop_tree
+from include.retrain.devtools.processes import ProcessId, alive, process_id, start_watchdog, stop_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 ADMIN = "admin"
@@ -171,6 +171,7 @@ class LocalAirflow:
         self._extra_env = extra_env or {}
         self._isolate = isolate_tasks
         self._process: subprocess.Popen | None = None
+        self._watchdog: subprocess.Popen | None = None
         self.log_path = self.home / "standalone.log"
         self.api: AirflowApi | None = None
 
@@ -260,6 +261,8 @@ class LocalAirflow:
         if owner and standalone:
             record = {"owner": [owner.pid, owner.started], "standalone": [standalone.pid, standalone.started]}
             (self.home / PID_FILE).write_text(json.dumps(record))
+            # Stops the stack if this process dies without stopping it (SIGKILL, os._exit).
+            self._watchdog = start_watchdog(owner, standalone, grace=self.stop_grace)
         self.api = AirflowApi(self.base_url, ADMIN, self.password)
         try:
             wait_until(self._healthy, timeout, "the Airflow API server and scheduler to be healthy")
@@ -303,6 +306,9 @@ class LocalAirflow:
         _RUNNING.discard(self)
         if process is not None:
             stop_tree(process.pid, group=process.pid, popen=process, grace=self.stop_grace)
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            stop_tree(watchdog.pid, popen=watchdog, grace=5)
 
     def __enter__(self) -> LocalAirflow:
         return self.start()

@@ -16,12 +16,14 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 PROC = Path("/proc")
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,33 @@ def stop_tree(
     if left := sorted(p.pid for p in survivors if alive(p)):
         raise RuntimeError(f"processes {left} survived SIGKILL")
     return survivors
+
+
+def watch(owner: ProcessId, target: ProcessId, grace: float = 10, interval: float = 1.0) -> None:
+    """Stop ``target``'s tree as soon as ``owner`` is gone; return when ``target`` is gone.
+
+    The last line of defence of ``LocalAirflow``: its owner (a pytest session, ``make airflow``)
+    normally stops the stack itself, but nothing runs in a process killed by SIGKILL or ended by
+    ``os._exit`` (pytest-timeout's thread method), and ``airflow standalone`` runs in a session
+    of its own, so it would be left running. This watchdog, in a session of its own too, is not.
+    """
+    while alive(target):
+        if not alive(owner):
+            stop_tree(target.pid, group=target.pid, grace=grace)
+            return
+        time.sleep(interval)
+
+
+def start_watchdog(owner: ProcessId, target: ProcessId, grace: float = 10) -> subprocess.Popen:
+    """Run ``watch(owner, target)`` in a separate process (see watch)."""
+    command = [sys.executable, "-m", "include.retrain.devtools.processes"]
+    command += [str(n) for n in (owner.pid, owner.started, target.pid, target.started, grace)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.Popen(
+        command, env=env, start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=PROJECT_ROOT
+    )
+
+
+if __name__ == "__main__":
+    owner_pid, owner_started, target_pid, target_started = (int(arg) for arg in sys.argv[1:5])
+    watch(ProcessId(owner_pid, owner_started), ProcessId(target_pid, target_started), grace=float(sys.argv[5]))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from include.retrain.devtools.local_airflow import LocalAirflow
-from include.retrain.devtools.processes import ProcessId, alive, process_id, stop_tree
+from include.retrain.devtools.processes import ProcessId, alive, process_id, start_watchdog, stop_tree
 
 STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
 ESCAPED = "import os, signal, time; os.setsid(); signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
@@ -87,3 +87,29 @@ def test_a_reused_pid_is_not_signalled() -> None:
 def _linux_only() -> None:
     if not Path("/proc/self/stat").exists():
         pytest.skip("needs /proc")
+
+
+def test_the_watchdog_stops_the_tree_when_its_owner_dies_without_stopping_it(tmp_path: Path) -> None:
+    """What happens to a stack whose pytest or ``make airflow`` is SIGKILLed, or ends with os._exit."""
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    parent, tree = start_standalone_stand_in(tmp_path)
+    watchdog = start_watchdog(process_id(owner.pid), tree[0], grace=1.0)
+    try:
+        time.sleep(1.5)
+        assert all(alive(p) for p in tree), "the watchdog stopped the tree while its owner lived"
+        owner.kill()
+        owner.wait()
+
+        deadline = time.monotonic() + 20
+        while any(alive(p) for p in tree) and time.monotonic() < deadline:
+            parent.poll()
+            time.sleep(0.1)
+        assert [p.pid for p in tree if alive(p)] == []
+        assert watchdog.wait(timeout=10) == 0
+    finally:
+        for process in tree:
+            if alive(process):
+                os.kill(process.pid, 9)
+        parent.wait(timeout=10)
+        watchdog.kill()
+        watchdog.wait()

@@ -30,10 +30,12 @@ TASK_DOCS = {
 }
 
 ROLLBACK_TASK_DOC = (
-    "Checks the target version (registered, model file matches its sha256 and loads with the allowlist), "
-    "moves the `champion` alias to it by compare-and-swap, records a `rolled_back` event, points "
-    "`deployed.json` at it (blue/green: back to the slot that still holds it) and calls the HTTP hook, if "
-    "any. A refused rollback fails at once and changes nothing; infra faults are retried."
+    "Checks the target version (registered, manifest as its `registered` event recorded it, model file "
+    "matches its sha256 and loads with the allowlist) and that the champion is the one it replaces, records "
+    "that intent, then moves the `champion` alias to it by compare-and-swap, records a `rolled_back` event, "
+    "points `deployed.json` at it (blue/green: back to the slot that still holds it) and calls the HTTP hook, "
+    "if any. A refused rollback fails at once and changes nothing; infra faults are retried, and a retry "
+    "finishes the recorded intent (it never picks a new target). Its summary names the champion it replaced."
 )
 
 
@@ -94,6 +96,9 @@ def rollback_doc(config: PipelineConfig) -> str:
             "",
             "Makes an earlier model version champion again and deploys it. Trigger it by hand with a "
             "**reason**; leave **to_version** empty to go back to the champion's previous version.",
+            "**expected_champion** names the version you want to replace; empty means the champion when you "
+            "triggered the run. If the champion is no longer that one, the rollback is refused (with an empty "
+            "to_version: if the champion changed after you triggered it) and nothing changes.",
             "",
             f"- registry: `{registry}` via connection `{config.storage.conn_id}`",
             f"- deployment: {_deployment_text(config)}",

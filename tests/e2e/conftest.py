@@ -14,7 +14,7 @@ import pytest
 from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
 from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
-from include.retrain.synthetic import GENERATORS
+from include.retrain.synthetic import generator_for
 from include.retrain.synthetic.landing import delete_prefix, encode_frame, partition_key
 
 FIRST_DAY = date(2026, 1, 1)
@@ -35,7 +35,7 @@ class PipelineHarness:
         rows_per_day: int = 300,
         alter: Callable[[pd.DataFrame, date], pd.DataFrame] | None = None,
     ) -> None:
-        generator = GENERATORS[self.config.dataset.name]
+        generator = generator_for(self.config)
         for offset in range(days):
             day = first_day + timedelta(days=offset)
             frame = generator(day, rows_per_day)
@@ -73,12 +73,15 @@ class PipelineHarness:
         """The DAG's task ids in the order they run."""
         return [task.task_id for task in self.dag().topological_sort()]
 
-    def run(self, window_end: date, conf: dict[str, Any] | None = None) -> Any:
-        """Run ``retrain_<name>`` with dag.test() for the interval ending ``window_end``."""
-        import pendulum
+    def run(self, window_end: date, conf: dict[str, Any] | None = None, dag: Any = None) -> Any:
+        """Run ``retrain_<name>`` (or ``dag``) with dag.test() for the interval ending ``window_end``.
 
-        logical_date = pendulum.datetime(window_end.year, window_end.month, window_end.day, tz="UTC")
-        return self.dag().test(logical_date=logical_date, run_conf=conf)
+        Each run starts from its own ``conf`` only, also on a DAG object that ran before
+        (``demo.run_dag``: Airflow 3.3's dag.test() leaves a run's conf in the DAG's Params).
+        """
+        from include.retrain.devtools.demo import run_dag
+
+        return run_dag(dag if dag is not None else self.dag(), window_end, conf)
 
     def run_folder(self, run_key: str) -> str:
         return self.store.key(self.config.name, "runs", run_key)

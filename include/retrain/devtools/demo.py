@@ -1,8 +1,11 @@
-"""``make demo``: retrain the churn variant end to end through Airflow, twice.
+"""``make demo``: retrain a variant (churn by default) end to end through Airflow, twice.
 
-Starts a loopback S3 endpoint, writes deterministic demo landing data, runs ``retrain_churn``
-with ``dag.test()`` for two consecutive data intervals, prints a summary of each run from its
-manifests, and stops everything it started. Exits non-zero if a run did not succeed.
+Starts a loopback S3 endpoint, writes deterministic demo landing data (the variant's hand-written
+generator, or one derived from its YAML schema: any variant works, ``--pipeline <name>``), runs
+``retrain_<name>`` with ``dag.test()`` for two consecutive data intervals, prints a summary of each
+run from its manifests, and stops everything it started. Exits non-zero if a run did not succeed.
+
+:func:`run_dag` and :func:`summarize` are shared with ``include.retrain.cli`` and the tests.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.devtools.local_s3 import LocalS3
 from include.retrain.monitoring.links import GATES
 from include.retrain.summaries import gate_headline, summary_parts
-from include.retrain.synthetic import GENERATORS
+from include.retrain.synthetic import generator_for
 from include.retrain.synthetic.landing import write_days
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -84,6 +87,28 @@ def summarize(run: Any, store: Any, pipeline: str, run_key: str, tasks: list[str
     return state == "success", "\n".join(lines)
 
 
+def run_dag(dag: Any, window_end: date, conf: dict[str, Any] | None = None) -> Any:
+    """Run ``dag`` with ``dag.test()`` for the data interval ending ``window_end``, with exactly ``conf``.
+
+    Airflow 3.3's ``dag.test()`` runs every task in this process, and resolving a task's Params
+    against the run's conf writes the conf's values into the DAG's own Param objects
+    (``process_params`` -> ``ParamsDict.__setitem__`` -> ``Param.resolve``), so a later run of the
+    same DAG object would start from them: a ``dry_run`` or ``force_promote`` run would make the
+    next run a dry run or a forced promotion too. Every Param's value is put back afterwards, so
+    each run starts from the Params' defaults and its own conf.
+    """
+    import pendulum
+
+    params = [dag.params, *(task.params for task in dag.tasks)]
+    saved = [(param, param.value) for mapping in params for param in mapping.values()]
+    try:
+        logical_date = pendulum.datetime(window_end.year, window_end.month, window_end.day, tz="UTC")
+        return dag.test(logical_date=logical_date, run_conf=dict(conf) if conf else None)
+    finally:
+        for param, value in saved:
+            param.value = value
+
+
 def main(argv: list[str] | None = None) -> int:
     # Airflow-internal deprecation notices (pathspec, starlette) are noise in a demo.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -106,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         write_days(
             s3.client(),
             config.dataset,
-            GENERATORS[config.dataset.name],
+            generator_for(config),
             first_day=FIRST_DAY,
             days=args.days,
             rows_per_day=args.rows_per_day,
@@ -114,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Wrote {args.days} daily partitions x {args.rows_per_day} rows to {config.dataset.landing_uri}")
 
         # Imported only now: Airflow reads AIRFLOW_HOME and friends at import time.
-        import pendulum
         from airflow.dag_processing.dagbag import DagBag
 
         from include.retrain.storage import ArtifactStore
@@ -129,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         all_ok = True
         for window_end in (last_day, last_day + timedelta(days=1)):
             print(f"\n=== Running {config.dag_id} for the data interval ending {window_end} ===", flush=True)
-            run = dag.test(logical_date=pendulum.datetime(window_end.year, window_end.month, window_end.day, tz="UTC"))
+            run = run_dag(dag, window_end)
             tasks = [task.task_id for task in dag.topological_sort()]
             ok, report = summarize(run, store, config.name, window_end.isoformat(), tasks)
             print(report, flush=True)

@@ -13,6 +13,7 @@ one recorded, so a number reused by an unrelated process is never hit. Linux onl
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -24,6 +25,8 @@ from pathlib import Path
 
 PROC = Path("/proc")
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,15 @@ def process_tree(roots: Iterable[ProcessId], group: int | None = None) -> set[Pr
     return {ProcessId(pid, table[pid][2]) for pid in found}
 
 
+def command_line(process: ProcessId) -> str:
+    """``pid: command line`` (shortened), for messages."""
+    try:
+        text = (PROC / str(process.pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        text = "?"
+    return f"{process.pid}: {text.strip()[:80]}"
+
+
 def alive(process: ProcessId) -> bool:
     stat = _stat(process.pid)
     return stat is not None and stat[3] == process.started
@@ -118,6 +130,12 @@ def stop_tree(
         time.sleep(0.1)
     survivors = {p for p in known | process_tree(known, group) if alive(p)}
     if survivors:
+        log.warning(
+            "SIGKILL after %.0f s for %d processes that did not exit on SIGTERM: %s",
+            grace,
+            len(survivors),
+            "; ".join(command_line(p) for p in sorted(survivors, key=lambda p: p.pid)),
+        )
         _signal(survivors, group, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while any(alive(p) for p in survivors) and time.monotonic() < deadline:

@@ -5,7 +5,9 @@ The stack is the acceptance session's ``airflow standalone`` (the same LocalAirf
 that ``make airflow`` calls: synthetic landing data ending today (UTC). A headless Chromium then
 signs in on the login page, opens ``retrain_churn``, submits its Trigger form with every default
 and waits for the run to succeed; then submits ``rollback_churn``'s form with only a reason and
-checks, in the registry on S3, that the champion moved back.
+checks, in the registry on S3, that the champion moved back. ``rollback_churn`` is paused, as
+every DAG of a fresh ``make airflow`` is: the run starts only because the form's "Unpause on
+trigger" box is ticked by default, as a newcomer leaves it.
 """
 
 from __future__ import annotations

@@ -382,9 +382,10 @@ What to click first:
   1. Dags > retrain_churn > Trigger (top right), then Trigger in the form, leaving every field as it is.
      The run trains on the 28 daily partitions before today and registers the first champion;
      watch it in the Grid view. Browse > Model registry shows the champion and why it was chosen.
-  2. The toggle next to the DAG's name unpauses it: the scheduler then runs it daily at 03:00 UTC
-     (unpausing also creates the run for the latest interval at once).
-  3. rollback_churn > Trigger, with only a Reason, puts the previous champion back.
+  2. The form's "Unpause retrain_churn on trigger" (ticked) unpauses the DAG: the scheduler then also
+     runs the latest daily interval at once (same window: same version), and every day at 03:00 UTC.
+  3. Once a later run has promoted a second champion: rollback_churn > Trigger, with only a Reason,
+     puts the previous champion back.
 
 State is reset on every start: `make airflow` begins with a new database, new data and a new password.
 Ctrl-C stops everything (nothing is left running).

@@ -131,3 +131,21 @@ def test_a_short_soak_runs_clean() -> None:
     result = bench_soak.soak(rounds=4, seed=5)
     assert result["violations"] == {}, result["violation_examples"]
     assert result["actors"] >= 8
+
+
+def test_make_bench_shows_the_soak_as_a_headline_row() -> None:
+    from benchmarks.run import BENCHMARKS, headline_rows
+
+    assert BENCHMARKS["soak"] is bench_soak.run
+    results = {
+        "soak_violations": 0,
+        "soak": {"rounds": 200, "actors": 585, "faults_injected": 422, "task_retries": 73},
+    }
+    (row,) = headline_rows(results)
+    assert row == (
+        "soak_violations",
+        "0 in 200 rounds (585 promote/rollback tasks, 422 faults injected, 73 task retries)",
+        "<= 0",
+        "yes",
+    )
+    assert headline_rows({**results, "soak_violations": 2})[0][3] == "NO"

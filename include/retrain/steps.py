@@ -26,7 +26,7 @@ from include.retrain import model_card
 from include.retrain.config import BootstrapConfig
 from include.retrain.context import RunContext
 from include.retrain.deployment import challenger_alias, publish
-from include.retrain.errors import DataFailure, GateFailure
+from include.retrain.errors import DataFailure, GateFailure, InvalidRunOptions
 from include.retrain.frames import (
     local_copy,
     read_column,
@@ -135,6 +135,23 @@ def _publish_gate(run: RunContext, result: GateResult, **context: Any) -> dict[s
 # -- ingest ------------------------------------------------------------------------------------
 
 
+def _check_model_overrides(run: RunContext) -> None:
+    """Refuse a ``model_params`` override the estimator does not accept, before any data is read.
+
+    The Param schema checks types only (``max_iter: -5`` is an integer); without this the run would
+    read, validate and transform the window and fail at ``train``. Only a run with overrides
+    imports scikit-learn here.
+    """
+    if not run.options.model_params:
+        return
+    from include.retrain.stages.train import make_estimator
+
+    try:
+        make_estimator(run.config.model, run.options.model_params)
+    except InvalidRunOptions as exc:
+        raise InvalidRunOptions(f"param model_params: {exc}") from exc
+
+
 def ingest(run: RunContext) -> dict[str, Any]:
     """Read the window's landing partitions, coerce them to the schema, write ``raw.parquet``.
 
@@ -143,6 +160,7 @@ def ingest(run: RunContext) -> dict[str, Any]:
     expectation fail for the same reason. Folders that are no ``ds=YYYY-MM-DD`` day are skipped
     and listed in the manifest (``skipped_folders``), for the raw gate's report to show.
     """
+    _check_model_overrides(run)
     dataset = run.config.dataset
     landing = ArtifactStore(run.client, dataset.bucket)
     listing = list(landing.list_objects(dataset.landing_prefix))

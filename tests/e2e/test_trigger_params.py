@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -141,3 +142,23 @@ def test_window_sample_and_model_params_shape_the_run(churn_with_champion: Pipel
     assert train["params"]["max_iter"] == 20
     promoted = churn.store.read_json(churn.run_folder(overridden[0]) + "/promote/manifest.json")
     assert promoted["version"].startswith(f"v{date(2026, 1, 25):%Y%m%d}-")
+
+
+def test_model_params_the_estimator_refuses_fail_the_first_task_once(
+    churn: PipelineHarness, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """max_iter=-5 passes the Param schema (an integer); the run refuses it before reading any data."""
+    churn.write_days(FIRST_DAY, 31, rows_per_day=ROWS)
+    capfd.readouterr()
+
+    run = churn.run(WINDOW_END, conf={"model_params": {"max_iter": -5}})
+
+    states = task_states(run)
+    assert states["ingest"] == "failed", states
+    assert {state for task, state in states.items() if task != "ingest"} == {"upstream_failed"}, states
+    (ingest,) = [ti for ti in run.get_task_instances() if ti.task_id == "ingest"]
+    assert ingest.try_number == 1  # a data failure: not retried
+    logs = capfd.readouterr()
+    said = r"param model_params: model\.params are invalid for \S+: The 'max_iter' parameter"
+    assert re.search(said, logs.out + logs.err)
+    assert churn.registry.get_alias(CHAMPION) is None

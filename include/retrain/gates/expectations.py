@@ -152,9 +152,7 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
         if spec.max_null_fraction < 1.0:
             specs.append(_not_null(name, spec.max_null_fraction))
         if spec.min is not None or spec.max is not None:
-            specs.append(
-                ExpectationSpec("ExpectColumnValuesToBeBetween", _bounds(name, spec, window), rule="between")
-            )
+            specs.append(ExpectationSpec("ExpectColumnValuesToBeBetween", _bounds(name, spec, window), rule="between"))
         if spec.values is not None:
             specs.append(
                 ExpectationSpec(

@@ -26,6 +26,22 @@ $(STAMP): uv.lock pyproject.toml | $(UV)
 
 install: $(STAMP)  ## Create .venv from the lock (idempotent)
 
+# The cluster set (extra `cluster`: Celery provider, celery<5.7, redis, psycopg2, asyncpg) on top of
+# the default one. Its stamp also satisfies `install` (a superset); `make install` after a lock change
+# syncs back to the default set and removes this stamp with the others.
+CLUSTER_STAMP := $(VENV)/.synced-cluster-$(shell cat uv.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+
+.PHONY: install-cluster test-cluster
+
+$(CLUSTER_STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --python 3.11 --extra cluster
+	rm -f $(VENV)/.synced-* && touch $@ $(STAMP)
+
+install-cluster: $(CLUSTER_STAMP)  ## Create .venv with the cluster extras (CeleryExecutor, PostgreSQL)
+
+test-cluster: install-cluster  ## PostgreSQL + Redis + CeleryExecutor with two workers: runs, a lost worker, a rollback
+	$(BIN)/pytest tests/cluster -m cluster -n 0 -p no:cacheprovider
+
 demo: install  ## Retrain the churn model end to end through Airflow, twice, on a loopback S3
 	$(BIN)/python -m include.retrain.devtools.demo
 

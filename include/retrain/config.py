@@ -173,6 +173,12 @@ class DatasetConfig(_Strict):
     target: str = Field(description="The label column.")
     id_column: str | None = Field(None, description="Unique row id; checked for uniqueness, used by the hash split.")
     event_date_column: str | None = Field(None, description="Date column of the event; used by the time split.")
+    positive_class: str | int | bool | None = Field(
+        None,
+        description="Binary classification: the label that f1 and average_precision score as positive and whose "
+        "probability is the model gate's `score` (roc_auc is the same either way). Default (null): the last label "
+        "in sorted order (1 of 0/1, true of false, 'yes' of 'no'). A label the holdout does not have fails evaluate.",
+    )
     partition_column: str = Field("ds", pattern=COLUMN_RE, description="Column ingest adds from ds=YYYY-MM-DD.")
     allow_extra_columns: bool = Field(False, description="Accept columns not in the schema.")
     max_file_mb: float = Field(512.0, gt=0, description="Landing files above this size fail ingest.")
@@ -192,7 +198,31 @@ class DatasetConfig(_Strict):
                 f"partition_column {self.partition_column!r} is added from the ds=YYYY-MM-DD path; "
                 "it must not also be a data column"
             )
+        if self.positive_class is not None:
+            self._positive_class_fits_target()
         return self
+
+    def _positive_class_fits_target(self) -> None:
+        """``positive_class`` is a label the target column can hold: its type, ``values`` and ``min``/``max``."""
+        value, spec = self.positive_class, self.columns[self.target]
+        fits = {
+            "bool": isinstance(value, bool),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, int | float) and not isinstance(value, bool),
+            "category": isinstance(value, str),
+            "string": isinstance(value, str),
+        }.get(spec.type, False)
+        if not fits:
+            hint = " (write a number unquoted)" if spec.type in ("int", "float") and isinstance(value, str) else ""
+            if isinstance(value, bool) and spec.type in ("category", "string"):
+                hint = " (YAML 1.1 reads an unquoted yes/no/on/off/true/false as a boolean: quote the label)"
+            raise ValueError(f"positive_class {value!r} is not a label of the {spec.type} target {self.target!r}{hint}")
+        if spec.values is not None and value not in spec.values:
+            raise ValueError(f"positive_class {value!r} is not one of the target's values {list(spec.values)}")
+        low, high = spec.min, spec.max
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and ((isinstance(low, float) and value < low) or (isinstance(high, float) and value > high)):
+            raise ValueError(f"positive_class {value!r} is outside the target's min/max [{low}, {high}]")
 
     @property
     def landing_prefix(self) -> str:
@@ -708,6 +738,11 @@ class PipelineConfig(_Strict):
         target_type = columns[self.dataset.target].type
         if self.model.task == "regression" and target_type not in ("int", "float"):
             raise ValueError(f"dataset.target {self.dataset.target!r} must be int or float for regression")
+        if self.model.task == "regression" and self.dataset.positive_class is not None:
+            raise ValueError(
+                f"dataset.positive_class applies to classification; {self.model.estimator} is a regression model "
+                "(remove positive_class)"
+            )
         if self.split.strategy == "hash" and not self.dataset.id_column:
             raise ValueError("split.strategy hash needs dataset.id_column (or use strategy random or time)")
         return self
@@ -761,6 +796,10 @@ class PipelineConfig(_Strict):
         produces, so those sections are left out: tuning an alert never mints a new version.
         """
         content = self.model_dump(mode="json", exclude=set(OPERATIONAL_SECTIONS))
+        # Keys added later, whose unset default keeps the old behaviour, leave the hash as it was, so
+        # upgrading the bundle does not mint new versions of unchanged variants.
+        if content["dataset"].get("positive_class") is None:
+            del content["dataset"]["positive_class"]
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

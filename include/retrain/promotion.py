@@ -57,7 +57,7 @@ def score_version(run: RunContext, version: str, holdout: pd.DataFrame, y: np.nd
     registry = run.registry
     data = registry.read_file(version, "model.skops", manifest_sha256=registry.recorded_manifest_sha256(version))
     model = load_model(data, source=f"registered model {version}")
-    return evaluate_model(model, holdout, y, run.config.model.task)
+    return evaluate_model(model, holdout, y, run.config.model.task, run.config.dataset.positive_class)
 
 
 def score_summary(

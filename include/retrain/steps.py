@@ -414,7 +414,7 @@ def evaluate(run: RunContext, features: dict[str, Any], trained: dict[str, Any])
     metric = config.promotion.metric
     holdout, y = holdout_rows(run, features)
     model = load_model(run.store.get_bytes(_ref(trained, "model")), source="candidate model")
-    candidate = evaluate_model(model, holdout, y, config.model.task)
+    candidate = evaluate_model(model, holdout, y, config.model.task, config.dataset.positive_class)
     columns: dict[str, Any] = {"target": y, **prediction_columns(candidate)}
     champion_alias = run.registry.get_alias(CHAMPION)
     champion_version = champion_alias.version if champion_alias else None

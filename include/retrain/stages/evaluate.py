@@ -11,6 +11,7 @@ from sklearn import metrics as skm
 from sklearn.preprocessing import label_binarize
 
 from include.retrain.config import METRICS
+from include.retrain.errors import DataFailure
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,10 @@ class Evaluation:
     """Holdout metrics, the per-row scores the model gate checks for sanity, and the raw outputs.
 
     ``outputs`` are what every metric is computed from: predictions (regression) or class
-    probabilities with one column per entry of ``classes`` (classification).
+    probabilities with one column per entry of ``classes`` (classification). A binary model's
+    classes are ordered negative, positive: the positive class (``dataset.positive_class``, by
+    default the last label in sorted order) is ``classes[1]``, so f1, average precision and the
+    per-row ``scores`` are about it.
     """
 
     metrics: dict[str, float]
@@ -31,13 +35,21 @@ class Evaluation:
         return float(np.std(self.scores)) if len(self.scores) else 0.0
 
 
-def evaluate_model(model: Any, holdout_input: pd.DataFrame, y_true: np.ndarray, task: str) -> Evaluation:
-    """Score ``model`` on the holdout rows and compute every metric of its task."""
+def evaluate_model(
+    model: Any, holdout_input: pd.DataFrame, y_true: np.ndarray, task: str, positive_class: Any = None
+) -> Evaluation:
+    """Score ``model`` on the holdout rows and compute every metric of its task.
+
+    ``positive_class`` (binary classification): the label scored as positive; None = the last
+    label in sorted order.
+    """
     if task == "regression":
         predictions = np.asarray(model.predict(holdout_input), dtype="float64")
         return Evaluation(metrics=regression_metrics(y_true, predictions), scores=predictions, outputs=predictions)
     probabilities = np.asarray(model.predict_proba(holdout_input), dtype="float64")
     classes = np.asarray(model.classes_)
+    if positive_class is not None:
+        probabilities, classes = positive_last(probabilities, classes, positive_class)
     scores = probabilities[:, 1] if len(classes) == 2 else probabilities.max(axis=1)
     return Evaluation(
         metrics=classification_metrics(y_true, probabilities, classes),
@@ -45,6 +57,28 @@ def evaluate_model(model: Any, holdout_input: pd.DataFrame, y_true: np.ndarray, 
         outputs=probabilities,
         classes=classes,
     )
+
+
+def positive_last(probabilities: np.ndarray, classes: np.ndarray, positive_class: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A binary model's outputs with ``positive_class`` as the second (positive) column.
+
+    Raises :class:`DataFailure` when the model has more than two classes or never saw the label.
+    """
+    labels = classes.tolist()
+    if len(labels) != 2:
+        raise DataFailure(
+            f"dataset.positive_class {positive_class!r} applies to binary labels, but the model learned "
+            f"{len(labels)} classes {labels}; remove positive_class for a multiclass target"
+        )
+    matches = [i for i, label in enumerate(labels) if label == positive_class or str(label) == str(positive_class)]
+    if not matches:
+        raise DataFailure(
+            f"dataset.positive_class {positive_class!r} is not among the observed classes {labels} of the target "
+            "in this window; set positive_class to one of them (as the data spells it)"
+        )
+    if matches[0] == 0:
+        return probabilities[:, ::-1], classes[::-1]
+    return probabilities, classes
 
 
 def prediction_columns(evaluation: Evaluation, prefix: str = "") -> dict[str, np.ndarray]:
@@ -107,7 +141,8 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, classe
     if len(present) < 2 or not known_labels:
         result.update(roc_auc=float("nan"), average_precision=float("nan"), log_loss=float("nan"))
         return result
-    result["log_loss"] = float(skm.log_loss(y_true, probabilities, labels=classes))
+    order = np.argsort(classes)  # sklearn's log_loss reads the columns in sorted label order
+    result["log_loss"] = float(skm.log_loss(y_true, probabilities[:, order], labels=classes[order]))
     if binary:
         positive = y_true == classes[1]
         result["roc_auc"] = float(skm.roc_auc_score(positive, probabilities[:, 1]))

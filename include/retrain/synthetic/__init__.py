@@ -7,6 +7,7 @@ derived from its YAML schema (:class:`SchemaGenerator`), so a YAML-only variant 
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from include.retrain.config import PipelineConfig
@@ -28,4 +29,24 @@ def generator_for(config: PipelineConfig) -> DayGenerator:
     return SchemaGenerator(config)
 
 
-__all__ = ["GENERATORS", "SchemaGenerator", "churn_day", "demand_day", "generator_for"]
+
+def rows_per_day(config: PipelineConfig, at_least: int) -> int:
+    """Rows per daily partition so that a window of ``config`` passes its row-count gates.
+
+    Covers ``expectations.raw.min_rows`` and the features gate's train and holdout minimums (with
+    a margin for the split), stays under ``expectations.raw.max_rows``, and is never below
+    ``at_least``.
+    """
+    rules, holdout = config.expectations, config.split.holdout_fraction
+    needed = max(
+        rules.raw.min_rows,
+        rules.features.min_train_rows / (1 - holdout),
+        rules.features.min_holdout_rows / holdout,
+    )
+    rows = max(at_least, math.ceil(1.3 * needed / config.window.days))
+    if rules.raw.max_rows is not None:
+        rows = min(rows, rules.raw.max_rows // config.window.days)
+    return rows
+
+
+__all__ = ["GENERATORS", "SchemaGenerator", "churn_day", "demand_day", "generator_for", "rows_per_day"]

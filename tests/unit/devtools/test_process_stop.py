@@ -19,15 +19,25 @@ import pytest
 from include.retrain.devtools.local_airflow import LocalAirflow
 from include.retrain.devtools.processes import ProcessId, alive, process_id, start_watchdog, stop_tree
 
-STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
-ESCAPED = "import os, signal, time; os.setsid(); signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+#: Each child says it is ready (its signal handling set up) by creating the file named in argv[1].
+STUBBORN = (
+    "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); open(sys.argv[1], 'w').close(); "
+    "time.sleep(600)"
+)
+ESCAPED = (
+    "import os, signal, sys, time; os.setsid(); signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "open(sys.argv[1], 'w').close(); time.sleep(600)"
+)
 STANDALONE = """
 import subprocess, sys, time
 from pathlib import Path
-stubborn = subprocess.Popen([sys.executable, "-c", {stubborn!r}])
-escaped = subprocess.Popen([sys.executable, "-c", {escaped!r}])
-time.sleep(0.5)  # both have set up their signal handling
-Path({pids!r}).write_text(f"{{stubborn.pid}} {{escaped.pid}}")
+ready = [Path({pids!r} + ".stubborn"), Path({pids!r} + ".escaped")]
+stubborn = subprocess.Popen([sys.executable, "-c", {stubborn!r}, str(ready[0])])
+escaped = subprocess.Popen([sys.executable, "-c", {escaped!r}, str(ready[1])])
+while not all(path.exists() for path in ready):
+    time.sleep(0.02)
+Path({pids!r} + ".tmp").write_text(f"{{stubborn.pid}} {{escaped.pid}}")
+Path({pids!r} + ".tmp").rename({pids!r})  # the test never reads half a file
 time.sleep(600)
 """
 
@@ -36,7 +46,7 @@ def start_standalone_stand_in(tmp_path: Path) -> tuple[subprocess.Popen, list[Pr
     pids = tmp_path / "children.pids"
     script = STANDALONE.format(stubborn=STUBBORN, escaped=ESCAPED, pids=str(pids))
     parent = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while not pids.exists() or not pids.read_text():
         assert time.monotonic() < deadline, "the stand-in did not start its children"
         time.sleep(0.05)

@@ -816,9 +816,15 @@ def pipelines_dir() -> Path:
     return Path(os.environ.get("RETRAIN_PIPELINES_DIR") or DEFAULT_PIPELINES_DIR)
 
 
-def _format_validation_error(error: ValidationError) -> list[str]:
+def _format_validation_error(error: ValidationError, booleans: Callable[[], YamlBooleans] | None = None) -> list[str]:
+    """One ``location: message`` per pydantic error; a YAML 1.1 boolean where text belongs says so."""
     problems = []
     for item in error.errors():
+        if booleans is not None and isinstance(item.get("input"), bool) and item["type"] == "string_type":
+            found = booleans().get(tuple(item["loc"]))
+            if found is not None:
+                problems.append(_yaml11_problem(tuple(item["loc"]), item["input"], *found))
+                continue
         location = ".".join(str(part) for part in item["loc"] if part != "[key]") or "(top level)"
         if "[key]" in item["loc"]:
             location += " (the key itself)"
@@ -831,20 +837,122 @@ def _format_validation_error(error: ValidationError) -> list[str]:
     return problems
 
 
-def _boolean_keys(node: Any, where: str = "") -> list[str]:
+#: Where YAML 1.1 read an unquoted word as a boolean: the path to it (loaded keys and list indexes;
+#: a key's own path ends with "[key]") -> (the word as written, its line).
+YamlBooleans = dict[tuple[Any, ...], tuple[str, int]]
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
+def _yaml11_booleans(text: str) -> YamlBooleans:
+    """Every plain scalar of ``text`` that YAML 1.1 (PyYAML) reads as a boolean: yes, no, on, off, true, false.
+
+    Composed from the text again, so only for a file that already has a problem (anchors and deep
+    nesting are refused before, by ``_check_yaml_bounds``).
+    """
+    found: YamlBooleans = {}
+
+    def loaded(node: yaml.Node) -> Any:
+        if node.tag == _BOOL_TAG:
+            return node.value.lower() in ("yes", "true", "on")
+        if node.tag == _INT_TAG:
+            try:
+                return int(node.value)
+            except ValueError:
+                return node.value
+        return node.value
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.tag == _BOOL_TAG:
+                        found[(*path, loaded(key), "[key]")] = (key.value, key.start_mark.line + 1)
+                    walk(value, (*path, loaded(key)))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*path, index))
+        elif node.tag == _BOOL_TAG and not node.style:
+            found[path] = (node.value, node.start_mark.line + 1)
+
+    root = yaml.compose(text, Loader=_YAML_LOADER)
+    if root is not None:
+        walk(root, ())
+    return found
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    """``("dataset", "columns", "x", "values", 0)`` -> ``dataset.columns.x.values[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else f".{part}"
+    return text.lstrip(".") or "(top level)"
+
+
+def _yaml11_problem(path: tuple[Any, ...], value: bool, written: str, line: int) -> str:
+    return (
+        f"{_where(path)}: the boolean {value}, not text: YAML 1.1 reads unquoted {written} as a boolean; "
+        f"write '{written}' in quotes (line {line})"
+    )
+
+
+def _boolean_keys(node: Any, booleans: Callable[[], YamlBooleans], path: tuple[Any, ...] = ()) -> list[str]:
     """Keys YAML 1.1 turned into booleans (a bare on/off/yes/no), named instead of "Keys should be strings"."""
     if not isinstance(node, dict):
         return []
     problems = []
     for key, value in node.items():
         if isinstance(key, bool):
+            written, line = booleans().get((*path, key, "[key]"), (str(key).lower(), 0))
             problems.append(
-                f"{where or '(top level)'}: a key reads as the boolean {str(key).lower()} (YAML turns a bare "
-                "on, off, yes or no into true or false); quote it, or for notifications use `events`"
+                f"{_where(path)}: a key reads as the boolean {str(key).lower()}: YAML 1.1 reads unquoted {written} "
+                f"as a boolean; write '{written}' in quotes (line {line}), or for notifications use `events`"
             )
         else:
-            problems += _boolean_keys(value, f"{where}.{key}" if where else str(key))
+            problems += _boolean_keys(value, booleans, (*path, key))
     return problems
+
+
+def _text_labels_read_as_booleans(raw: dict[str, Any], booleans: Callable[[], YamlBooleans]) -> list[str]:
+    """Labels of text columns that YAML 1.1 made booleans where booleans are also valid config.
+
+    ``dataset.positive_class`` and a raw check's ``in_set`` accept booleans (for bool columns), so
+    pydantic takes ``Yes`` for ``true`` there; for a category or string column it is a text label.
+    """
+    dataset = raw.get("dataset") if isinstance(raw.get("dataset"), dict) else {}
+    columns = dataset.get("columns") if isinstance(dataset.get("columns"), dict) else {}
+
+    def is_text(column: Any) -> bool:
+        spec = columns.get(column) if isinstance(column, str) else None
+        return isinstance(spec, dict) and spec.get("type") in ("category", "string")
+
+    places: list[tuple[tuple[Any, ...], Any]] = []
+    if is_text(dataset.get("target")):
+        places.append((("dataset", "positive_class"), dataset.get("positive_class")))
+    expectations = raw.get("expectations") if isinstance(raw.get("expectations"), dict) else {}
+    gate = expectations.get("raw") if isinstance(expectations.get("raw"), dict) else {}
+    checks = gate.get("checks") if isinstance(gate.get("checks"), list) else []
+    for number, check in enumerate(checks):
+        if isinstance(check, dict) and is_text(check.get("column")) and isinstance(check.get("in_set"), list):
+            for index, value in enumerate(check["in_set"]):
+                places.append((("expectations", "raw", "checks", number, "in_set", index), value))
+    problems = []
+    for path, value in places:
+        if isinstance(value, bool) and (found := booleans().get(path)) is not None:
+            problems.append(_yaml11_problem(path, value, *found))
+    return problems
+
+
+def _cached(compute: Callable[[], YamlBooleans]) -> Callable[[], YamlBooleans]:
+    cache: list[YamlBooleans] = []
+
+    def get() -> YamlBooleans:
+        if not cache:
+            cache.append(compute())
+        return cache[0]
+
+    return get
 
 
 def _check_yaml_bounds(path: Path, text: str) -> None:
@@ -909,13 +1017,21 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
         raise ConfigError(str(path), [f"YAML syntax error: {where}{getattr(exc, 'problem', exc)}"]) from exc
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["(top level): the file must be a mapping of config keys"])
-    if problems := _boolean_keys(raw):
+    booleans = _cached(lambda: _yaml11_booleans(text))
+    if problems := _boolean_keys(raw, booleans):
         raise ConfigError(str(path), problems)
     raw.setdefault("name", path.stem)
+    labels = _text_labels_read_as_booleans(raw, booleans)
     try:
-        return PipelineConfig.model_validate(raw)
+        config = PipelineConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(str(path), _format_validation_error(exc)) from exc
+        problems = _format_validation_error(exc, booleans)
+        if any(".positive_class:" in label for label in labels):  # said once, with the word as written
+            problems = [p for p in problems if not p.startswith("dataset: positive_class")]
+        raise ConfigError(str(path), labels + problems) from exc
+    if labels:
+        raise ConfigError(str(path), labels)
+    return config
 
 
 @dataclass(frozen=True)

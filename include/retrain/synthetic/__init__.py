@@ -29,7 +29,6 @@ def generator_for(config: PipelineConfig) -> DayGenerator:
     return SchemaGenerator(config)
 
 
-
 def rows_per_day(config: PipelineConfig, at_least: int) -> int:
     """Rows per daily partition so that a window of ``config`` passes its row-count gates.
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from include.retrain.context import dry_run_key
 from include.retrain.registry import CHAMPION
 from tests.e2e.conftest import FIRST_DAY, PipelineHarness, task_states
 
@@ -71,9 +72,10 @@ def test_dry_run_trains_and_evaluates_but_registers_nothing(churn_with_champion:
     run = churn.run(WINDOW_END + timedelta(days=1), conf={"dry_run": True})
 
     assert set(task_states(run).values()) == {"success"}
-    promoted = churn.store.read_json(
-        churn.run_folder((WINDOW_END + timedelta(days=1)).isoformat()) + "/promote/manifest.json"
-    )
+    run_key = (WINDOW_END + timedelta(days=1)).isoformat()
+    # A dry run writes under its own run key, never into the real run's folder.
+    assert churn.store.list_keys(churn.run_folder(run_key) + "/") == []
+    promoted = churn.store.read_json(churn.run_folder(dry_run_key(run_key, run.run_id)) + "/promote/manifest.json")
     assert promoted["dry_run"] is True
     assert promoted["registered"] is False
     assert isinstance(promoted["would_promote"], bool)

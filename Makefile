@@ -45,7 +45,7 @@ test-cluster: install-cluster  ## PostgreSQL + Redis + CeleryExecutor with two w
 demo: install  ## Retrain the churn model end to end through Airflow, twice, on a loopback S3
 	$(BIN)/python -m include.retrain.devtools.demo
 
-airflow: install  ## Run the bundle on a local Airflow (UI + loopback S3 with demo data) until Ctrl-C
+airflow: install  ## Run the bundle on a local Airflow (UI, loopback S3, data up to today; fresh state each start) until Ctrl-C
 	$(BIN)/python -m include.retrain.devtools.local_airflow
 
 test: install  ## Lint, then run every test (unit, DAG, e2e, acceptance)

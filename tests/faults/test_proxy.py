@@ -156,3 +156,21 @@ def test_stop_releases_held_requests_and_joins_its_threads(s3: LocalS3) -> None:
     assert not caller.is_alive()
     assert errors  # the held request was let go (closed), not answered
     assert threading.active_count() <= before
+
+
+def test_a_chunked_request_body_is_forwarded_whole(fault_proxy: FaultProxy, direct_client: Any) -> None:
+    """``Transfer-Encoding: chunked`` (boto3 streams aws-chunked bodies that way over HTTPS)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", fault_proxy.port, timeout=10)
+    try:
+        connection.request(
+            "PUT", f"/{BUCKET}/raw/chunked.txt", body=iter([b"hello ", b"chunked ", b"world"]), encode_chunked=True
+        )
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+    finally:
+        connection.close()
+    assert direct_client.get_object(Bucket=BUCKET, Key="raw/chunked.txt")["Body"].read() == b"hello chunked world"
+    assert fault_proxy.requests[-1].headers["transfer-encoding"] == "chunked"

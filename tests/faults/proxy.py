@@ -1,16 +1,18 @@
 """An HTTP fault proxy in front of the loopback S3 endpoint: real faults, seen by a real boto3 client.
 
 The proxy speaks enough HTTP/1.1 to see each request whole: it reads the request line and headers,
-then the body by ``Content-Length`` or ``Transfer-Encoding: chunked`` (boto3's streaming uploads;
-an ``aws-chunked`` body is forwarded as the bytes it is), and answers ``Expect: 100-continue``
-itself. Each request is matched against the faults armed so far, in the order they were armed;
-the first one that matches and has uses left acts on it, any other request is forwarded as is.
+then the body by ``Content-Length`` (what boto3 sends over plain HTTP) or ``Transfer-Encoding:
+chunked`` (its streaming uploads over HTTPS; an ``aws-chunked`` body is forwarded as the bytes it
+is), and answers ``Expect: 100-continue`` itself. Each request is matched against the faults
+armed so far, in the order they were armed; the first one that matches and has uses left acts on
+it, any other request is forwarded as is.
 
 API (``proxy = FaultProxy(upstream_url).start()``, or the ``fault_proxy`` fixture)::
 
     proxy.endpoint_url                    # point a boto3 client / Airflow connection here
     proxy.client(**config)                # a boto3 client through the proxy (loopback credentials)
     proxy.store(bucket, prefix)           # an ArtifactStore on that client
+    proxy.airflow_connection()            # AIRFLOW_CONN_<ID> JSON reaching S3 through the proxy
 
     proxy.lose_response("PUT", "aliases/champion.json", times=1)
         # forward the request, let the server commit it, read its answer, then reset the
@@ -24,6 +26,7 @@ API (``proxy = FaultProxy(upstream_url).start()``, or the ``fault_proxy`` fixtur
         # forward, but take the request body in and send the response body out at that rate:
         # a long transfer whose bytes keep flowing (a read timeout is per read, not per transfer)
     proxy.down(); proxy.up()              # refuse connections (and reset open ones) / listen again
+    proxy.clear()                         # disarm every fault
     proxy.count("PUT", "champion.json")   # requests seen that match (faulted or not)
     proxy.requests                        # every request seen: Seen(method, target, headers, fault)
 
@@ -35,6 +38,10 @@ its :class:`Fault`, whose ``hits`` counts the requests it acted on; ``fault.canc
 
 A client's own retries come back through the proxy and are matched again: ``times=1`` faults the
 first attempt only, so ``fail(..., times=2)`` against a client with 3 attempts still succeeds.
+
+Fixtures (tests/faults/conftest.py): ``fault_proxy``, ``proxied_connection``, ``proxied_client``
+(built as the tasks build theirs), ``proxied_store`` and ``direct_client`` (to see what the
+server really holds).
 """
 
 from __future__ import annotations

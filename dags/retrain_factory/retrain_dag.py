@@ -33,8 +33,9 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
     """Create the retraining DAG for ``config``; each task body is one call into ``include``."""
     limits = config.tasks
     infra = infra_task_args(limits)
-    # Gates judge data; a retry would only repeat the verdict.
-    gate: dict[str, Any] = {"retries": 0, "execution_timeout": timedelta(minutes=limits.execution_timeout_minutes)}
+    # Gates retry infra faults (a lost worker, an S3 outage) like any task; their data verdicts raise
+    # AirflowFailException (runner.run_step), which Airflow never retries.
+    gate: dict[str, Any] = {**infra}
     training = {**infra, "pool": limits.pool, "execution_timeout": timedelta(minutes=limits.train_timeout_minutes)}
     start = config.schedule.start_date
 

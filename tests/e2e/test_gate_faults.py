@@ -6,6 +6,10 @@ and checks: the named gate task failed, its error text names the problem, its JS
 reports are in the run folder, nothing downstream ran, and the registry is as it was. Between
 cases the landing data, the case's run folder and anything new in the registry are removed.
 An empty window never reaches a gate: ingest fails it (tests/e2e/test_empty_window.py).
+
+Gates retry infra faults, never data: a gate whose report write meets an S3 outage longer than the
+client's retries is retried by Airflow and the run succeeds; a gate that finds bad data fails
+once although it has retries (its verdict is AirflowFailException).
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from include.retrain.config import load_pipeline, pipelines_dir
+from include.retrain.config import DEFAULT_PIPELINES_DIR, load_pipeline, pipelines_dir
 from include.retrain.registry import CHAMPION
 from include.retrain.stages.features import hash_holdout_mask
 from tests.conftest import reset_s3
 from tests.e2e.conftest import FIRST_DAY, PipelineHarness, task_states
+from tests.faults.proxy import FaultProxy, fault_proxy_for
 
 pytestmark = pytest.mark.e2e
 
@@ -318,3 +324,63 @@ def test_warn_expectations_are_reported_and_the_run_goes_on(
     promoted = churn.store.read_json(f"{folder}/promote/manifest.json")
     card = churn.registry.read_file(promoted["version"], "model_card.json").decode()
     assert "expect_column_values_to_be_between(column='monthly_charges', min_value=0.0, max_value=300.0)" in card
+
+
+# -- infra faults in a gate: retried; data verdicts: never ----------------------------------------
+
+
+@pytest.fixture
+def churn_through_proxy(
+    churn_after_champion: PipelineHarness, local_s3, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[PipelineHarness, FaultProxy]]:
+    """churn with fast retries (0.1 s apart) and 2 S3 attempts per request, its S3 behind a fault proxy."""
+    config = yaml.safe_load((DEFAULT_PIPELINES_DIR / "churn.yaml").read_text())
+    config["tasks"] = {**config.get("tasks", {}), "retries": 2, "retry_delay_seconds": 0.1, "retry_backoff": 1.0}
+    config["storage"] = {**config["storage"], "max_attempts": 2}
+    (tmp_path / "churn.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    monkeypatch.setenv("RETRAIN_PIPELINES_DIR", str(tmp_path))
+    with fault_proxy_for(local_s3.endpoint_url) as proxy:
+        monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", proxy.airflow_connection())
+        yield churn_after_champion, proxy
+
+
+def tries(run) -> dict[str, int]:
+    return {ti.task_id: ti.try_number for ti in run.get_task_instances()}
+
+
+@pytest.mark.parametrize("gate", ["validate_raw", "validate_model"])
+def test_a_gate_hit_by_a_storage_fault_is_retried_and_the_run_succeeds(
+    gate: str, churn_through_proxy: tuple[PipelineHarness, FaultProxy]
+) -> None:
+    """Both S3 attempts of the gate's report write get a 500 (an outage longer than the client's
+    retries): an infra fault, so Airflow retries the gate, whose second try writes the report."""
+    churn, proxy = churn_through_proxy
+    churn.write_days(FAULT_FIRST_DAY, 28, ROWS_PER_DAY)
+    outage = proxy.fail("PUT", f"gates/{gate}.json", status=500, times=2)
+
+    run = churn.run(FAULT_END)
+
+    assert outage.hits == 2
+    assert str(run.state).endswith("success"), task_states(run)
+    assert tries(run)[gate] == 2, tries(run)
+    assert {task: n for task, n in tries(run).items() if task != gate} == {
+        task: 1 for task in churn.task_order() if task != gate
+    }
+    report = churn.store.read_json(f"{churn.run_folder(FAULT_END.isoformat())}/gates/{gate}.json")
+    assert report["success"] is True
+
+
+def test_a_gate_that_finds_bad_data_fails_once_although_it_may_retry(
+    churn_through_proxy: tuple[PipelineHarness, FaultProxy], baseline: Baseline
+) -> None:
+    """Same retries as above (2, 0.1 s apart): a data verdict is AirflowFailException, never retried."""
+    churn, _ = churn_through_proxy
+    churn.write_days(FAULT_FIRST_DAY, 28, ROWS_PER_DAY, alter=drop_support_calls)
+
+    run = churn.run(FAULT_END)
+
+    assert str(run.state).endswith("failed")
+    assert task_states(run)["validate_raw"] == "failed", task_states(run)
+    assert tries(run)["validate_raw"] == 1
+    assert churn.dag().get_task("validate_raw").retries == 2  # it could have retried: it did not
+    assert churn.registry.get_alias(CHAMPION).version == baseline.champion_version

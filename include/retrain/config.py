@@ -665,9 +665,11 @@ class MonitoringConfig(_Strict):
 
 
 class TasksConfig(_Strict):
-    """Airflow task defaults for the variant's infra tasks (gates never retry)."""
+    """Airflow task defaults: retries after infra faults (every task, gates included), timeouts, pool."""
 
-    retries: int = Field(3, ge=0, le=20, description="Retries of infra tasks (gates never retry).")
+    retries: int = Field(
+        3, ge=0, le=20, description="Retries of every task after an infra fault (gates included); data failures never."
+    )
     retry_delay_seconds: float = Field(30.0, gt=0, description="First retry delay.")
     retry_backoff: float = Field(2.0, ge=1.0, le=10.0, description="Multiplier of the delay per retry.")
     max_retry_delay_seconds: float = Field(600.0, gt=0, description="Cap on the retry delay.")

@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 export UV_PYTHON_DOWNLOADS := never
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install demo airflow test bench lint format docs requirements clean
+.PHONY: help install demo airflow test bench lint format docs requirements clean check run
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ test-cluster: install-cluster  ## PostgreSQL + Redis + CeleryExecutor with two w
 
 demo: install  ## Retrain the churn model end to end through Airflow, twice, on a loopback S3
 	$(BIN)/python -m include.retrain.devtools.demo
+
+check: install  ## Validate variant files, every problem at once: make check [FILE=path.yaml] (default: include/pipelines)
+	$(BIN)/python -m include.retrain.cli check $(or $(FILE),include/pipelines)
+
+run: install  ## Run a variant once on your data: make run PIPELINE=name WINDOW_END=YYYY-MM-DD [ARGS="--dry-run ..."]
+	$(BIN)/python -m include.retrain.cli run $(PIPELINE) $(if $(WINDOW_END),--window-end $(WINDOW_END)) $(ARGS)
 
 airflow: install  ## Run the bundle on a local Airflow (UI, loopback S3, data up to today; fresh state each start) until Ctrl-C
 	$(BIN)/python -m include.retrain.devtools.local_airflow

@@ -24,25 +24,29 @@ from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.devtools.local_s3 import LocalS3
 from include.retrain.monitoring.links import GATES
 from include.retrain.summaries import gate_headline, summary_parts
-from include.retrain.synthetic import generator_for
+from include.retrain.synthetic import generator_for, rows_per_day
 from include.retrain.synthetic.landing import write_days
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 FIRST_DAY = date(2026, 1, 1)
 
 
-def airflow_environment(airflow_home: Path, s3: LocalS3) -> dict[str, str]:
-    """Environment for a throwaway local Airflow (SQLite) that uses the loopback endpoint."""
+def airflow_environment_base(airflow_home: Path) -> dict[str, str]:
+    """Environment for a throwaway local Airflow (SQLite) running this bundle's DAGs."""
     return {
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        "AIRFLOW_CONN_AWS_DEFAULT": s3.airflow_connection(),
         "GX_ANALYTICS_ENABLED": "false",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
+
+
+def airflow_environment(airflow_home: Path, s3: LocalS3) -> dict[str, str]:
+    """Environment for a throwaway local Airflow (SQLite) that uses the loopback endpoint."""
+    return {**airflow_environment_base(airflow_home), "AIRFLOW_CONN_AWS_DEFAULT": s3.airflow_connection()}
 
 
 def _gate_line(report: dict[str, Any]) -> str:
@@ -109,6 +113,26 @@ def run_dag(dag: Any, window_end: date, conf: dict[str, Any] | None = None) -> A
             param.value = value
 
 
+def run_key_of(config: Any, dag: Any, dag_run: Any, window_end: date, conf: dict[str, Any] | None, client: Any) -> str:
+    """The run key the run's tasks derived (its artifacts folder): from the Params, as ``runner.run_step`` does."""
+    from include.retrain.context import RunContext
+    from include.retrain.errors import PipelineFailure
+
+    params = {**{name: dag.params[name] for name in dag.params}, **(conf or {})}
+    try:
+        context = RunContext.create(
+            config,
+            params=params,
+            data_interval_end=window_end,
+            run_id=dag_run.run_id,
+            triggered_by="summary",
+            client=client,
+        )
+    except PipelineFailure:  # Params the run refused: it wrote nothing, the summary shows the failed task
+        return window_end.isoformat()
+    return context.run_key
+
+
 def main(argv: list[str] | None = None) -> int:
     # Airflow-internal deprecation notices (pathspec, starlette) are noise in a demo.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -116,12 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pipeline", default="churn")
-    parser.add_argument("--days", type=int, default=32, help="days of landing data to generate")
-    parser.add_argument("--rows-per-day", type=int, default=600)
+    parser.add_argument(
+        "--days", type=int, help="days of landing data to generate (default: the window and 4 days, 32 for churn)"
+    )
+    parser.add_argument("--rows-per-day", type=int, help="default: 600, or more if the variant's gates need more")
     parser.add_argument("--airflow-home", type=Path, default=PROJECT_ROOT / ".local" / "demo-airflow")
     args = parser.parse_args(argv)
 
     config = load_pipeline(pipelines_dir() / f"{args.pipeline}.yaml")
+    args.days = args.days or config.window.days + 4
+    args.rows_per_day = args.rows_per_day or rows_per_day(config, 600)
     args.airflow_home.mkdir(parents=True, exist_ok=True)
     with LocalS3() as s3:
         print(f"Local S3 endpoint (moto server) at {s3.endpoint_url}")

@@ -40,7 +40,7 @@ $(CLUSTER_STAMP): uv.lock pyproject.toml | $(UV)
 install-cluster: $(CLUSTER_STAMP)  ## Create .venv with the cluster extras (CeleryExecutor, PostgreSQL)
 
 test-cluster: install-cluster  ## PostgreSQL + Redis + CeleryExecutor with two workers: runs, a lost worker, a rollback
-	$(BIN)/pytest tests/cluster -m cluster -n 0 -p no:cacheprovider
+	$(BIN)/pytest tests/cluster -m cluster -n 0 -p no:cacheprovider --durations=0
 
 demo: install  ## Retrain the churn model end to end through Airflow, twice, on a loopback S3
 	$(BIN)/python -m include.retrain.devtools.demo

@@ -27,6 +27,7 @@ import pwd
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -194,10 +195,10 @@ class ClusterStack:
         wait_until(self._redis_ready, 30, "Redis to answer PING", interval=0.2)
 
     def _redis_ready(self) -> bool:
-        import redis
-
         self._check_alive("redis")
-        return bool(redis.Redis(host="127.0.0.1", port=self.redis_port, socket_timeout=1).ping())
+        with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
 
     # -- Airflow ---------------------------------------------------------------------------------
 

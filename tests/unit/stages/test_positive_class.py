@@ -6,7 +6,6 @@ order), so f1 and average precision measured how well the model finds customers 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 
+from include.retrain import config as config_module
 from include.retrain.config import PipelineConfig, load_pipeline
 from include.retrain.errors import ConfigError, DataFailure
 from include.retrain.stages.evaluate import evaluate_model
@@ -90,16 +90,19 @@ def load_with(tmp_path: Path, change) -> None:
 
 
 class TestConfig:
-    def test_default_is_none_and_keeps_the_hash(self, tmp_path: Path) -> None:
+    def test_default_is_none_and_keeps_the_hash(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Unset, the key stays out of the hashed content: unchanged variants keep their version ids."""
         shipped = load_pipeline(CHURN_YAML)
         assert shipped.dataset.positive_class is None
-        # the hash of the config as it was before the key existed: unchanged variants keep their version ids
-        content = shipped.model_dump(mode="json", exclude={"notifications", "monitoring"})
-        del content["dataset"]["positive_class"]
-        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
-        assert shipped.config_hash() == hashlib.sha256(canonical.encode()).hexdigest()
+        hashed: list[dict] = []
+        real_dumps = json.dumps
+        monkeypatch.setattr(config_module.json, "dumps", lambda obj, **kw: hashed.append(obj) or real_dumps(obj, **kw))
+        digest = shipped.config_hash()
+        assert "positive_class" not in hashed[-1]["dataset"]
+        explicit_null = load_with(tmp_path, lambda raw: raw["dataset"].update(positive_class=None))
+        assert explicit_null.config_hash() == digest
         set_config = load_with(tmp_path, lambda raw: raw["dataset"].update(positive_class=1))
-        assert set_config.config_hash() != shipped.config_hash()
+        assert set_config.config_hash() != digest
 
     def test_a_label_of_the_target(self, tmp_path: Path) -> None:
         config = load_with(tmp_path, lambda raw: raw["dataset"].update(positive_class=0))

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from include.retrain.config import PipelineConfig, discover_pipelines
-from include.retrain.synthetic import GENERATORS
+from include.retrain.synthetic import generator_for
 from include.retrain.synthetic.landing import write_days
 
 #: Days seeded beyond the longest window: one for the scheduled run before today's cron time,
@@ -57,9 +57,8 @@ def utc_today() -> date:
 
 
 def seeded_configs() -> list[PipelineConfig]:
-    """The discovered variants whose dataset has a synthetic generator."""
-    configs = [source.config for source in discover_pipelines() if source.config is not None]
-    return [config for config in configs if config.dataset.name in GENERATORS]
+    """The discovered valid variants (each has a generator: hand-written, or derived from its schema)."""
+    return [source.config for source in discover_pipelines() if source.config is not None]
 
 
 def days_needed(configs: Iterable[PipelineConfig]) -> int:
@@ -93,7 +92,8 @@ def seed(
     seeded = []
     for landing_uri, sharing in by_location.items():
         dataset = sharing[0].dataset
-        write_days(client, dataset, GENERATORS[dataset.name], first_day=first_day, days=days, rows_per_day=rows_per_day)
+        generator = generator_for(sharing[0])
+        write_days(client, dataset, generator, first_day=first_day, days=days, rows_per_day=rows_per_day)
         names = tuple(config.name for config in sharing)
         seeded.append(Seeded(names, landing_uri, first_day, last_day, rows_per_day))
     return seeded

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from great_expectations.render.components import (
     RenderedBulletListContent,
     RenderedDocumentContent,
@@ -61,8 +62,11 @@ def _renderable(value: Any) -> Any:
 
     GX puts observed and unexpected values into its tables unescaped (data must never become
     markup in a page ops open), and formats numbers through ``repr``, which numpy 2 scalars
-    (``np.float64(0.5)``) break.
+    (``np.float64(0.5)``) break. A missing value of a nullable column (pandas' NA, NaT) becomes None:
+    the renderer compares each value with "", which NA refuses.
     """
+    if value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, str):
         return html.escape(value)
     if isinstance(value, np.generic):

@@ -319,8 +319,9 @@ def _carry_out(run: RunContext, intent: Mapping[str, Any]) -> PromotionOutcome:
             f"{current.version} (run {current.run_id}: {current.reason}); the retry leaves that in place "
             "and does not promote again"
         )
+        # Not "promoted": the candidate is not champion as this run ends, and a notification must not say so.
         return PromotionOutcome(
-            PromotionDecision(True, note), expected.get("version"), promoted=True, overridden=note, recorded=intent
+            PromotionDecision(False, note), expected.get("version"), overridden=note, recorded=intent
         )
     unchanged = (current is None and not expected) or (
         current is not None and current.etag == intent.get("expected_etag")

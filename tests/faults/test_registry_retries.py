@@ -220,8 +220,9 @@ def test_a_promote_retried_after_a_lost_response_a_failed_hook_and_a_rollback_ch
     assert read_deployed(registry).version == current
     manifest = next(ti for ti in run.get_task_instances() if ti.task_id == "promote").xcom_pull(task_ids="promote")
     version = manifest["version"]
-    assert manifest["promoted"] is True  # its first attempt did promote it
+    assert manifest["promoted"] is False  # its first attempt did, but it is not champion as the run ends
     assert "does not promote again" in manifest["overridden"]
+    assert manifest["reason"] == manifest["overridden"]
     ours = Counter(e["event"] for e in registry.events() if e["version"] == version)
     assert ours == Counter(registered=1, promoted=1, deployed=1)  # no "rejected", nothing twice
     assert [e["version"] for e in events_of(registry, "rolled_back")] == [current]

@@ -135,6 +135,7 @@ def test_a_promote_retry_after_a_rollback_does_not_promote_again(s3: Any, hook_r
     assert driver.registry.get_alias(CHAMPION).version == previous
     assert read_deployed(driver.registry).version == previous
     assert result["champion"] == previous
+    assert result["promoted"] is False  # not champion as the run ends: no "new champion" notification
     assert result["overridden"]
     assert "does not promote again" in result["reason"]
     assert kinds(driver, version) == Counter(registered=1, promoted=1, deployed=1)

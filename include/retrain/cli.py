@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from include.retrain.config import PipelineConfig, discover_pipelines, load_pipeline, pipelines_dir
-from include.retrain.errors import ConfigError
+from include.retrain.errors import ConfigError, InvalidRunOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -171,7 +171,11 @@ def run(args: argparse.Namespace) -> int:
         f"{config.name}/){' with ' + json.dumps(conf) if conf else ''} ===",
         flush=True,
     )
-    dag_run = run_dag(dag, args.window_end, conf)
+    try:
+        dag_run = run_dag(dag, args.window_end, conf)
+    except InvalidRunOptions as exc:  # e.g. a window end before schedule.start_date: no task would run
+        print(f"cannot run: {exc}", file=sys.stderr)
+        return 2
     run_key = run_key_of(config, dag, dag_run, args.window_end, conf, client)
     store = ArtifactStore(client, config.storage.bucket, config.storage.prefix)
     ok, report = summarize(dag_run, store, config.name, run_key, [task.task_id for task in dag.topological_sort()])

@@ -10,7 +10,7 @@ from typing import Any
 
 from include.retrain.config import PipelineConfig
 from include.retrain.registry import ModelRegistry
-from include.retrain.runs import RunOptions, TrainingWindow, make_run_key, resolve_window
+from include.retrain.runs import RunOptions, TrainingWindow, check_window_end, make_run_key, resolve_window
 from include.retrain.storage import ArtifactStore
 
 #: Multipart settings for artifacts: large parts keep request counts low on big frames.
@@ -69,6 +69,7 @@ class RunContext:
         """Validate the run's Params and derive its window and run key."""
         options = RunOptions.from_params(params, config)
         window = resolve_window(config, options, data_interval_end)
+        check_window_end(config, window, options)
         store = ArtifactStore(client, config.storage.bucket, config.storage.prefix, transfer_config())
         run_key = make_run_key(window, options.data_overrides(config))
         if options.dry_run:

@@ -154,6 +154,25 @@ def resolve_window(config: PipelineConfig, options: RunOptions, data_interval_en
         ) from exc
 
 
+def check_window_end(config: PipelineConfig, window: TrainingWindow, options: RunOptions) -> None:
+    """Refuse a window that ends before ``schedule.start_date``, naming both dates.
+
+    The variant's data begins at its start date. Airflow creates no task instance for a run whose
+    logical date is before the DAG's start date (such a run succeeds having done nothing), so a
+    window end from the Param ``window_end``, a backfill or a landing event is checked here, by
+    the run's first task, and a ``dag.test()`` caller checks its logical date before running.
+    """
+    start = config.schedule.start_date
+    if window.end >= start:
+        return
+    source = "the Param window_end" if options.window_end is not None else "the run's data interval end"
+    raise InvalidRunOptions(
+        f"window end {window.end.isoformat()} ({source}) is before schedule.start_date {start.isoformat()} "
+        f"of variant {config.name!r}: its data begins on {start.isoformat()}. Choose a window end on or after "
+        f"{start.isoformat()}, or move schedule.start_date earlier in the variant's YAML"
+    )
+
+
 def make_run_key(window: TrainingWindow, overrides: Mapping[str, Any]) -> str:
     """``<window end>`` or ``<window end>_<hash of overrides>``: stable across re-runs."""
     key = window.end.isoformat()

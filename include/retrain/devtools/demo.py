@@ -91,6 +91,26 @@ def summarize(run: Any, store: Any, pipeline: str, run_key: str, tasks: list[str
     return state == "success", "\n".join(lines)
 
 
+def refuse_before_start_date(dag: Any, logical_date: Any) -> None:
+    """Refuse a logical date before the DAG's start date (``schedule.start_date``), naming both dates.
+
+    Airflow creates no task instance for a run whose logical date is before the DAG's start date:
+    such a run succeeds at once having done nothing, so no task of ours could refuse it.
+    """
+    from include.retrain.errors import InvalidRunOptions
+
+    start = dag.start_date
+    if start is None or logical_date >= start:
+        return
+    start_day = start.in_timezone(dag.timezone).date() if hasattr(start, "in_timezone") else start.date()
+    raise InvalidRunOptions(
+        f"window end {logical_date.date().isoformat()} is before schedule.start_date {start_day.isoformat()} of "
+        f"{dag.dag_id}: Airflow creates no task instance for a logical date before the DAG's start date, so the "
+        f"run would succeed having done nothing. Choose a window end on or after {start_day.isoformat()}, or move "
+        "schedule.start_date earlier in the variant's YAML"
+    )
+
+
 def run_dag(dag: Any, window_end: date, conf: dict[str, Any] | None = None) -> Any:
     """Run ``dag`` with ``dag.test()`` for the data interval ending ``window_end``, with exactly ``conf``.
 
@@ -103,10 +123,11 @@ def run_dag(dag: Any, window_end: date, conf: dict[str, Any] | None = None) -> A
     """
     import pendulum
 
+    logical_date = pendulum.datetime(window_end.year, window_end.month, window_end.day, tz="UTC")
+    refuse_before_start_date(dag, logical_date)
     params = [dag.params, *(task.params for task in dag.tasks)]
     saved = [(param, param.value) for mapping in params for param in mapping.values()]
     try:
-        logical_date = pendulum.datetime(window_end.year, window_end.month, window_end.day, tz="UTC")
         return dag.test(logical_date=logical_date, run_conf=dict(conf) if conf else None)
     finally:
         for param, value in saved:

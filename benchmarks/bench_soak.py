@@ -329,22 +329,35 @@ def run_round(world: SoakWorld, proxy: Any, number: int) -> dict[str, Any]:
 
 
 def check_outcomes(world: SoakWorld, client: Any) -> list[str]:
-    """Each promote run's final word against the history: promoted iff its run moved the champion."""
+    """Each promote run's final manifest against the history.
+
+    ``promoted: true``: its run moved the champion. ``promoted: false`` without ``overridden``:
+    it never did. ``overridden`` (a retry that found the champion moved by another actor) may go
+    either way, but if its run did move the champion, a later write has replaced that move.
+    """
     from benchmarks.registry_invariants import _history
 
     registry_root = f"{PREFIX}/{world.config.name}/registry/"
     writes = [w.payload for w in _history(client, BUCKET, registry_root + "aliases/champion.json")]
     moved = {(w["run_id"], w["version"]) for w in writes}
+    current = writes[0] if writes else None  # S3 lists a key's versions newest first
     wrong = []
     last: dict[str, Actor] = {}
     for actor in world.finished:
         if actor.kind == "promote" and actor.outcome is not None:
             last[actor.run_id] = actor
     for run_id, actor in last.items():
-        claimed = bool(actor.outcome and actor.outcome["promoted"])
-        did = (run_id, actor.params["version"]) in moved
-        if claimed != did:
-            wrong.append(f"{run_id}: its manifest says promoted={claimed}, the history says {did}")
+        outcome = actor.outcome or {}
+        version = actor.params["version"]
+        did = (run_id, version) in moved
+        if outcome.get("overridden"):
+            if did and current is not None and (current["run_id"], current["version"]) == (run_id, version):
+                wrong.append(f"{run_id}: says another actor overrode it, but its move is the current champion")
+            continue
+        if bool(outcome.get("promoted")) != did:
+            wrong.append(
+                f"{run_id}: its manifest says promoted={bool(outcome.get('promoted'))}, the history says {did}"
+            )
     return wrong
 
 

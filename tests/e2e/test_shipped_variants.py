@@ -49,10 +49,11 @@ def test_variant_retrains_and_promotes(s3, aws_connection, airflow_db, path: Pat
     if schema_generated and states.get("validate_model") == "failed":
         report = harness.store.read_json(harness.run_folder(run_key) + "/gates/validate_model.json") or {}
         failed = {e["kwargs"].get("column") for e in report.get("expectations", []) if not e["success"]}
-        if failed == {harness.config.promotion.metric}:
+        before = {task: state for task, state in states.items() if task not in ("validate_model", "promote")}
+        if failed == {harness.config.promotion.metric} and set(before.values()) == {"success"}:
             pytest.skip(
-                f"{path.name}: every stage ran; the model trained on data generated from the schema misses the "
-                f"variant's own {harness.config.promotion.metric} bar (a bar for real data, not for generated data)"
+                f"{path.name}: every task up to validate_model succeeded; the model trained on data generated from "
+                f"the schema misses the variant's own {harness.config.promotion.metric} bar (a bar for real data)"
             )
     assert set(states.values()) == {"success"}, states
     champion = harness.registry.get_alias(CHAMPION)

@@ -179,6 +179,12 @@ class DatasetConfig(_Strict):
         "probability is the model gate's `score` (roc_auc is the same either way). Default (null): the last label "
         "in sorted order (1 of 0/1, true of false, 'yes' of 'no'). A label the holdout does not have fails evaluate.",
     )
+    target_nulls: Literal["fail", "drop"] = Field(
+        "fail",
+        description="Rows whose target is missing: fail (validate_raw fails on any, a gate verdict with its "
+        "report) or drop (ingest drops them before the gates and counts them as `target_nulls_dropped`: labels "
+        "that arrive later). The target takes no max_null_fraction.",
+    )
     partition_column: str = Field("ds", pattern=COLUMN_RE, description="Column ingest adds from ds=YYYY-MM-DD.")
     allow_extra_columns: bool = Field(False, description="Accept columns not in the schema.")
     max_file_mb: float = Field(512.0, gt=0, description="Landing files above this size fail ingest.")
@@ -197,6 +203,12 @@ class DatasetConfig(_Strict):
             raise ValueError(
                 f"partition_column {self.partition_column!r} is added from the ds=YYYY-MM-DD path; "
                 "it must not also be a data column"
+            )
+        if self.columns[self.target].max_null_fraction > 0:
+            raise ValueError(
+                f"columns.{self.target}.max_null_fraction: the target's missing values are governed by "
+                "dataset.target_nulls (fail: any missing label fails validate_raw; drop: rows without a label are "
+                "dropped at ingest and counted), not by max_null_fraction; remove it from the target"
             )
         if self.positive_class is not None:
             self._positive_class_fits_target()
@@ -756,6 +768,12 @@ class PipelineConfig(_Strict):
         dataset = self.dataset
         raw_columns = {*dataset.columns, dataset.partition_column}
         _check_columns("expectations.raw.checks", rules.raw.checks, lambda c: c in raw_columns, "dataset.columns")
+        for number, check in enumerate(rules.raw.checks):
+            if check.column == dataset.target and check.max_null_fraction is not None:
+                raise ValueError(
+                    f"expectations.raw.checks[{number}]: max_null_fraction on the target {dataset.target!r}: its "
+                    "missing values are governed by dataset.target_nulls (fail or drop)"
+                )
         numeric = {*self.features.numeric, *self.features.passthrough, dataset.target}
         one_hot = tuple(f"{c}_" for c in self.features.categorical)
         _check_columns(
@@ -802,6 +820,8 @@ class PipelineConfig(_Strict):
         # upgrading the bundle does not mint new versions of unchanged variants.
         if content["dataset"].get("positive_class") is None:
             del content["dataset"]["positive_class"]
+        if content["dataset"].get("target_nulls") == "fail":
+            del content["dataset"]["target_nulls"]
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -72,6 +72,7 @@ from include.retrain.stages.features import (
 from include.retrain.stages.ingest import (
     assemble_window,
     coerce_to_schema,
+    drop_unlabelled,
     empty_window_failure,
     malformed_folders,
     read_landing_file,
@@ -181,6 +182,9 @@ def ingest(run: RunContext) -> dict[str, Any]:
             path.unlink()
     raw = assemble_window(frames, dataset.partition_column)
     raw = coerce_to_schema(raw, dataset.columns)
+    counts: dict[str, int] = {}
+    if dataset.target_nulls == "drop":
+        raw, counts["target_nulls_dropped"] = drop_unlabelled(raw, dataset.target)
     raw = sample_rows(raw, run.options.sample_fraction, run.config.model.seed)
     ref = write_frame(run.store, run.stage_key("ingest", "raw.parquet"), raw)
     landing_sha256 = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()
@@ -192,6 +196,7 @@ def ingest(run: RunContext) -> dict[str, Any]:
             "files": len(files),
             "partitions": len({f.partition for f in files}),
             "rows": len(raw),
+            **counts,
             "landing_sha256": landing_sha256,
             "skipped_folders": skipped,
             "artifacts": {"raw": ref.to_dict()},
@@ -209,6 +214,11 @@ def validate_raw(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
         f"skipped {uri}: not a ds=YYYY-MM-DD partition folder, its files were not read"
         for uri in ingested.get("skipped_folders", [])
     ]
+    if ingested.get("target_nulls_dropped"):
+        notes.append(
+            f"{ingested['target_nulls_dropped']} rows without a label ({run.config.dataset.target!r} missing) were "
+            "dropped at ingest (dataset.target_nulls: drop)"
+        )
     result = _run_gate("validate_raw", {"data": raw}, raw_expectations(run.config, run.window), notes)
     return _publish_gate(run, result)
 

@@ -19,7 +19,10 @@ def gate_headline(*, success: bool, evaluated: int, successful: int, warnings: i
 def summary_parts(stage: str, manifest: Mapping[str, Any]) -> list[str]:
     """What a stage did, in short parts (joined by ``; `` for the grid, by line breaks in the demo)."""
     if stage == "ingest":
-        return [f"{manifest['partitions']} partitions, {manifest['rows']} rows"]
+        line = f"{manifest['partitions']} partitions, {manifest['rows']} rows"
+        if manifest.get("target_nulls_dropped"):
+            line += f" ({manifest['target_nulls_dropped']} rows without a label dropped)"
+        return [line]
     if stage == "features":
         return [f"train {manifest['rows']['train']} rows, holdout {manifest['rows']['holdout']} rows"]
     if stage == "train":

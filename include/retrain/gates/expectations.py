@@ -149,7 +149,11 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
         specs.append(
             ExpectationSpec("ExpectColumnDtypeToBeIn", {"column": name, "type_list": ACCEPTED_DTYPES[spec.type]})
         )
-        if spec.max_null_fraction < 1.0:
+        if name == dataset.target:
+            # An invariant no check relaxes: missing labels are governed by dataset.target_nulls
+            # (fail: this gate fails on any; drop: ingest dropped them before the gate).
+            specs.append(ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": name}))
+        elif spec.max_null_fraction < 1.0:
             specs.append(_not_null(name, spec.max_null_fraction))
         if spec.min is not None or spec.max is not None:
             specs.append(ExpectationSpec("ExpectColumnValuesToBeBetween", _bounds(name, spec, window), rule="between"))

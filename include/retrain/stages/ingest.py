@@ -254,6 +254,21 @@ def _convert(series: pd.Series, kind: str) -> pd.Series | None:
         return None
 
 
+def drop_unlabelled(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, int]:
+    """``frame`` without the rows whose ``target`` is missing, and how many were dropped.
+
+    For ``dataset.target_nulls: drop`` (labels that arrive later). A frame without the target
+    column is returned as it is: ``validate_raw`` names the missing column.
+    """
+    if target not in frame.columns:
+        return frame, 0
+    missing = frame[target].isna().to_numpy()
+    dropped = int(missing.sum())
+    if not dropped:
+        return frame, 0
+    return frame.loc[~missing].reset_index(drop=True), dropped
+
+
 def sample_rows(frame: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
     """A deterministic sample (the same rows on every re-run) of ``fraction`` of the rows."""
     if fraction >= 1.0:

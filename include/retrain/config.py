@@ -529,6 +529,22 @@ class ModelGateConfig(_Strict):
     )
 
 
+class LabelDriftConfig(_Strict):
+    """Rules for the label's distribution in ``check_drift``: class shares or the target's bins vs the champion's."""
+
+    psi_warn: float = Field(0.1, ge=0, description="Label PSI above this is recorded as a warning.")
+    psi_fail: float = Field(
+        0.25, ge=0, description="Label PSI above this is label drift (fails or warns per on_drift)."
+    )
+    on_drift: Severity = Field("warn", description="fail: label drift stops the run; warn: recorded, run goes on.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LabelDriftConfig:
+        if self.psi_warn > self.psi_fail:
+            raise ValueError(f"psi_warn ({self.psi_warn}) is greater than psi_fail ({self.psi_fail})")
+        return self
+
+
 class DriftGateConfig(_Strict):
     """Rules for ``check_drift``: this window against the champion's reference profile."""
 
@@ -543,6 +559,12 @@ class DriftGateConfig(_Strict):
         description="Optional: KS statistic (on the reference bin edges) above this is drift, numeric features.",
     )
     on_drift: Severity = Field("warn", description="fail: drift stops the run; warn: recorded, run goes on.")
+    label: LabelDriftConfig | None = Field(
+        LabelDriftConfig(),
+        description="The label's distribution against the champion's training rows (classification: PSI of the "
+        "class shares; regression: PSI of the target over the reference's quantile bins), with its own bars; "
+        "null = not compared.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> DriftGateConfig:
@@ -822,6 +844,8 @@ class PipelineConfig(_Strict):
             del content["dataset"]["positive_class"]
         if content["dataset"].get("target_nulls") == "fail":
             del content["dataset"]["target_nulls"]
+        if content["expectations"]["drift"].get("label") == LabelDriftConfig().model_dump(mode="json"):
+            del content["expectations"]["drift"]["label"]  # a gate setting only: the model is the same
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -36,7 +36,7 @@ from include.retrain.frames import (
     write_frame,
     write_frames,
 )
-from include.retrain.gates.drift import drift_table
+from include.retrain.gates.drift import drift_table, label_drift_table, label_shares_note
 from include.retrain.gates.expectations import (
     drift_expectations,
     features_expectations,
@@ -261,6 +261,8 @@ def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
         numeric=numeric,
         categorical=features.categorical,
         bins=config.expectations.drift.bins,
+        target=raw[target].take(rows.train),
+        task=task,
     )
     y_train = target_values(raw[[target]].take(rows.train), target, task)
     y_holdout = target_values(raw[[target]].take(rows.holdout), target, task)
@@ -358,22 +360,33 @@ def _champion_profile(run: RunContext) -> tuple[str | None, dict[str, Any] | Non
 
 
 def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
-    """Gate: this window's features against the reference profile stored with the champion.
+    """Gate: this window's features and label against the reference profile stored with the champion.
 
-    Compares every row of the window (model input columns of ``raw.parquet``) with the
-    champion's training rows. With no champion (first run), or a champion registered without a
-    profile, there is nothing to compare: the gate passes and its notes say why.
+    Compares every row of the window (model input columns and the target of ``raw.parquet``)
+    with the champion's training rows. With no champion (first run), or a champion registered
+    without a profile, there is nothing to compare: the gate passes and its notes say why.
     """
     config = run.config
+    rules = config.expectations.drift
     champion, profile, reason = _champion_profile(run)
     if profile is None:
         return _publish_gate(run, _run_gate("check_drift", {}, [], [reason]), champion=champion)
-    columns = list(config.expectations.drift.columns or config.features.all)
-    frame = read_frame(run.store, _ref(ingested, "raw"), columns=columns)
+    columns = list(rules.columns or config.features.all)
+    target = config.dataset.target
+    frame = read_frame(run.store, _ref(ingested, "raw"), columns=list(dict.fromkeys([*columns, target])))
     table, skipped = drift_table(profile, frame, columns)
     notes = [f"{column}: not compared, {why}" for column, why in skipped.items()]
-    specs = drift_expectations(config)
-    result = _run_gate("check_drift", {"drift": table}, specs, notes, row_keys={"drift": "feature"})
+    tables = {"drift": table}
+    if rules.label is not None:
+        label_table, why = label_drift_table(profile, frame[target])
+        if label_table is None:
+            notes.append(f"label {target}: not compared, {why}")
+        else:
+            tables["label"] = label_table
+            if shares := label_shares_note(profile, frame[target]):
+                notes.append(shares)
+    specs = drift_expectations(config, label="label" in tables)
+    result = _run_gate("check_drift", tables, specs, notes, row_keys={"drift": "feature", "label": "column"})
     return _publish_gate(run, result, champion=champion, reference_rows=profile.get("rows"))
 
 

@@ -9,6 +9,10 @@ either window plus missing. Rules of thumb: < 0.1 stable, 0.1-0.25 moderate, > 0
 KS here is the largest gap between the two empirical CDFs of the non-missing values at the
 reference's bin edges: a lower bound of the exact two-sample KS statistic that needs only the
 stored profile, not the reference rows.
+
+The label is compared the same way (:func:`label_drift_table`): PSI of the class shares
+(classification) or of the target over the reference's quantile bins (regression), with the
+largest change of one class's share beside it.
 """
 
 from __future__ import annotations
@@ -74,3 +78,45 @@ def drift_table(
             skipped[column] = "not in the champion's reference profile"
     table = pd.DataFrame(rows, columns=["feature", "kind", "psi", "ks"]).astype({"psi": "float64", "ks": "float64"})
     return table, skipped
+
+
+def label_drift_table(profile: Mapping[str, Any], target: pd.Series) -> tuple[pd.DataFrame | None, str]:
+    """One row (``column``, ``kind``, ``psi``, ``largest_share_change``) for the label, or why it was not compared.
+
+    ``largest_share_change`` is the largest absolute change of one class's share (classification;
+    NaN for regression), e.g. 0.22 when a class goes from 12% to 34% of the rows.
+    """
+    reference = profile.get("target")
+    if reference is None:
+        return (
+            None,
+            "the champion's reference profile has no label distribution (registered before labels were profiled)",
+        )
+    if reference.get("column") != target.name:
+        return None, f"the champion's profile describes the label {reference.get('column')!r}, not {target.name!r}"
+    if len(target) == 0:
+        return None, "the window has no rows"
+    if reference["kind"] == "classes":
+        current = category_shares(target)
+        values = sorted({*reference["shares"], *current})
+        ref = [reference["shares"].get(v, 0.0) for v in values]
+        cur = [current.get(v, 0.0) for v in values]
+        psi = population_stability_index(ref, cur)
+        change = float(np.max(np.abs(np.asarray(cur) - np.asarray(ref))))
+    else:
+        shares, missing = bin_shares(numeric_values(target), reference["edges"])
+        psi = population_stability_index([*reference["shares"], reference["missing"]], [*shares, missing])
+        change = float("nan")
+    row = {"column": str(target.name), "kind": reference["kind"], "psi": psi, "largest_share_change": change}
+    return pd.DataFrame([row]).astype({"psi": "float64", "largest_share_change": "float64"}), ""
+
+
+def label_shares_note(profile: Mapping[str, Any], target: pd.Series) -> str:
+    """``label churned: class shares 0: 0.88 -> 0.66, 1: 0.12 -> 0.34`` (classification), for the report's notes."""
+    reference = profile.get("target") or {}
+    if reference.get("kind") != "classes" or len(target) == 0:
+        return ""
+    current = category_shares(target)
+    values = sorted({*reference["shares"], *current})
+    parts = [f"{v}: {reference['shares'].get(v, 0.0):.3f} -> {current.get(v, 0.0):.3f}" for v in values]
+    return f"label {target.name}: class shares (champion's training rows -> this window) " + ", ".join(parts)

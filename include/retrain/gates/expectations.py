@@ -229,15 +229,29 @@ def features_expectations(config: PipelineConfig, *, classification: bool) -> li
     return apply_checks(specs, rules.checks, lambda check: ["train", "holdout"])
 
 
-def drift_expectations(config: PipelineConfig) -> list[ExpectationSpec]:
+def drift_expectations(config: PipelineConfig, *, label: bool = False) -> list[ExpectationSpec]:
     """``check_drift``: each feature's PSI (and optionally KS) against the champion's reference.
 
     Table ``drift``: one row per compared feature (see ``gates.drift.drift_table``). Above
     ``psi_warn`` is a warning; above ``psi_fail`` (or ``ks_max``) is drift, with the severity
-    ``on_drift`` gives.
+    ``on_drift`` gives. With ``label`` (the label was compared), table ``label``: one row (see
+    ``gates.drift.label_drift_table``) against the bars of ``expectations.drift.label``.
     """
     rules = config.expectations.drift
     specs = []
+    if label and rules.label is not None:
+        bars = rules.label
+        if bars.psi_warn < bars.psi_fail:
+            specs.append(
+                ExpectationSpec(
+                    "ExpectColumnValuesToBeBetween", {"column": "psi", "max_value": bars.psi_warn}, "warn", "label"
+                )
+            )
+        specs.append(
+            ExpectationSpec(
+                "ExpectColumnValuesToBeBetween", {"column": "psi", "max_value": bars.psi_fail}, bars.on_drift, "label"
+            )
+        )
     if rules.psi_warn < rules.psi_fail:
         specs.append(
             ExpectationSpec(

@@ -12,6 +12,11 @@ default), so bin ``i`` holds ``edges[i-1] < x <= edges[i]`` with open ends; ``sh
 bin's share of all rows and ``missing`` the share of missing values (the last PSI bin).
 Categorical features: each value's share of all rows, missing values under ``__missing__``.
 
+``target`` (profiles written since label drift is checked) describes the label of the same rows:
+``{"column": "churned", "kind": "classes", "shares": {"0": 0.8, "1": 0.2}}`` for classification,
+or ``{"column": "units", "kind": "numeric", "edges": ..., "shares": ..., ...}`` (as a numeric
+feature) for regression. Profiles without it are still read; their label is not compared.
+
 Pure and vectorised (numpy quantiles, ``searchsorted`` + ``bincount``, pandas ``value_counts``),
 so profiling stays linear and fast on 10M rows.
 """
@@ -82,14 +87,30 @@ def _numeric_profile(values: np.ndarray, bins: int) -> dict[str, Any]:
     return {"edges": edges, "shares": [float(s) for s in shares], "missing": missing, **stats}
 
 
+def label_profile(target: pd.Series, task: str, bins: int = 10) -> dict[str, Any]:
+    """The label's distribution: class shares (classification) or quantile bins (regression)."""
+    if task == "classification":
+        return {"column": str(target.name), "kind": "classes", "shares": category_shares(target)}
+    return {"column": str(target.name), "kind": "numeric", **_numeric_profile(numeric_values(target), bins)}
+
+
 def reference_profile(
-    frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str], bins: int = 10
+    frame: pd.DataFrame,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    bins: int = 10,
+    *,
+    target: pd.Series | None = None,
+    task: str = "classification",
 ) -> dict[str, Any]:
-    """The profile of ``frame``'s numeric and categorical columns (see the module docs)."""
-    return {
+    """The profile of ``frame``'s numeric and categorical columns and of ``target`` (see the module docs)."""
+    profile = {
         "version": PROFILE_VERSION,
         "rows": len(frame),
         "bins": bins,
         "numeric": {column: _numeric_profile(numeric_values(frame[column]), bins) for column in numeric},
         "categorical": {column: {"shares": category_shares(frame[column])} for column in categorical},
     }
+    if target is not None:
+        profile["target"] = label_profile(target, task, bins)
+    return profile

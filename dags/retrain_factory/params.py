@@ -20,12 +20,12 @@ def _param_schema(default: Any) -> dict[str, Any]:
 
 
 def build_params(config: PipelineConfig) -> dict[str, Param]:
-    """The trigger form: window, dry run, forced promotion, sampling, model overrides.
+    """The trigger form: window, dry run, forced promotion, accepted drift, sampling, model overrides.
 
     Every Param is optional, so every type includes ``"null"``: Airflow's trigger form marks a
     Param whose type does not allow null as required and keeps Trigger disabled while it is empty
     (and a cleared field is sent as null). A null value means "as the config says". ``reason``
-    is needed only with ``force_promote``, a rule across two Params that the run's first task
+    is needed only with ``force_promote`` or ``accept_drift``, a rule across two Params that the run's first task
     checks (``RunOptions.from_params``), since JSON schema validates one Param at a time.
     """
     overridable = {name: _param_schema(value) for name, value in config.model.params.items()}
@@ -62,6 +62,14 @@ def build_params(config: PipelineConfig) -> dict[str, Param]:
             title="Force promotion",
             description="Promote the new model even if the policy would not (gates still apply). Needs a reason.",
         ),
+        "accept_drift": Param(
+            False,
+            type=["null", "boolean"],
+            title="Accept drift",
+            description="Let this run go on past a drift verdict of check_drift (features or label): the drift is "
+            "recorded as a warning, the report is marked accepted and the registry records a drift_accepted event. "
+            "Other gates still apply. Needs a reason.",
+        ),
         "reason": Param(
             None,
             type=["null", "string"],
@@ -69,7 +77,7 @@ def build_params(config: PipelineConfig) -> dict[str, Param]:
             title="Reason",
             description=(
                 "Why this run was triggered, recorded in the registry. Optional, but required with force "
-                "promotion: a forced run without one fails at its first task."
+                "promotion or accepted drift: such a run without one fails at its first task."
             ),
         ),
         "sample_fraction": Param(

@@ -49,7 +49,16 @@ MODEL_FILE = "model.skops"
 CHAMPION = "champion"
 PREVIOUS = "previous"
 EVENT_KINDS = frozenset(
-    {"registered", "promoted", "rejected", "rolled_back", "deployed", "canary_started", "canary_scored"}
+    {
+        "registered",
+        "promoted",
+        "rejected",
+        "rolled_back",
+        "deployed",
+        "canary_started",
+        "canary_scored",
+        "drift_accepted",
+    }
 )
 
 #: How often a writer re-reads and retries after losing a compare-and-swap.

@@ -57,6 +57,7 @@ class RunOptions:
     window_days: int | None = None
     dry_run: bool = False
     force_promote: bool = False
+    accept_drift: bool = False
     reason: str = ""
     sample_fraction: float = 1.0
     model_params: dict[str, Any] = field(default_factory=dict)
@@ -85,6 +86,12 @@ class RunOptions:
         reason = str(params.get("reason") or "").strip()
         if force and not reason:
             raise InvalidRunOptions("param reason is required (non-empty) when force_promote is true")
+        accept_drift = bool(params.get("accept_drift", False))
+        if accept_drift and not reason:
+            raise InvalidRunOptions(
+                "param reason is required (non-empty) when accept_drift is true: it is recorded in the registry "
+                "event drift_accepted"
+            )
         overrides = params.get("model_params") or {}
         if not isinstance(overrides, Mapping):
             raise InvalidRunOptions("param model_params must be an object of estimator parameters")
@@ -98,6 +105,7 @@ class RunOptions:
             window_days=window_days,
             dry_run=bool(params.get("dry_run", False)),
             force_promote=force,
+            accept_drift=accept_drift,
             reason=reason,
             sample_fraction=float(fraction),
             model_params=dict(overrides),

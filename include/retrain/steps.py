@@ -16,6 +16,7 @@ import math
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from include.retrain.frames import (
 )
 from include.retrain.gates.drift import drift_table, label_drift_table, label_shares_note
 from include.retrain.gates.expectations import (
+    ExpectationSpec,
     drift_expectations,
     features_expectations,
     model_expectations,
@@ -365,6 +367,10 @@ def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
     Compares every row of the window (model input columns and the target of ``raw.parquet``)
     with the champion's training rows. With no champion (first run), or a champion registered
     without a profile, there is nothing to compare: the gate passes and its notes say why.
+
+    With the Param ``accept_drift`` (and a reason), drift that would fail the run is recorded as a
+    warning for this run only: the reports say it was accepted, by whom and why, and the registry
+    records one ``drift_accepted`` event about the champion compared with (none for a dry run).
     """
     config = run.config
     rules = config.expectations.drift
@@ -386,8 +392,69 @@ def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
             if shares := label_shares_note(profile, frame[target]):
                 notes.append(shares)
     specs = drift_expectations(config, label="label" in tables)
+    waived: list[ExpectationSpec] = []
+    if run.options.accept_drift:
+        waived = [spec for spec in specs if spec.severity == "fail"]
+        specs = [replace(spec, severity="warn") if spec.severity == "fail" else spec for spec in specs]
+        notes.append(
+            f"accept_drift is set by {run.triggered_by} (reason: {run.options.reason}): drift that would fail the "
+            "run is recorded as a warning for this run only"
+        )
     result = _run_gate("check_drift", tables, specs, notes, row_keys={"drift": "feature", "label": "column"})
-    return _publish_gate(run, result, champion=champion, reference_rows=profile.get("rows"))
+    accepted = _waived_outcomes(result, waived)
+    context: dict[str, Any] = {"champion": champion, "reference_rows": profile.get("rows")}
+    if run.options.accept_drift:
+        context["drift_accepted"] = {
+            "reason": run.options.reason,
+            "triggered_by": run.triggered_by,
+            "waived": [outcome.describe() for outcome in accepted],
+        }
+    summary = _publish_gate(run, result, **context)
+    if accepted and champion is not None and not run.options.dry_run:
+        _record_drift_accepted(run, champion, accepted, summary)
+    return summary
+
+
+def _waived_outcomes(result: GateResult, waived: list[ExpectationSpec]) -> list[Any]:
+    """The failed outcomes of expectations ``accept_drift`` turned from fail into warn."""
+    keys = {(spec.table, spec.kwargs.get("column"), spec.kwargs.get("max_value")) for spec in waived}
+    return [
+        outcome
+        for outcome in result.warnings
+        if (outcome.table, outcome.column, outcome.kwargs.get("max_value")) in keys
+    ]
+
+
+def _record_drift_accepted(run: RunContext, champion: str, accepted: list[Any], summary: dict[str, Any]) -> None:
+    """One ``drift_accepted`` event per run (a retry finds it and writes none)."""
+    registry = run.registry
+    change_id = hashlib.sha256(f"drift_accepted:{run.run_id}".encode()).hexdigest()[:32]
+    if registry.has_event("drift_accepted", champion, change_id):
+        return
+    drifted = sorted(
+        {
+            str(row.get("feature") or row.get("column"))
+            for outcome in accepted
+            for row in outcome.unexpected_sample
+            if isinstance(row, dict)
+        }
+    )
+    registry.record_event(
+        "drift_accepted",
+        champion,
+        run_id=run.run_id,
+        triggered_by=run.triggered_by,
+        reason=run.options.reason,
+        details={
+            "run_key": run.run_key,
+            "window": run.describe()["window"],
+            "drifted": drifted,
+            "waived": [outcome.describe() for outcome in accepted],
+            "report_uri": summary["report_uri"],
+            "html_report_uri": summary["html_report_uri"],
+        },
+        change_id=change_id,
+    )
 
 
 # -- train -------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ TRIGGER_PARAMS = {
     "window_days",
     "dry_run",
     "force_promote",
+    "accept_drift",
     "reason",
     "sample_fraction",
     "model_params",

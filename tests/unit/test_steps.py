@@ -78,6 +78,8 @@ def test_build_features_writes_what_the_plain_path_computes(s3: Any, strategy: s
         numeric=[*config.features.numeric, *config.features.passthrough],
         categorical=config.features.categorical,
         bins=config.expectations.drift.bins,
+        target=split.train[target],
+        task=config.model.task,
     )
     assert run.store.get_json(artifact(features, "reference_profile")) == json.loads(json.dumps(profile))
 

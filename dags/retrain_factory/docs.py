@@ -6,8 +6,12 @@ from include.retrain.config import PipelineConfig
 
 TASK_DOCS = {
     "ingest": "Reads the landing partitions of the training window from S3 (CSV or Parquet), "
-    "coerces them to the declared schema and writes `ingest/raw.parquet`. Retried on infra faults.",
-    "validate_raw": "Great Expectations gate on the raw window: schema, types, nulls, ranges, categories, "
+    "coerces them to the declared schema and writes `ingest/raw.parquet` (with `dataset.target_nulls: drop`, "
+    "without the rows whose label is missing, counted as `target_nulls_dropped`). Refuses at once (no retry) "
+    "invalid Params, a window without data and a window end before `schedule.start_date`. Retried on infra "
+    "faults.",
+    "validate_raw": "Great Expectations gate on the raw window: schema, types, nulls (no missing label), ranges, "
+    "categories, "
     "row count, unique ids, freshness, configured checks. Fails at once (no retry) and links its reports "
     "(`gates/validate_raw.json` and `.html`).",
     "build_features": "Splits train/holdout and fits the feature transformer on the training rows; "
@@ -15,9 +19,11 @@ TASK_DOCS = {
     "validate_features": "Great Expectations gate on the feature matrices: no NaN/inf, no constant features, "
     "no target leakage (a feature that alone predicts the target), split sizes, class balance, configured "
     "checks. Fails at once (no retry); JSON report and HTML data docs in `gates/`.",
-    "check_drift": "Great Expectations gate comparing this window's features with the reference profile "
-    "stored with the current champion: PSI per feature (KS optional). Drift fails the run or warns, per "
-    "`expectations.drift.on_drift`; with no champion yet it passes and says so. No retry.",
+    "check_drift": "Great Expectations gate comparing this window's features and label with the reference "
+    "profile stored with the current champion: PSI per feature (KS optional) and of the label's class shares "
+    "or bins. Drift fails the run or warns, per `expectations.drift.on_drift` (the label: `label.on_drift`); "
+    "with no champion yet it passes and says so. The Param `accept_drift` (with a reason) makes its drift a "
+    "warning for one run and records a `drift_accepted` registry event. Data verdicts are not retried.",
     "train": "Fits the configured estimator (fixed seed) in the `training` pool and writes transformer + "
     "estimator as one skops model. Retried on infra faults.",
     "evaluate": "Scores the candidate and the current champion on the same holdout. Retried on infra faults.",

@@ -71,6 +71,14 @@ def check_invariants(cluster: Any, name: str) -> Any:
     return found
 
 
+def log_keys(cluster: Any) -> list[str]:
+    """Every task log remote logging wrote to S3."""
+    from tests.cluster.stack import LOG_BUCKET, LOG_PREFIX
+
+    pages = cluster.s3.client().get_paginator("list_objects_v2").paginate(Bucket=LOG_BUCKET, Prefix=LOG_PREFIX + "/")
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
 def test_the_cluster_extras_are_installed() -> None:
     """`uv sync --locked --extra cluster`: the Celery executor, a Celery that works with it, the drivers."""
     from importlib.metadata import version
@@ -105,14 +113,7 @@ def test_both_variants_run_to_success_with_tasks_on_both_workers(cluster: Any, r
         check_invariants(cluster, name)
 
     # Remote logging: every task's log is in S3 under the log folder, and the API serves it from there.
-    client = cluster.s3.client()
-    from tests.cluster.stack import LOG_BUCKET, LOG_PREFIX
-
-    keys = [
-        item["Key"]
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=LOG_BUCKET, Prefix=LOG_PREFIX + "/")
-        for item in page.get("Contents", [])
-    ]
+    keys = log_keys(cluster)
     for dag_id, run_id in runs.items():
         logged = {task for task in instances(cluster, dag_id, run_id) if any(f"task_id={task}/" in k for k in keys)}
         assert logged == set(instances(cluster, dag_id, run_id)), (dag_id, keys[:20])
@@ -161,9 +162,11 @@ def test_a_worker_lost_mid_train_is_survived(cluster: Any, report: Any) -> None:
     promoted = [e for e in registry.events() if e["event"] == "promoted" and e["version"] == after.version]
     assert len(promoted) == 1, promoted
 
-    # The retried attempt's log is in S3; the killed attempt never uploaded its own.
+    # The retried attempt's log is in S3; the killed attempt never uploaded its own (docs/deployment.md).
     text = cluster.api.task_log(dag_id, run_id, "train", train["try_number"])
     assert len(text) > 100, text[:2000]
+    logs = [key for key in log_keys(cluster) if f"run_id={run_id}/task_id=train/" in key]
+    assert [key.rsplit("/", 1)[1] for key in logs] == [f"attempt={train['try_number']}.log"], logs
 
     cluster.start_worker(lost)  # the node comes back for the next test
 

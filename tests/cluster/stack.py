@@ -300,6 +300,11 @@ class ClusterStack:
         self.services[name] = service
         return service
 
+    def restart_worker(self, name: str, timeout: float = 120) -> None:
+        """Start a worker again after it was killed, and wait until Celery says it is ready."""
+        service = self.start_worker(name)
+        wait_until(lambda: "ready." in service.log.read_text(errors="replace"), timeout, f"{name} to be ready")
+
     def _check_alive(self, *names: str) -> None:
         for name in names or tuple(self.services):
             service = self.services.get(name)

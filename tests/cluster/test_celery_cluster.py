@@ -130,17 +130,7 @@ def test_a_worker_lost_mid_train_is_survived(cluster: Any, report: Any) -> None:
     window_end = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     run_id = trigger(cluster, dag_id, {"window_end": window_end, "force_promote": True, "reason": "cluster suite"})
 
-    def training() -> dict[str, Any] | None:
-        ti = instances(cluster, dag_id, run_id).get("train") or {}
-        if ti.get("state") in ("success", "failed"):
-            raise AssertionError(f"train ended before the worker could be killed: {ti}")
-        return ti if ti.get("state") == "running" and ti.get("hostname") else None
-
-    running = _poll(training, 600, "train to run on a worker")
-    lost = running["hostname"]
-    killed = cluster.kill_worker(lost)
-    killed_at = datetime.now(UTC)
-    report(f"killed {lost} ({killed} processes) while it ran train try {running['try_number']}")
+    lost, killed_at = kill_the_worker_running(cluster, dag_id, run_id, "train", report)
 
     finished = wait(cluster, dag_id, run_id)
     assert finished["state"] == "success", (cluster.api.task_states(dag_id, run_id), cluster.logs())
@@ -168,7 +158,44 @@ def test_a_worker_lost_mid_train_is_survived(cluster: Any, report: Any) -> None:
     logs = [key for key in log_keys(cluster) if f"run_id={run_id}/task_id=train/" in key]
     assert [key.rsplit("/", 1)[1] for key in logs] == [f"attempt={train['try_number']}.log"], logs
 
-    cluster.start_worker(lost)  # the node comes back for the next test
+    cluster.restart_worker(lost)  # the node comes back for the next test
+
+
+def test_a_worker_lost_during_a_gate_is_survived(cluster: Any, report: Any) -> None:
+    """A lost worker is an infra fault for a gate too: ``validate_raw`` is retried on the other worker
+    (gates used to have no retries, so this failed the run)."""
+    dag_id = "retrain_demand"
+    window_end = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    run_id = trigger(cluster, dag_id, {"window_end": window_end})
+    lost, killed_at = kill_the_worker_running(cluster, dag_id, run_id, "validate_raw", report)
+
+    finished = wait(cluster, dag_id, run_id)
+    assert finished["state"] == "success", (cluster.api.task_states(dag_id, run_id), cluster.logs())
+    gate = instances(cluster, dag_id, run_id)["validate_raw"]
+    assert gate["try_number"] >= 2, gate
+    assert gate["hostname"] != lost, gate
+    recovered = datetime.fromisoformat(gate["start_date"].replace("Z", "+00:00"))
+    after = (recovered - killed_at).total_seconds()
+    report(f"lost worker recovery: validate_raw try {gate['try_number']} started {after:.0f} s after the kill")
+
+    check_invariants(cluster, "demand")
+    cluster.restart_worker(lost)
+
+
+def kill_the_worker_running(cluster: Any, dag_id: str, run_id: str, task: str, report: Any) -> tuple[str, datetime]:
+    """SIGKILL the whole tree of the worker that runs ``task`` as soon as it runs; (worker, when)."""
+
+    def running() -> dict[str, Any] | None:
+        ti = instances(cluster, dag_id, run_id).get(task) or {}
+        if ti.get("state") in ("success", "failed"):
+            raise AssertionError(f"{task} ended before the worker could be killed: {ti}")
+        return ti if ti.get("state") == "running" and ti.get("hostname") else None
+
+    found = _poll(running, 600, f"{task} to run on a worker", interval=0.2)
+    lost = found["hostname"]
+    killed = cluster.kill_worker(lost)
+    report(f"killed {lost} ({killed} processes) while it ran {task} try {found['try_number']}")
+    return lost, datetime.now(UTC)
 
 
 def test_a_rollback_moves_champion_and_deployed_with_one_event(cluster: Any) -> None:

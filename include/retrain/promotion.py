@@ -249,6 +249,9 @@ def promote_to_champion(run: RunContext, version: str, scores: HoldoutScores) ->
                 CHAMPION, version, expected=current, reason=decision.reason, change_id=intent["change_id"], **audit
             )
         except ConcurrentUpdate:
+            fresh = registry.get_alias(CHAMPION)
+            if fresh is not None and (fresh.replaced or {}).get("change_id") == intent["change_id"]:
+                return _carry_out(run, intent)  # ours landed (its response lost), then another actor replaced it
             continue
         return _promoted(run, intent, pointer, decision)
     raise ConcurrentUpdate(
@@ -337,9 +340,8 @@ def _carry_out(run: RunContext, intent: Mapping[str, Any]) -> PromotionOutcome:
                 **_audit(run),
             )
         except ConcurrentUpdate:
-            current = registry.get_alias(CHAMPION)
-        else:
-            return _promoted(run, intent, pointer, decision)
+            return _carry_out(run, intent)  # the checks above tell whether our write landed first
+        return _promoted(run, intent, pointer, decision)
     now = current.version if current is not None else None
     who = f" (run {current.run_id}: {current.reason})" if current is not None else ""
     note = (

@@ -208,10 +208,11 @@ def _carry_out(registry: ModelRegistry, intent: Mapping[str, Any], audit: Mappin
                 CHAMPION, target, expected=current, reason=f"rollback: {intent['reason']}", change_id=change_id, **audit
             )
         except ConcurrentUpdate:
-            current = registry.get_alias(CHAMPION)
-        else:
-            _finish(registry, intent, pointer, audit)
-            return None
+            # Someone else's write, or ours whose response was lost before another actor replaced it:
+            # the checks above tell which (the new alias's ``replaced`` names ours if it landed).
+            return _carry_out(registry, intent, audit)
+        _finish(registry, intent, pointer, audit)
+        return None
     now = current.version if current is not None else None
     raise RollbackRefused(
         f"the champion of {registry.pipeline} changed from {expected['version']} to {now} while rolling back "

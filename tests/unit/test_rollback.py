@@ -340,3 +340,41 @@ def test_aliases_and_events_carry_the_version_digests(registry: ModelRegistry) -
     event = next(e for e in registry.events() if e["event"] == "rolled_back")
     assert (event["model_sha256"], event["manifest_sha256"]) == (digests["model_sha256"], digests["manifest_sha256"])
     assert read_deployed(registry).manifest_sha256 == digests["manifest_sha256"]
+
+
+class LosesResponseWhileAnotherMoves:
+    """The champion write commits, another promoter replaces it, then the client's resend gets 412."""
+
+    def __init__(self, client: Any, move: Any) -> None:
+        self._client, self._move = client, move
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_object(self, **kwargs: Any) -> Any:
+        if not kwargs["Key"].endswith("/aliases/champion.json") or self._move is None:
+            return self._client.put_object(**kwargs)
+        move, self._move = self._move, None
+        self._client.put_object(**kwargs)  # commits; its response is lost
+        move()
+        return self._client.put_object(**kwargs)  # botocore's resend: 412
+
+
+def test_a_landed_rollback_replaced_before_its_lost_response_was_resent_is_recorded(
+    registry: ModelRegistry, s3_client: Any
+) -> None:
+    def concurrent_promotion() -> None:
+        registry.set_alias(CHAMPION, V1, expected=registry.get_alias(), run_id="other", triggered_by="t", reason="r")
+
+    racing = ModelRegistry(
+        ArtifactStore(
+            LosesResponseWhileAnotherMoves(s3_client, concurrent_promotion), "retrain-artifacts", "retraining"
+        ),
+        "churn",
+    )
+
+    result = rollback(racing)  # not refused: it did move the champion
+
+    assert "since then the champion moved to" in result["note"]
+    assert registry.get_alias(CHAMPION).version == V1  # the other promoter's move stands
+    assert rolled_back(registry) == [(V2, V3)]

@@ -64,8 +64,9 @@ def s3_client(storage: StorageConfig) -> Any:
     """A boto3 S3 client from the variant's Airflow connection, with the variant's retry budget.
 
     Retries happen inside the client first (standard mode: connection errors, 5xx, throttling,
-    with exponential backoff), so a short outage is ridden out even by gates, which Airflow never
-    retries. ``config_kwargs`` in the connection's extra take precedence over these defaults.
+    with exponential backoff), so a short outage is ridden out inside one task attempt; Airflow's
+    task retries (gates included) cover longer ones. ``config_kwargs`` in the connection's extra
+    take precedence over these defaults.
     """
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from botocore.config import Config

@@ -3,11 +3,9 @@
 Found by the soak (benchmarks/bench_soak.py, seed 17 at 169008f, round 68). The rollback's
 swap lands; its response is lost; while botocore waits to resend, another actor moves the
 champion on from the rollback's write; the resend gets 412. The alias now names the other
-actor's change, whose ``replaced`` is the rollback's: the rollback did happen. Today the
-rollback is refused as "nothing changed" and no ``rolled_back`` event is ever written.
-
-Expected to fail until the registry recognizes a landed write one move back after a refused
-swap (``ModelRegistry._swap_alias`` / ``rollback._carry_out``); strict, so the fix shows up.
+actor's change, whose ``replaced`` is the rollback's: the rollback did happen. Before 629ac93
+the rollback was refused as "nothing changed" and no ``rolled_back`` event was ever written;
+now a refused swap checks whether the alias's ``replaced`` names its own change.
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ import threading
 import time
 from datetime import date
 from typing import Any
-
-import pytest
 
 from benchmarks import bench_soak
 from benchmarks.bench_soak import BUCKET, PREFIX, Actor, SoakWorld
@@ -40,7 +36,6 @@ def _world(endpoint_url: str) -> SoakWorld:
     return SoakWorld(config=config, endpoint_url=endpoint_url, rng=random.Random(1))
 
 
-@pytest.mark.xfail(strict=True, reason="open: a landed write replaced before the resend is taken for a lost race")
 def test_a_rollback_whose_landed_write_was_replaced_before_the_resend_is_recorded(
     fault_proxy: FaultProxy, s3: LocalS3
 ) -> None:

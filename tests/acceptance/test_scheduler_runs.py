@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from include.retrain.context import dry_run_key
 from include.retrain.devtools.local_airflow import wait_until
 from include.retrain.registry import CHAMPION
 from tests.acceptance.conftest import (
@@ -70,8 +71,11 @@ def test_manual_dry_run_through_the_api(api: AirflowApi, variants: dict[str, Var
     assert run["conf"]["dry_run"] is True
     assert run["logical_date"] is None
     assert churn.registry.list_versions() == []
-    promoted = churn.store.read_json(churn.store.key("churn", "runs", "2026-01-30", "promote", "manifest.json"))
+    # A dry run writes beside the real run's folder, never into it (issue 17.5).
+    dry_key = dry_run_key("2026-01-30", run["dag_run_id"])
+    promoted = churn.store.read_json(churn.store.key("churn", "runs", dry_key, "promote", "manifest.json"))
     assert promoted["dry_run"] is True
+    assert churn.store.list_keys(churn.store.key("churn", "runs", "2026-01-30") + "/") == []
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,9 @@ TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 #: How often a request is sent while the API answers that SQLite is locked (see AirflowApi.request).
 LOCKED_DATABASE_ATTEMPTS = 6
 
+#: How long a REST call may wait for its answer: several of SQLite's 30 s lock waits.
+READ_TIMEOUT_SECONDS = 120
+
 #: ``[database] sql_alchemy_connect_args`` of the local Airflow (an import path).
 SQLITE_CONNECT_ARGS = "include.retrain.devtools.sqlite_metadata.CONNECT_ARGS"
 
@@ -50,7 +53,10 @@ class AirflowApi:
         self.base_url = base_url
         self._username = username
         self._password = password
-        self._client = httpx.Client(base_url=base_url, timeout=30)
+        # The API server's SQLite writes may each wait up to CONNECT_ARGS["timeout"] (30 s) for the
+        # scheduler's lock; a client that gave up at the same 30 s timed out on a trigger that a busy
+        # machine was still answering (seen in a fresh-clone make test). Wait well past it.
+        self._client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(READ_TIMEOUT_SECONDS, connect=10))
         self._token: str | None = None
 
     def token(self) -> str:

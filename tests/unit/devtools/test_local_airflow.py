@@ -140,3 +140,14 @@ def test_the_local_airflow_waits_for_sqlite_locks_and_names_database_errors(
         monkeypatch.setenv(key, env[key])
         assert conf.getimport("database", option)["timeout"] >= 30  # as Airflow's settings load it
     assert env["AIRFLOW__API__EXPOSE_STACKTRACE"] == "True"
+
+
+def test_the_api_client_waits_longer_than_an_sqlite_writer_may_wait_for_its_lock() -> None:
+    """A trigger answered after one full lock wait must not time out in the client first."""
+    from include.retrain.devtools.sqlite_metadata import CONNECT_ARGS
+
+    api = AirflowApi("http://127.0.0.1:1", "admin", "unused")
+    try:
+        assert api._client.timeout.read > 2 * CONNECT_ARGS["timeout"]
+    finally:
+        api.close()

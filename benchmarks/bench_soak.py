@@ -92,24 +92,10 @@ class SoakWorld:
 
     def client(self) -> Any:
         """A client as ``runner.s3_client`` builds it from the shipped StorageConfig (no Airflow here)."""
-        import boto3
-        from botocore.config import Config
+        from include.retrain.devtools.local_s3 import loopback_client
+        from include.retrain.storage import client_config
 
-        from include.retrain.devtools.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION
-
-        storage = self.config.storage
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=LOOPBACK_ACCESS_KEY,
-            aws_secret_access_key=LOOPBACK_SECRET_KEY,
-            region_name=REGION,
-            config=Config(
-                retries={"mode": "standard", "total_max_attempts": storage.max_attempts},
-                connect_timeout=storage.connect_timeout_seconds,
-                read_timeout=storage.read_timeout_seconds,
-            ),
-        )
+        return loopback_client(self.endpoint_url, client_config(self.config.storage))
 
     def registry(self) -> Any:
         from include.retrain.registry import ModelRegistry

@@ -69,14 +69,11 @@ def s3_client(storage: StorageConfig) -> Any:
     take precedence over these defaults.
     """
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-    from botocore.config import Config
+
+    from include.retrain.storage import client_config
 
     hook = S3Hook(aws_conn_id=storage.conn_id)
-    defaults = Config(
-        retries={"mode": "standard", "total_max_attempts": storage.max_attempts},
-        connect_timeout=storage.connect_timeout_seconds,
-        read_timeout=storage.read_timeout_seconds,
-    )
+    defaults = client_config(storage)
     from_connection = hook.conn_config.botocore_config
     return hook.get_client_type(config=defaults.merge(from_connection) if from_connection else defaults)
 

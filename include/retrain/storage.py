@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from boto3.exceptions import S3UploadFailedError
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from include.retrain.config import check_safe_prefix
+from include.retrain.config import StorageConfig, check_safe_prefix
 from include.retrain.errors import IntegrityError, PipelineFailure
 
 P = ParamSpec("P")
@@ -31,6 +32,19 @@ R = TypeVar("R")
 SHA256_METADATA_KEY = "sha256"
 JSON_CONTENT_TYPE = "application/json"
 BINARY_CONTENT_TYPE = "application/octet-stream"
+
+
+def client_config(storage: StorageConfig) -> Config:
+    """The botocore config of a task's S3 client: the variant's attempts and timeouts.
+
+    Standard retry mode retries connection errors, 5xx and throttling with exponential backoff;
+    the timeouts bound how long a hung endpoint can hold a task (README fault table).
+    """
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": storage.max_attempts},
+        connect_timeout=storage.connect_timeout_seconds,
+        read_timeout=storage.read_timeout_seconds,
+    )
 
 
 def sha256_bytes(data: bytes) -> str:

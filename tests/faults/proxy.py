@@ -364,19 +364,11 @@ class FaultProxy:
 
     def client(self, **config: Any) -> Any:
         """A boto3 S3 client through the proxy; ``config`` goes to ``botocore.config.Config``."""
-        import boto3
         from botocore.config import Config
 
-        from include.retrain.devtools.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION
+        from include.retrain.devtools.local_s3 import loopback_client
 
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=LOOPBACK_ACCESS_KEY,
-            aws_secret_access_key=LOOPBACK_SECRET_KEY,
-            region_name=REGION,
-            config=Config(**config) if config else None,
-        )
+        return loopback_client(self.endpoint_url, Config(**config) if config else None)
 
     def store(self, bucket: str = "retrain-artifacts", prefix: str = "", **config: Any) -> Any:
         """An :class:`ArtifactStore` whose every request goes through the proxy."""
@@ -386,18 +378,9 @@ class FaultProxy:
 
     def airflow_connection(self) -> str:
         """An Airflow connection (JSON, for ``AIRFLOW_CONN_<ID>``) that reaches S3 through the proxy."""
-        import json
+        from include.retrain.devtools.local_s3 import loopback_connection
 
-        from include.retrain.devtools.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION
-
-        return json.dumps(
-            {
-                "conn_type": "aws",
-                "login": LOOPBACK_ACCESS_KEY,
-                "password": LOOPBACK_SECRET_KEY,
-                "extra": {"endpoint_url": self.endpoint_url, "region_name": REGION},
-            }
-        )
+        return loopback_connection(self.endpoint_url)
 
     # -- plumbing -------------------------------------------------------------------------------
 

@@ -24,25 +24,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from include.retrain.devtools.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION, LocalS3, free_port
+from include.retrain.devtools.local_s3 import LocalS3, free_port, loopback_client
 
 BUCKET = "strict-race"
 
 
 def _client(endpoint_url: str) -> Any:
     # No retries: a retried conditional write would blur who won.
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url,
-        aws_access_key_id=LOOPBACK_ACCESS_KEY,
-        aws_secret_access_key=LOOPBACK_SECRET_KEY,
-        region_name=REGION,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, max_pool_connections=4),
+    return loopback_client(
+        endpoint_url, Config(retries={"max_attempts": 1, "mode": "standard"}, max_pool_connections=4)
     )
 
 

@@ -33,6 +33,35 @@ REGION = "us-east-1"
 STRICT_SERVER = Path(__file__).with_name("strict_s3.py")
 
 
+def loopback_client(endpoint_url: str, config: Any = None) -> Any:
+    """A boto3 S3 client for a loopback endpoint, with its local-only credentials.
+
+    ``config`` is a ``botocore.config.Config`` (None: botocore's defaults).
+    """
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=LOOPBACK_ACCESS_KEY,
+        aws_secret_access_key=LOOPBACK_SECRET_KEY,
+        region_name=REGION,
+        config=config,
+    )
+
+
+def loopback_connection(endpoint_url: str) -> str:
+    """An Airflow ``aws`` connection to a loopback endpoint, as JSON for ``AIRFLOW_CONN_<ID>``."""
+    return json.dumps(
+        {
+            "conn_type": "aws",
+            "login": LOOPBACK_ACCESS_KEY,
+            "password": LOOPBACK_SECRET_KEY,
+            "extra": {"endpoint_url": endpoint_url, "region_name": REGION},
+        }
+    )
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -114,15 +143,7 @@ class LocalS3:
 
     def client(self) -> Any:
         """A boto3 S3 client for this endpoint."""
-        import boto3
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=LOOPBACK_ACCESS_KEY,
-            aws_secret_access_key=LOOPBACK_SECRET_KEY,
-            region_name=REGION,
-        )
+        return loopback_client(self.endpoint_url)
 
     def create_buckets(self, names: Iterable[str]) -> None:
         client = self.client()
@@ -132,11 +153,4 @@ class LocalS3:
 
     def airflow_connection(self) -> str:
         """The connection as JSON, for ``AIRFLOW_CONN_<ID>`` environment variables."""
-        return json.dumps(
-            {
-                "conn_type": "aws",
-                "login": LOOPBACK_ACCESS_KEY,
-                "password": LOOPBACK_SECRET_KEY,
-                "extra": {"endpoint_url": self.endpoint_url, "region_name": REGION},
-            }
-        )
+        return loopback_connection(self.endpoint_url)

@@ -143,32 +143,13 @@ def promote_task(world: SoakWorld, actor: Actor) -> dict[str, Any]:
     files = {"model.skops": _model_bytes(), "metrics.json": json.dumps({"value": value}).encode()}
     record, _ = registry.register(version, files, {"inputs_sha256": version, "value": value, "run_id": run.run_id})
     audit = {"run_id": run.run_id, "triggered_by": run.triggered_by}
-    ours = record.metadata.get("run_id") == run.run_id
-    if ours:
-        registry.record_event(
-            "registered",
-            version,
-            reason=f"value={value:.4f}",
-            change_id=f"registered:{version}",
-            at=record.registered_at,
-            **audit,
-        )
+    ours = registry.record_registered(record, reason=f"value={value:.4f}", **audit)
     outcome = promote_to_champion(run, version, SoakScores(world.values, version))
     already_champion = outcome.compared_with == version
     if ours and not (outcome.promoted or outcome.challenger or outcome.overridden or already_champion):
-        change_id = f"rejected:{run.run_id}"
-        if not registry.has_event("rejected", version, change_id):
-            at = (outcome.recorded or {}).get("recorded_at")
-            details = {"compared_with": outcome.compared_with}
-            registry.record_event(
-                "rejected",
-                version,
-                reason=outcome.decision.reason,
-                details=details,
-                change_id=change_id,
-                at=at,
-                **audit,
-            )
+        at = (outcome.recorded or {}).get("recorded_at")
+        details = {"compared_with": outcome.compared_with}
+        registry.record_rejected(version, reason=outcome.decision.reason, details=details, at=at, **audit)
     deployed = publish(registry, world.config.deployment, audit=audit, get_connection=None)
     return {
         "version": version,

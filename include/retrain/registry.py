@@ -447,6 +447,54 @@ class ModelRegistry:
             self.store.put_json(key, payload, create_only=True)
         return key
 
+    def record_registered(self, record: RegisteredVersion, *, run_id: str, triggered_by: str, reason: str) -> bool:
+        """Record ``record``'s ``registered`` event if run ``run_id`` registered it; whether it did.
+
+        Keyed by the version and timed by its manifest, so whichever attempt of the registering
+        run gets here writes the one event (a fault after the version commit does not lose it),
+        and a run that found the version already registered by another writes none.
+        """
+        if record.metadata.get("run_id") != run_id:
+            return False
+        self.record_event(
+            "registered",
+            record.version,
+            run_id=run_id,
+            triggered_by=triggered_by,
+            reason=reason,
+            change_id=f"registered:{record.version}",
+            at=record.registered_at,
+        )
+        return True
+
+    def record_rejected(
+        self,
+        version: str,
+        *,
+        run_id: str,
+        triggered_by: str,
+        reason: str,
+        details: Mapping[str, Any],
+        at: str | None,
+    ) -> None:
+        """Record that run ``run_id`` decided not to promote ``version``: once per run and version.
+
+        A retry that reaches the same decision finds the event already there, even when its
+        decision carries no recorded time (``at`` None: the key's time would differ).
+        """
+        change_id = f"rejected:{run_id}"
+        if not self.has_event("rejected", version, change_id):
+            self.record_event(
+                "rejected",
+                version,
+                run_id=run_id,
+                triggered_by=triggered_by,
+                reason=reason,
+                details=details,
+                change_id=change_id,
+                at=at,
+            )
+
     def has_event(self, event: str, version: str, change_id: str) -> bool:
         """Whether the event recording ``change_id`` exists (whatever time its key carries)."""
         event_id = hashlib.sha256(f"{event}:{version}:{change_id}".encode()).hexdigest()[:12]

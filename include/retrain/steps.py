@@ -726,16 +726,7 @@ def promote(
     )
     audit = {"run_id": run.run_id, "triggered_by": run.triggered_by}
     # Registered by this run (this attempt or an earlier one): its one event, keyed by the version.
-    ours = record.metadata.get("run_id") == run.run_id
-    if ours:
-        registry.record_event(
-            "registered",
-            version,
-            reason=f"{evaluated['metric']}={candidate_value:.4f}",
-            change_id=f"registered:{version}",
-            at=record.registered_at,
-            **audit,
-        )
+    ours = registry.record_registered(record, reason=f"{evaluated['metric']}={candidate_value:.4f}", **audit)
 
     canary = None
     if deployment.strategy == "canary":
@@ -747,14 +738,9 @@ def promote(
     significance = outcome.significance
     already_champion = outcome.compared_with == version
     if ours and not (outcome.promoted or outcome.challenger or outcome.overridden or already_champion):
-        # One per run and version: a retry that reaches the same decision finds it recorded.
-        change_id = f"rejected:{run.run_id}"
-        if not registry.has_event("rejected", version, change_id):
-            details = {"compared_with": outcome.compared_with, "significance": significance}
-            at = (outcome.recorded or {}).get("recorded_at")
-            registry.record_event(
-                "rejected", version, reason=decision.reason, details=details, change_id=change_id, at=at, **audit
-            )
+        details = {"compared_with": outcome.compared_with, "significance": significance}
+        at = (outcome.recorded or {}).get("recorded_at")
+        registry.record_rejected(version, reason=decision.reason, details=details, at=at, **audit)
     deployed = publish(registry, deployment, audit=audit, get_connection=run.get_connection)
     final = registry.get_alias(CHAMPION)
     return _finish(

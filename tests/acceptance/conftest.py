@@ -28,6 +28,7 @@ from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
 from include.retrain.synthetic import GENERATORS
 from include.retrain.synthetic.landing import write_days
+from tests.acceptance.browser import launch
 from tests.acceptance.s3_proxy import S3Proxy
 
 FIRST_DAY = date(2026, 1, 1)
@@ -57,6 +58,18 @@ def faults_variant_config() -> dict[str, Any]:
     config["storage"].update(conn_id="s3_faults", max_attempts=3, connect_timeout_seconds=2, read_timeout_seconds=15)
     config["tasks"] = {"retries": 3, "retry_delay_seconds": 2, "retry_backoff": 2, "max_retry_delay_seconds": 8}
     return config
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A headless Chromium context in a fresh profile, for a module's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"))
+        context.set_default_timeout(30_000)
+        yield context
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ trigger" box is ticked by default, as a newcomer leaves it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,23 +22,12 @@ from include.retrain.devtools.local_airflow import ADMIN, AirflowApi, LocalAirfl
 from include.retrain.devtools.local_s3 import LocalS3
 from include.retrain.devtools.seed_landing import seed, utc_today
 from include.retrain.registry import CHAMPION
-from tests.acceptance.browser import launch, sign_in
+from tests.acceptance.browser import sign_in
 from tests.acceptance.conftest import RUN_TIMEOUT, Variant
 
 pytestmark = pytest.mark.acceptance
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"))
-        context.set_default_timeout(30_000)
-        yield context
-        context.close()
 
 
 def manual_runs(api: AirflowApi, dag_id: str) -> set[str]:

@@ -8,7 +8,6 @@ and follows a failed gate's report link. Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 
 from include.retrain.devtools.local_airflow import ADMIN
 from include.retrain.registry import CHAMPION
-from tests.acceptance.browser import launch
+from tests.acceptance.browser import sign_in
 from tests.acceptance.conftest import AirflowApi, LocalAirflow, Variant, trigger_and_wait, window
 
 pytestmark = pytest.mark.acceptance
@@ -31,26 +30,6 @@ PLUGIN_ROUTES = [
     f"/registry/variants/churn/report?uri={quote(REPORT)}",
     "/registry/runs/retrain_churn/manual__2026-01-31T00%3A00%3A00%2B00%3A00/validate_raw/report",
 ]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"))
-        context.set_default_timeout(30_000)
-        yield context
-        context.close()
-
-
-def sign_in(page: Any, airflow: LocalAirflow) -> None:
-    """Airflow's SimpleAuthManager login form, filled in and submitted."""
-    page.goto(f"{airflow.base_url}/auth/login")
-    page.locator("input[name=username]").fill(ADMIN)
-    page.locator("input[name=password]").fill(airflow.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/auth/login" not in url)
 
 
 @pytest.mark.parametrize("path", PLUGIN_ROUTES, ids=["page", "report-by-uri", "report-of-a-task"])
@@ -87,7 +66,7 @@ def test_the_registry_page_and_a_failed_gate_report_in_a_real_browser(
     ARTIFACTS.mkdir(exist_ok=True)
 
     page = browser.new_page()
-    sign_in(page, airflow)
+    sign_in(page, airflow.base_url, ADMIN, airflow.password)
     page.get_by_role("button", name="Browse").click()
     page.get_by_role("menuitem", name="Model registry").click()
     registry = page.frame_locator("iframe[title='Model registry']")

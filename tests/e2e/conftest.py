@@ -91,6 +91,15 @@ def task_states(dag_run: Any) -> dict[str, str]:
     return {ti.task_id: str(ti.state).split(".")[-1].lower() for ti in dag_run.get_task_instances()}
 
 
+def assert_failed_once_at_ingest(dag_run: Any) -> None:
+    """A data failure at the first task: ingest failed on its first try, nothing downstream ran."""
+    states = task_states(dag_run)
+    assert states["ingest"] == "failed", states
+    assert {state for task, state in states.items() if task != "ingest"} == {"upstream_failed"}, states
+    (ingest,) = [ti for ti in dag_run.get_task_instances() if ti.task_id == "ingest"]
+    assert ingest.try_number == 1  # a data failure: not retried
+
+
 @pytest.fixture
 def churn(s3, aws_connection, airflow_db) -> PipelineHarness:
     return PipelineHarness(load_pipeline(pipelines_dir() / "churn.yaml"), s3.client())

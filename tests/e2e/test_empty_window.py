@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from include.retrain.registry import CHAMPION
-from tests.e2e.conftest import FIRST_DAY, PipelineHarness, task_states
+from tests.e2e.conftest import FIRST_DAY, PipelineHarness, assert_failed_once_at_ingest, task_states
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +33,7 @@ def test_empty_window_fails_ingest_once_naming_window_landing_and_partitions(
 
     run = churn.run(LATE_END)
 
-    states = task_states(run)
-    assert states["ingest"] == "failed", states
-    assert {state for task, state in states.items() if task != "ingest"} == {"upstream_failed"}, states
-    (ingest,) = [ti for ti in run.get_task_instances() if ti.task_id == "ingest"]
-    assert ingest.try_number == 1  # a data failure: not retried
+    assert_failed_once_at_ingest(run)
 
     logs = capfd.readouterr()
     text = logs.out + logs.err

@@ -9,7 +9,7 @@ import pytest
 
 from include.retrain.context import dry_run_key
 from include.retrain.registry import CHAMPION
-from tests.e2e.conftest import FIRST_DAY, PipelineHarness, task_states
+from tests.e2e.conftest import FIRST_DAY, PipelineHarness, assert_failed_once_at_ingest, task_states
 
 pytestmark = pytest.mark.e2e
 
@@ -155,11 +155,7 @@ def test_model_params_the_estimator_refuses_fail_the_first_task_once(
 
     run = churn.run(WINDOW_END, conf={"model_params": {"max_iter": -5}})
 
-    states = task_states(run)
-    assert states["ingest"] == "failed", states
-    assert {state for task, state in states.items() if task != "ingest"} == {"upstream_failed"}, states
-    (ingest,) = [ti for ti in run.get_task_instances() if ti.task_id == "ingest"]
-    assert ingest.try_number == 1  # a data failure: not retried
+    assert_failed_once_at_ingest(run)
     logs = capfd.readouterr()
     said = r"param model_params: model\.params are invalid for \S+: The 'max_iter' parameter"
     assert re.search(said, logs.out + logs.err)

@@ -18,6 +18,9 @@ Part uploads (``PUT ...?uploadId=``) do not change the key, so they are not seri
 parallel multipart uploads stay parallel. Reads take no lock: moto replaces a key's object in
 one step, so a read sees the old or the new object, never a mix, as on S3.
 
+The body of a write is read before its lock is taken, so the lock covers moto's condition check
+and write only, never a slow or abandoned upload.
+
 Locks are striped (a fixed number, picked by a hash of bucket and key): two different keys share
 a lock now and then, which only serializes them, never weakens anything, and the table does not
 grow with the number of keys.
@@ -69,14 +72,21 @@ def _bucket_and_key(environ: dict[str, Any]) -> tuple[str, str]:
     return bucket, key
 
 
+#: Marks an environ whose body :func:`_read_body` already holds in memory.
+_BODY_READ = "retrain.strict_s3.body"
+
+
 def _read_body(environ: dict[str, Any]) -> bytes:
-    """Read the request body and put it back, so the app behind still reads all of it."""
+    """Read the request body (once) and put it back, so the app behind still reads all of it."""
     from werkzeug.wsgi import get_input_stream
 
+    if _BODY_READ in environ:
+        return environ[_BODY_READ]
     body = get_input_stream(environ).read()
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     environ["wsgi.input_terminated"] = False
+    environ[_BODY_READ] = body
     return body
 
 
@@ -121,7 +131,12 @@ class SerializedWrites:
         return [self._locks[i] for i in sorted(indices)]  # one global order: no deadlock
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        locks = self._stripes(object_keys_written(environ))
+        keys = object_keys_written(environ)
+        if keys:
+            # The whole body first: an upload that stalls or whose client dies never holds the lock
+            # (it would block every later write to the key, and to keys sharing its stripe).
+            _read_body(environ)
+        locks = self._stripes(keys)
         for lock in locks:
             lock.acquire()
         try:

@@ -72,3 +72,26 @@ def test_the_strict_server_locks_the_keys_a_request_writes(
     }
     assert object_keys_written(environ) == locked
     assert environ["wsgi.input"].read() == body  # the app behind still reads the whole body
+
+
+def test_an_upload_that_never_finishes_holds_no_lock(s3: LocalS3) -> None:
+    """A client that dies (or stalls) mid-upload must not block other writes to the key.
+
+    Seen in a fresh-clone make test: a task killed mid-upload behind a proxy left the server thread
+    reading its body while holding the key's lock, so the retry's write and unrelated writes to keys
+    on the same lock stripe timed out. The body is now read before the lock is taken.
+    """
+    from botocore.config import Config
+
+    from include.retrain.devtools.local_s3 import loopback_client
+
+    client = loopback_client(s3.endpoint_url, Config(read_timeout=5, retries={"total_max_attempts": 1}))
+    client.create_bucket(Bucket="stalled-uploads")
+    with socket.create_connection(("127.0.0.1", s3.port), timeout=5) as stalled:
+        head = (
+            "PUT /stalled-uploads/model.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Length: 1000000\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        stalled.sendall(head.encode() + b"x" * 1000)  # a thousandth of the body, then nothing
+        client.put_object(Bucket="stalled-uploads", Key="model.bin", Body=b"the retry's bytes")
+    assert client.get_object(Bucket="stalled-uploads", Key="model.bin")["Body"].read() == b"the retry's bytes"

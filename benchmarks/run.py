@@ -165,7 +165,9 @@ def scaling_rows(scaling: dict[str, Any]) -> list[str]:
         times = " | ".join(f"{by_size[s]['seconds']:.2f}" if s in by_size else "-" for s in sizes)
         slope = by_size.get("slope")
         rss = by_size.get(sizes[-1], {}).get("peak_rss_mib")
-        lines.append(f"| {stage} | {times} | {'-' if slope is None else f'{slope:.2f}'} | {rss or '-'} |")
+        slope_text = "-" if slope is None else f"{slope:.2f}"
+        rss_text = "-" if rss is None else f"{rss:.0f}"
+        lines.append(f"| {stage} | {times} | {slope_text} | {rss_text} |")
     return lines
 
 

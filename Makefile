@@ -12,6 +12,9 @@ export PYTHONPATH := $(CURDIR)
 export UV_PYTHON_DOWNLOADS := never
 export GX_ANALYTICS_ENABLED := false
 
+# Material for MkDocs prints a banner about its successor on every build unless this is set.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+
 .PHONY: help install demo airflow test bench lint format docs requirements clean check run
 
 help:  ## Show the targets
@@ -54,20 +57,23 @@ run: install  ## Run a variant once on your data: make run PIPELINE=name WINDOW_
 airflow: install  ## Run the bundle on a local Airflow (UI, loopback S3, data up to today; fresh state each start) until Ctrl-C
 	$(BIN)/python -m include.retrain.devtools.local_airflow
 
-test: install  ## Lint, then run every test (unit, DAG, e2e, acceptance)
+test: install  ## Lint, build the docs site in strict mode (a broken link fails), then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MKDOCS) build --strict --quiet
 	$(BIN)/pytest
 
-bench: install  ## Run the benchmarks; prints a table and writes benchmarks/results.json
+bench: install  ## Run the benchmarks; prints a table and writes benchmarks/results.json (then: make docs)
 	$(BIN)/python -m benchmarks.run
 
 lint: install  ## ruff check + format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-docs: install  ## Regenerate the config reference in README.md from the config models
-	$(BIN)/python -m include.retrain.devtools.config_reference
+docs: install  ## Write the generated docs pages (config, Params, tasks, benchmarks); build the site into .local/site
+	$(BIN)/python -m include.retrain.devtools.docs_pages
+	$(MKDOCS) build --strict --quiet
+	@echo "site: $(CURDIR)/.local/site/index.html (live preview: $(BIN)/mkdocs serve)"
 
 requirements: | $(UV)  ## Regenerate requirements.txt (what the Astro image installs) from uv.lock
 	{ echo "# What the Astro image installs: every runtime package uv.lock resolves (no dev tools), pinned to"; \

@@ -197,33 +197,77 @@ def test_compose_override_runs_the_locked_moto() -> None:
     assert image == f"motoserver/moto:{_locked_versions()['moto']}", image
 
 
-def test_readme_astro_seed_command_is_one_the_cli_and_the_module_take() -> None:
+def _section(path: Path, heading: str) -> str:
+    """The text under ``heading`` up to the next heading of the same or a higher level."""
+    level = heading.split(" ", 1)[0]
+    text = path.read_text().split(f"{heading}\n", 1)[1]
+    return re.split(rf"^#{{1,{len(level)}}} ", text, maxsplit=1, flags=re.MULTILINE)[0]
+
+
+def _astro_seed_blocks() -> list[str]:
+    """The Astro instructions' code blocks: the README's quickstart and the site's Astro page."""
+    readme = _section(PROJECT_ROOT / "README.md", "## Quickstart")
+    page = (PROJECT_ROOT / "docs" / "operations" / "astro.md").read_text()
+    return [block for text in (readme, page) for block in text.split("```")[1::2] if "astro dev" in block]
+
+
+def test_astro_seed_commands_are_ones_the_cli_and_the_module_take() -> None:
     """`astro dev bash` opens a shell and takes no command (the README once said `astro dev bash -c ...`)."""
-    section = (PROJECT_ROOT / "README.md").read_text().split("## Running under Astro", 1)[1].split("\n## ", 1)[0]
-    block = section.split("```", 2)[1]
-    assert "astro dev bash -c" not in block
-    assert re.search(r"^astro dev bash\b", block, flags=re.MULTILINE)
-    command = block.split("python -m include.retrain.devtools.seed_landing", 1)[1].split("```", 1)[0]
-    flags = re.findall(r"(--[a-z][a-z-]*)", command)
+    blocks = _astro_seed_blocks()
+    assert len(blocks) == 2, "the README's quickstart and docs/operations/astro.md each show the Astro steps"
     module = (PROJECT_ROOT / "include" / "retrain" / "devtools" / "seed_landing.py").read_text()
-    assert "--endpoint-url" in flags
-    for flag in flags:
-        assert f'add_argument("{flag}"' in module, flag
+    for block in blocks:
+        assert "astro dev bash -c" not in block
+        assert re.search(r"^astro dev bash\b", block, flags=re.MULTILINE)
+        command = block.split("python -m include.retrain.devtools.seed_landing", 1)[1]
+        flags = re.findall(r"(--[a-z][a-z-]*)", command)
+        assert "--endpoint-url" in flags
+        for flag in flags:
+            assert f'add_argument("{flag}"' in module, flag
 
 
-def test_readme_names_the_dockerfile_runtime_and_where_its_version_comes_from() -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme.split("## Running under Astro", 1)[1].split("\n## ", 1)[0]
+def test_astro_page_names_the_dockerfile_runtime_and_where_its_version_comes_from() -> None:
+    page = (PROJECT_ROOT / "docs" / "operations" / "astro.md").read_text()
     base = next(line for line in (PROJECT_ROOT / "Dockerfile").read_text().splitlines() if line.startswith("FROM "))
-    assert base.removeprefix("FROM ").split(":", 1)[1] in section
-    assert "updates.astronomer.io/astronomer-runtime" in section
-    assert "make requirements" in section
+    assert base.removeprefix("FROM ").split(":", 1)[1] in page
+    assert "updates.astronomer.io/astronomer-runtime" in page
+    assert "make requirements" in page
 
 
-def test_readme_config_reference_is_current() -> None:
-    from include.retrain.devtools.config_reference import reference_markdown
+def test_readme_is_short_and_its_links_into_the_site_resolve() -> None:
+    """The README is the way in (what it is, quickstart, layout, links); the rest is the docs site."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 250
+    links = re.findall(r"\]\((docs/[^)#\s]+)(?:#([^)\s]+))?\)", readme)
+    assert len(links) >= 10
+    for path, anchor in links:
+        page = PROJECT_ROOT / path
+        assert page.is_file(), path
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", page.read_text(), flags=re.MULTILINE)
+            assert anchor in {_slug(heading) for heading in headings}, f"{path}#{anchor}"
 
-    assert reference_markdown() in (PROJECT_ROOT / "README.md").read_text(), "run `make docs`"
+
+def _slug(heading: str) -> str:
+    """The anchor MkDocs (and GitHub) give a heading: lower case, punctuation dropped, spaces to dashes."""
+    words = re.sub(r"[^\w\- ]", "", heading.replace("`", "")).strip().lower()
+    return re.sub(r"\s+", "-", words)
+
+
+def test_every_docs_page_is_in_the_site_nav() -> None:
+    """mkdocs.yml's nav lists every page (strict mode also fails on one left out) and nothing else."""
+    config = yaml.load((PROJECT_ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
+
+    def pages(nav: Any) -> list[str]:
+        if isinstance(nav, str):
+            return [nav]
+        items = nav.values() if isinstance(nav, dict) else nav
+        return [page for item in items for page in pages(item)]
+
+    docs = PROJECT_ROOT / "docs"
+    assert sorted(pages(config["nav"])) == sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))
+    assert config["strict"] == "true"
+    assert config["theme"]["font"] == "false", "Material would fetch Google Fonts: the site must work offline"
 
 
 def test_a_test_session_leaves_no_airflow_home_behind(tmp_path: Path) -> None:

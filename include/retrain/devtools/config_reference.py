@@ -1,24 +1,19 @@
-"""Generate the README's pipeline config reference from the config models.
+"""The pipeline config reference of the docs site (docs/reference/config.md), from the config models.
 
 Every key's type, default and meaning come from ``include.retrain.config`` itself, so the
-docs cannot drift: ``make docs`` rewrites the README section and a test fails if it is stale.
+docs cannot drift: ``make docs`` (``include.retrain.devtools.docs_pages``) rewrites the table and
+a test fails if the committed page is stale.
 """
 
 from __future__ import annotations
 
-import argparse
 import types
 import typing
-from pathlib import Path
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from include.retrain.config import PipelineConfig
-
-START = "<!-- config-reference:start -->"
-END = "<!-- config-reference:end -->"
-README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def _type_name(annotation: typing.Any) -> str:
@@ -96,24 +91,7 @@ def reference_rows(
     return rows
 
 
-def reference_markdown() -> str:
+def reference_table() -> str:
+    """Every config key as one Markdown table."""
     header = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
-    return "\n".join([START, *header, *reference_rows(), END])
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the README section is stale")
-    args = parser.parse_args(argv)
-    text = README.read_text()
-    before, rest = text.split(START, 1)
-    after = rest.split(END, 1)[1]
-    updated = before + reference_markdown() + after
-    if args.check:
-        return 0 if updated == text else 1
-    README.write_text(updated)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return "\n".join([*header, *reference_rows()])

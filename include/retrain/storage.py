@@ -38,7 +38,7 @@ def client_config(storage: StorageConfig) -> Config:
     """The botocore config of a task's S3 client: the variant's attempts and timeouts.
 
     Standard retry mode retries connection errors, 5xx and throttling with exponential backoff;
-    the timeouts bound how long a hung endpoint can hold a task (README fault table).
+    the timeouts bound how long a hung endpoint can hold a task (the fault table, docs/operations/faults.md).
     """
     return Config(
         retries={"mode": "standard", "total_max_attempts": storage.max_attempts},

@@ -3,7 +3,7 @@
 Airflow 3's trigger form (``FlexibleForm``, ``isParamRequired.tsx``) marks a Param required when
 its schema has a ``type`` that is not a list containing ``"null"``, and it disables Trigger while a
 required field is empty; a cleared text or number field sends ``null``. Every trigger Param is
-optional (README, Trigger Params), so each must accept ``null`` and its default must validate.
+optional (docs/reference/params.md), so each must accept ``null`` and its default must validate.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ variant's StorageConfig with the shipped defaults, through the ``aws_default`` c
 the tasks' transfer settings), but reaches S3 through the fault proxy:
 
 - a hung endpoint (every request held without an answer) fails each kind of request a task
-  makes within :data:`HUNG_REQUEST_LIMIT_SECONDS`, the bound the README's fault table promises,
+  makes within :data:`HUNG_REQUEST_LIMIT_SECONDS`, the bound the fault table (docs/operations/faults.md) promises,
   after spending every attempt (so it is the timeouts, not a lack of retries, that bound it);
 - a few seconds of connection refused, or a burst of 500s and 503s, are ridden out;
 - a transfer slower than the read timeout still completes while its bytes keep flowing: the
@@ -31,7 +31,7 @@ from include.retrain.context import transfer_config
 from include.retrain.storage import ArtifactStore, sha256_bytes
 from tests.faults.proxy import FaultProxy
 
-#: What the README's fault table promises: one S3 request against an endpoint that never answers
+#: What the fault table (docs/operations/faults.md) promises: one S3 request against an endpoint that never answers
 #: fails within this many seconds (then the task fails, or Airflow retries it).
 HUNG_REQUEST_LIMIT_SECONDS = 180.0
 

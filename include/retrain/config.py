@@ -67,9 +67,29 @@ METRICS: dict[str, tuple[Literal["classification", "regression"], Literal["maxim
     "r2": ("regression", "maximize"),
 }
 
+#: Parts ``features.date_parts`` may take from a date or datetime column (``hour``: datetime only).
+#: Each becomes one numeric model feature ``<column>_<part>``; ``dayofweek`` counts Monday as 0 and
+#: ``is_weekend`` is 1 on Saturday and Sunday.
+DATE_PARTS = ("year", "quarter", "month", "day", "dayofweek", "dayofyear", "is_weekend", "hour")
+DATETIME_ONLY_PARTS = frozenset({"hour"})
+
+#: The rules a derived label (``dataset.label``) may use; exactly one per label.
+LABEL_RULES = ("greater_than", "less_than", "equals", "in_set")
+
 CRON_PRESETS = frozenset({"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"})
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _value_fits(value: Any, column_type: str) -> bool:
+    """``value`` is a label a column of ``column_type`` can hold (bool is no int here)."""
+    return {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer(),
+        "float": isinstance(value, int | float) and not isinstance(value, bool),
+        "category": isinstance(value, str),
+        "string": isinstance(value, str),
+    }.get(column_type, False)
 
 
 def check_safe_prefix(value: str) -> str:
@@ -158,6 +178,63 @@ class ColumnSpec(_Strict):
             raise ValueError(f"min ({self.min}) {word} max ({self.max})")
 
 
+LabelValue = str | int | float | bool
+
+
+class LabelConfig(_Strict):
+    """A binary label derived from one landing column, e.g. ``{column: arr_delay, greater_than: 15}``.
+
+    The label (named by ``dataset.target``) is true where the rule holds, false where it does not,
+    and missing where the source value is missing (``dataset.target_nulls`` decides what then).
+    """
+
+    column: str = Field(
+        pattern=COLUMN_RE,
+        description="The landing column the label is derived from (a column of dataset.columns). It is refused as "
+        "a model feature, segment or date-part column: it holds the answer.",
+    )
+    greater_than: float | None = Field(
+        None, description="Label true where the column (int or float) is greater than this number."
+    )
+    less_than: float | None = Field(None, description="Label true where the column (int or float) is less than this.")
+    equals: LabelValue | None = Field(
+        None, description="Label true where the column equals this value (a label of its type; quote text)."
+    )
+    in_set: tuple[LabelValue, ...] | None = Field(
+        None, min_length=1, description="Label true where the column holds one of these values."
+    )
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> LabelConfig:
+        rules = [name for name in LABEL_RULES if getattr(self, name) is not None]
+        if len(rules) != 1:
+            found = f"found {rules}" if rules else "found none"
+            raise ValueError(f"label has exactly one rule of {list(LABEL_RULES)}; {found}")
+        return self
+
+    @property
+    def rule(self) -> str:
+        """The rule key this label uses (``greater_than``, ``in_set``, ...)."""
+        return next(name for name in LABEL_RULES if getattr(self, name) is not None)
+
+    @property
+    def operand(self) -> Any:
+        return getattr(self, self.rule)
+
+    def describe(self, target: str) -> str:
+        """``late = arr_delay > 15``: the label's definition in one line (reports, model cards)."""
+        words = {"greater_than": ">", "less_than": "<", "equals": "==", "in_set": "in"}
+        operand = self.operand
+        shown = list(operand) if isinstance(operand, tuple) else operand
+        if isinstance(shown, float) and shown.is_integer():
+            shown = int(shown)
+        return f"{target} = {self.column} {words[self.rule]} {shown!r}"
+
+
+#: A derived label is a boolean column (true where its rule holds).
+DERIVED_LABEL_SPEC = ColumnSpec(type="bool", description="derived by dataset.label")
+
+
 class DatasetConfig(_Strict):
     """Where the landing data is and what it must look like."""
 
@@ -170,7 +247,21 @@ class DatasetConfig(_Strict):
     columns: dict[Annotated[str, Field(pattern=COLUMN_RE)], ColumnSpec] = Field(
         min_length=1, description="The schema: column name to type and domain (see ColumnSpec keys)."
     )
-    target: str = Field(description="The label column.")
+    target: str = Field(
+        description="The label column. With `label`, the name of the label derived from another column: then it is "
+        "not a landing column (not in dataset.columns) but a boolean column ingest adds, which every gate, the "
+        "split, the metrics and the model card read like a landed one."
+    )
+    label: LabelConfig | None = Field(
+        None,
+        description="A binary label derived at ingest from one landing column instead of a landed label column, "
+        "e.g. `{column: arr_delay, greater_than: 15}` with `target: late`: `late` is true where `arr_delay > 15`, "
+        "false where not, and missing where `arr_delay` is missing (so `target_nulls: drop` drops those rows, `fail` "
+        "fails validate_raw). Exactly one rule: `greater_than` or `less_than` (a number; int and float columns), "
+        "`equals` (one value of the column's type) or `in_set` (a list of them). Needs a classification estimator; "
+        "the default positive class is `true`. The source column stays in the raw window (its declared domain is "
+        "checked) but may not be a feature: it holds the answer. null = `target` is a landing column.",
+    )
     id_column: str | None = Field(None, description="Unique row id; checked for uniqueness, used by the hash split.")
     event_date_column: str | None = Field(None, description="Date column of the event; used by the time split.")
     positive_class: str | int | bool | None = Field(
@@ -193,8 +284,12 @@ class DatasetConfig(_Strict):
 
     @model_validator(mode="after")
     def _columns_exist(self) -> DatasetConfig:
+        if self.label is not None:
+            self._label_fits_columns()
         for field in ("target", "id_column", "event_date_column"):
             column = getattr(self, field)
+            if field == "target" and self.label is not None:
+                continue
             if column is not None and column not in self.columns:
                 raise ValueError(f"{field} {column!r} is not a column in dataset.columns")
         if self.event_date_column and self.columns[self.event_date_column].type not in ("date", "datetime"):
@@ -204,7 +299,7 @@ class DatasetConfig(_Strict):
                 f"partition_column {self.partition_column!r} is added from the ds=YYYY-MM-DD path; "
                 "it must not also be a data column"
             )
-        if self.columns[self.target].max_null_fraction > 0:
+        if self.target_spec.max_null_fraction > 0:
             raise ValueError(
                 f"columns.{self.target}.max_null_fraction: the target's missing values are governed by "
                 "dataset.target_nulls (fail: any missing label fails validate_raw; drop: rows without a label are "
@@ -216,7 +311,7 @@ class DatasetConfig(_Strict):
 
     def _positive_class_fits_target(self) -> None:
         """``positive_class`` is a label the target column can hold: its type, ``values`` and ``min``/``max``."""
-        value, spec = self.positive_class, self.columns[self.target]
+        value, spec = self.positive_class, self.target_spec
         fits = {
             "bool": isinstance(value, bool),
             "int": isinstance(value, int) and not isinstance(value, bool),
@@ -235,6 +330,55 @@ class DatasetConfig(_Strict):
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         if numeric and ((isinstance(low, float) and value < low) or (isinstance(high, float) and value > high)):
             raise ValueError(f"positive_class {value!r} is outside the target's min/max [{low}, {high}]")
+
+    def _label_fits_columns(self) -> None:
+        """A derived label: a new column name, from a declared column, by a rule that fits that column's type."""
+        label = self.label
+        assert label is not None
+        if self.target in self.columns:
+            raise ValueError(
+                f"target {self.target!r} is derived by label from {label.column!r}, so it must not also be a column "
+                f"of dataset.columns; name the derived label something else (or drop label to use the column)"
+            )
+        if not re.match(COLUMN_RE, self.target) or self.target == self.partition_column:
+            raise ValueError(f"target {self.target!r}: a derived label needs a new column name matching {COLUMN_RE}")
+        spec = self.columns.get(label.column)
+        if spec is None:
+            raise ValueError(f"label.column {label.column!r} is not a column in dataset.columns")
+        if label.column == self.id_column:
+            raise ValueError(f"label.column {label.column!r} is the id column")
+        rule, operand = label.rule, label.operand
+        if rule in ("greater_than", "less_than"):
+            if spec.type not in ("int", "float"):
+                raise ValueError(
+                    f"label.{rule}: compares numbers, but label.column {label.column!r} has type {spec.type} "
+                    "(use equals or in_set)"
+                )
+            return
+        if spec.type in ("date", "datetime"):
+            raise ValueError(f"label.{rule}: label.column {label.column!r} is a {spec.type} column; no label from it")
+        for value in operand if isinstance(operand, tuple) else (operand,):
+            if not _value_fits(value, spec.type):
+                hint = ""
+                if isinstance(value, bool) and spec.type in ("category", "string"):
+                    hint = " (YAML 1.1 reads an unquoted yes/no/on/off/true/false as a boolean: quote the value)"
+                raise ValueError(
+                    f"label.{rule}: {value!r} is not a value of the {spec.type} column {label.column!r}{hint}"
+                )
+            if spec.values is not None and value not in spec.values:
+                raise ValueError(f"label.{rule}: {value!r} is not one of {label.column!r}'s values {list(spec.values)}")
+
+    @property
+    def target_spec(self) -> ColumnSpec:
+        """The target's column spec: declared, or a boolean for a label derived by ``label``."""
+        return DERIVED_LABEL_SPEC if self.label is not None else self.columns[self.target]
+
+    @property
+    def raw_columns(self) -> dict[str, ColumnSpec]:
+        """The columns of the raw window ingest writes: the declared ones and a derived label."""
+        if self.label is None:
+            return dict(self.columns)
+        return {**self.columns, self.target: DERIVED_LABEL_SPEC}
 
     @property
     def landing_prefix(self) -> str:
@@ -264,12 +408,36 @@ class FeaturesConfig(_Strict):
     transforms: dict[str, Transform] = Field(
         default_factory=dict, description="Per numeric feature: log1p, sqrt or standardize."
     )
+    date_parts: dict[Annotated[str, Field(pattern=COLUMN_RE)], tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Per date or datetime column, the parts that become numeric features, e.g. "
+        "`{signup_date: [month, dayofweek]}` gives `signup_date_month` and `signup_date_dayofweek`. Parts: year, "
+        "quarter, month, day, dayofweek (Monday = 0), dayofyear, is_weekend (1 on Saturday and Sunday) and, for "
+        "datetime columns only, hour. They are computed inside the registered model (a `DateParts` step of its "
+        "feature transformer, allowlisted for model files), so serving passes the date column itself "
+        "(`to_model_input` gives it as datetime64, missing = NaT; a missing date's parts are median-imputed). The "
+        "reference profile and check_drift compare each part like a numeric feature (its name in "
+        "`expectations.drift.columns`), and validate_features' leakage and constant checks judge each part.",
+    )
+
+    @field_validator("date_parts")
+    @classmethod
+    def _known_parts(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for column, parts in value.items():
+            if not parts:
+                raise ValueError(f"{column}: list at least one date part of {list(DATE_PARTS)}")
+            for part in parts:
+                if part not in DATE_PARTS:
+                    raise ValueError(f"{column}: unknown date part {part!r}; choose from {list(DATE_PARTS)}")
+            if len(set(parts)) != len(parts):
+                raise ValueError(f"{column}: a date part is listed more than once in {list(parts)}")
+        return value
 
     @model_validator(mode="after")
     def _sane_lists(self) -> FeaturesConfig:
         all_features = self.all
         if not all_features:
-            raise ValueError("at least one feature is required (numeric, categorical or passthrough)")
+            raise ValueError("at least one feature is required (numeric, categorical, passthrough or date_parts)")
         duplicates = sorted({c for c in all_features if all_features.count(c) > 1})
         if duplicates:
             raise ValueError(f"columns listed more than once: {duplicates}")
@@ -280,7 +448,23 @@ class FeaturesConfig(_Strict):
 
     @property
     def all(self) -> list[str]:
-        return [*self.numeric, *self.categorical, *self.passthrough]
+        """Every column the model takes (its input): the feature columns and the date columns of ``date_parts``."""
+        return [*self.numeric, *self.categorical, *self.passthrough, *self.date_parts]
+
+    @property
+    def date_part_columns(self) -> list[str]:
+        """The numeric features ``date_parts`` derives: ``<column>_<part>``, in config order."""
+        return [f"{column}_{part}" for column, parts in self.date_parts.items() for part in parts]
+
+    @property
+    def compared(self) -> list[str]:
+        """The columns the reference profile describes and check_drift compares: features and date parts."""
+        return [*self.numeric, *self.categorical, *self.passthrough, *self.date_part_columns]
+
+    def sources(self, compared: list[str] | tuple[str, ...]) -> list[str]:
+        """The input columns ``compared`` columns come from (a date part: its date column)."""
+        parts = {f"{column}_{part}": column for column, names in self.date_parts.items() for part in names}
+        return list(dict.fromkeys(parts.get(name, name) for name in compared))
 
 
 ParamValue = int | float | bool | str | None
@@ -548,7 +732,11 @@ class LabelDriftConfig(_Strict):
 class DriftGateConfig(_Strict):
     """Rules for ``check_drift``: this window against the champion's reference profile."""
 
-    columns: tuple[str, ...] | None = Field(None, description="Features to compare; null = every model feature.")
+    columns: tuple[str, ...] | None = Field(
+        None,
+        description="Features to compare (a date column by its parts: `signup_date_month`); null = every model "
+        "feature and date part.",
+    )
     bins: int = Field(10, ge=2, le=100, description="Quantile bins per numeric feature in the reference profile.")
     psi_warn: float = Field(0.1, ge=0, description="PSI above this is recorded as a warning.")
     psi_fail: float = Field(0.25, ge=0, description="PSI above this is drift (fails or warns per on_drift).")
@@ -750,6 +938,20 @@ class PipelineConfig(_Strict):
     def _consistent(self) -> PipelineConfig:
         columns = self.dataset.columns
         reserved = {self.dataset.target, self.dataset.id_column}
+        label = self.dataset.label
+        for kind, names in (
+            ("numeric", self.features.numeric),
+            ("categorical", self.features.categorical),
+            ("passthrough", self.features.passthrough),
+            ("date_parts", tuple(self.features.date_parts)),
+        ):
+            for column in names:
+                if label is not None and column == label.column:
+                    raise ValueError(
+                        f"features.{kind}: {column!r} is the source of the derived label {self.dataset.target!r} "
+                        f"(dataset.label.column): as a feature it would hand the model the answer; remove it"
+                    )
+        self._date_parts_fit_columns()
         for kind, names, allowed in (
             ("numeric", self.features.numeric, NUMERIC_TYPES),
             ("categorical", self.features.categorical, CATEGORICAL_TYPES),
@@ -771,7 +973,12 @@ class PipelineConfig(_Strict):
                 f"promotion.metric {self.promotion.metric!r} is a {metric_task} metric but "
                 f"{self.model.estimator} is a {self.model.task} model"
             )
-        target_type = columns[self.dataset.target].type
+        target_type = self.dataset.target_spec.type
+        if self.model.task == "regression" and label is not None:
+            raise ValueError(
+                f"dataset.label derives a binary label; {self.model.estimator} is a regression model (use a "
+                "classifier, or drop label and name a numeric target column)"
+            )
         if self.model.task == "regression" and target_type not in ("int", "float"):
             raise ValueError(f"dataset.target {self.dataset.target!r} must be int or float for regression")
         if self.model.task == "regression" and self.dataset.positive_class is not None:
@@ -783,26 +990,58 @@ class PipelineConfig(_Strict):
             raise ValueError("split.strategy hash needs dataset.id_column (or use strategy random or time)")
         return self
 
+    def _date_parts_fit_columns(self) -> None:
+        """Each ``date_parts`` column is a declared date/datetime column; ``hour`` needs a datetime."""
+        columns, features = self.dataset.columns, self.features
+        for column, parts in features.date_parts.items():
+            where = f"features.date_parts.{column}"
+            if column not in columns:
+                raise ValueError(f"{where}: {column!r} is not a column in dataset.columns")
+            if column in (self.dataset.target, self.dataset.id_column):
+                raise ValueError(f"{where}: {column!r} is the target or id column")
+            kind = columns[column].type
+            if kind not in ("date", "datetime"):
+                raise ValueError(f"{where}: {column!r} has type {kind}; date parts need a date or datetime column")
+            only = sorted(DATETIME_ONLY_PARTS.intersection(parts))
+            if kind == "date" and only:
+                raise ValueError(
+                    f"{where}: {only} is a part of datetime columns; {column!r} is a date column (no time of day)"
+                )
+        taken = {*features.numeric, *features.categorical, *features.passthrough, self.dataset.target}
+        for name in features.date_part_columns:
+            if name in taken:
+                raise ValueError(
+                    f"features.date_parts: the derived feature {name!r} is named like a feature or the target; "
+                    "rename that column"
+                )
+
     @model_validator(mode="after")
     def _gate_columns_exist(self) -> PipelineConfig:
         """Every column a gate rule names exists in the table that gate checks."""
         rules = self.expectations
         dataset = self.dataset
-        raw_columns = {*dataset.columns, dataset.partition_column}
-        _check_columns("expectations.raw.checks", rules.raw.checks, lambda c: c in raw_columns, "dataset.columns")
+        raw_columns = {*dataset.raw_columns, dataset.partition_column}
+        _check_columns(
+            "expectations.raw.checks",
+            rules.raw.checks,
+            lambda c: c in raw_columns,
+            "dataset.columns" + (" (or the derived label)" if dataset.label else ""),
+        )
         for number, check in enumerate(rules.raw.checks):
             if check.column == dataset.target and check.max_null_fraction is not None:
                 raise ValueError(
                     f"expectations.raw.checks[{number}]: max_null_fraction on the target {dataset.target!r}: its "
                     "missing values are governed by dataset.target_nulls (fail or drop)"
                 )
-        numeric = {*self.features.numeric, *self.features.passthrough, dataset.target}
+        numeric = {*self.features.numeric, *self.features.passthrough, *self.features.date_part_columns}
+        numeric.add(dataset.target)
         one_hot = tuple(f"{c}_" for c in self.features.categorical)
         _check_columns(
             "expectations.features.checks",
             rules.features.checks,
             lambda c: c in numeric or c.startswith(one_hot),
-            "the feature matrix (a numeric or passthrough feature, the target, or <categorical>_<value>)",
+            "the feature matrix (a numeric or passthrough feature, a date part <column>_<part>, the target, or "
+            "<categorical>_<value>)",
         )
         model_columns = {m for m, (task, _) in METRICS.items() if task == self.model.task}
         model_columns |= {"improvement_over_champion", "score"}
@@ -812,9 +1051,12 @@ class PipelineConfig(_Strict):
             lambda c: c in model_columns,
             f"the model gate's tables ({', '.join(sorted(model_columns))})",
         )
-        unknown = sorted(set(rules.drift.columns or ()) - set(self.features.all))
+        unknown = sorted(set(rules.drift.columns or ()) - set(self.features.compared))
         if unknown:
-            raise ValueError(f"expectations.drift.columns: {unknown} are not model features")
+            raise ValueError(
+                f"expectations.drift.columns: {unknown} are not model features (a date column is compared by its "
+                "parts: name them, e.g. signup_date_month)"
+            )
         segments = rules.model.segments
         if segments is not None:
             column = dataset.columns.get(segments.column)
@@ -844,6 +1086,10 @@ class PipelineConfig(_Strict):
             del content["dataset"]["positive_class"]
         if content["dataset"].get("target_nulls") == "fail":
             del content["dataset"]["target_nulls"]
+        if content["dataset"].get("label") is None:
+            del content["dataset"]["label"]
+        if not content["features"].get("date_parts"):
+            del content["features"]["date_parts"]
         if content["expectations"]["drift"].get("label") == LabelDriftConfig().model_dump(mode="json"):
             del content["expectations"]["drift"]["label"]  # a gate setting only: the model is the same
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
@@ -976,6 +1222,11 @@ def _text_labels_read_as_booleans(raw: dict[str, Any], booleans: Callable[[], Ya
     places: list[tuple[tuple[Any, ...], Any]] = []
     if is_text(dataset.get("target")):
         places.append((("dataset", "positive_class"), dataset.get("positive_class")))
+    label = dataset.get("label") if isinstance(dataset.get("label"), dict) else {}
+    if is_text(label.get("column")):
+        places.append((("dataset", "label", "equals"), label.get("equals")))
+        for index, value in enumerate(label["in_set"] if isinstance(label.get("in_set"), list) else []):
+            places.append((("dataset", "label", "in_set", index), value))
     expectations = raw.get("expectations") if isinstance(raw.get("expectations"), dict) else {}
     gate = expectations.get("raw") if isinstance(expectations.get("raw"), dict) else {}
     checks = gate.get("checks") if isinstance(gate.get("checks"), list) else []
@@ -1074,6 +1325,8 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
         problems = _format_validation_error(exc, booleans)
         if any(".positive_class:" in label for label in labels):  # said once, with the word as written
             problems = [p for p in problems if not p.startswith("dataset: positive_class")]
+        if any(".label." in label for label in labels):
+            problems = [p for p in problems if not p.startswith("dataset: label.")]
         raise ConfigError(str(path), labels + problems) from exc
     if labels:
         raise ConfigError(str(path), labels)

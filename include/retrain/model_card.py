@@ -8,6 +8,7 @@ from importlib import metadata
 from typing import Any
 
 from include.retrain import __version__
+from include.retrain.config import DatasetConfig, FeaturesConfig
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "pyarrow", "skops", "great-expectations", "apache-airflow")
 
@@ -27,6 +28,34 @@ def code_version() -> dict[str, str | None]:
     return {"bundle_version": __version__, "git_commit": os.environ.get("RETRAIN_GIT_COMMIT") or None}
 
 
+def input_schema(features: FeaturesConfig) -> dict[str, Any]:
+    """What the model takes (``stages.features.to_model_input``): the columns by kind, date parts per date column."""
+    schema: dict[str, Any] = {
+        "numeric": [*features.numeric, *features.passthrough],
+        "categorical": list(features.categorical),
+        "note": "numeric as float64 (NaN = missing), categorical as strings; see stages.features.to_model_input",
+    }
+    if features.date_parts:
+        schema["date_parts"] = {column: list(parts) for column, parts in features.date_parts.items()}
+        schema["note"] = (
+            "numeric as float64 (NaN = missing), categorical as strings, date_parts columns as datetime64 (NaT = "
+            "missing; the model derives the parts <column>_<part> itself); see stages.features.to_model_input"
+        )
+    return schema
+
+
+def label(dataset: DatasetConfig) -> dict[str, Any]:
+    """The label the model predicts: a landing column, or how ``dataset.label`` derives it."""
+    if dataset.label is None:
+        return {"column": dataset.target, "derived": None}
+    rule = dataset.label
+    operand = list(rule.operand) if isinstance(rule.operand, tuple) else rule.operand
+    return {
+        "column": dataset.target,
+        "derived": {"from": rule.column, rule.rule: operand, "definition": rule.describe(dataset.target)},
+    }
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     """A Markdown model card for people (the JSON card is the source of truth)."""
     model = card["model"]
@@ -37,6 +66,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         f"- **Estimator**: `{model['estimator']}` (seed {model['seed']})",
         f"- **Parameters**: `{model['params']}`",
+        *_label_lines(card),
         f"- **Training window**: {data['window']['start']} to {data['window']['end']} (exclusive)",
         f"- **Rows**: {data['rows']}",
         f"- **Landing data sha256**: `{data['landing_sha256']}`",
@@ -66,6 +96,20 @@ def render_markdown(card: dict[str, Any]) -> str:
     ]
     lines += ["", "## Model input", "", f"{card['input_schema']}", "", "## Libraries", "", f"{card['libraries']}", ""]
     return "\n".join(lines)
+
+
+def _label_lines(card: dict[str, Any]) -> list[str]:
+    """The label line (cards written before labels were recorded have none)."""
+    found = card.get("label")
+    if not found:
+        return []
+    derived = found.get("derived")
+    if derived:
+        return [
+            f"- **Label**: `{found['column']}`, derived at ingest: `{derived['definition']}` (missing where "
+            f"`{derived['from']}` is missing)"
+        ]
+    return [f"- **Label**: `{found['column']}`"]
 
 
 def _champion_lines(card: dict[str, Any]) -> list[str]:

@@ -26,7 +26,6 @@ import pandas as pd
 from include.retrain import model_card
 from include.retrain.config import BootstrapConfig
 from include.retrain.context import RunContext
-from include.retrain.deployment import challenger_alias, publish
 from include.retrain.errors import DataFailure, GateFailure, InvalidRunOptions
 from include.retrain.frames import (
     local_copy,
@@ -49,14 +48,15 @@ from include.retrain.gates.feature_tables import class_shares, feature_stats
 from include.retrain.gates.profile import PROFILE_FILE, reference_profile
 from include.retrain.gates.result import GateResult
 from include.retrain.modelio import dump_model, load_model
-from include.retrain.promotion import (
+from include.retrain.promotion.canary import advance_canary, challenger_alias, enter_canary
+from include.retrain.promotion.deploy import publish
+from include.retrain.promotion.policy import make_version_id
+from include.retrain.promotion.promote import promote_to_champion
+from include.retrain.promotion.scores import (
     CHAMPION_PREFIX,
     SEGMENT_COLUMN,
     HoldoutScores,
-    advance_canary,
-    enter_canary,
     holdout_rows,
-    promote_to_champion,
     same_classes,
     score_summary,
 )
@@ -70,10 +70,12 @@ from include.retrain.stages.features import (
     target_values,
     to_model_input,
     transform_in_chunks,
+    with_date_parts,
 )
 from include.retrain.stages.ingest import (
     assemble_window,
     coerce_to_schema,
+    derive_label,
     drop_unlabelled,
     empty_window_failure,
     malformed_folders,
@@ -81,9 +83,9 @@ from include.retrain.stages.ingest import (
     sample_rows,
     select_window_files,
 )
-from include.retrain.stages.promote import make_version_id
-from include.retrain.stages.significance import holdout_plan, metric_intervals
 from include.retrain.stages.train import assemble_model, fit_order, train_model
+from include.retrain.stats.bootstrap import metric_intervals
+from include.retrain.stats.resampling import holdout_plan
 from include.retrain.storage import ArtifactRef, ArtifactStore, sha256_file
 from include.retrain.summaries import stage_summary
 
@@ -183,7 +185,7 @@ def ingest(run: RunContext) -> dict[str, Any]:
             frames.append((landing_file.partition, frame))
             path.unlink()
     raw = assemble_window(frames, dataset.partition_column)
-    raw = coerce_to_schema(raw, dataset.columns)
+    raw = derive_label(coerce_to_schema(raw, dataset.columns), dataset)
     counts: dict[str, int] = {}
     if dataset.target_nulls == "drop":
         raw, counts["target_nulls_dropped"] = drop_unlabelled(raw, dataset.target)
@@ -257,9 +259,9 @@ def build_features(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
     )
     raw = raw[used]  # the ids (hashed) or times (sorted) are done with
     release_unused_memory()
-    numeric = [*features.numeric, *features.passthrough]
+    numeric = [*features.numeric, *features.passthrough, *features.date_part_columns]
     profile = reference_profile(
-        raw[[*numeric, *features.categorical]].take(rows.train),
+        with_date_parts(raw[features.all].take(rows.train), features),
         numeric=numeric,
         categorical=features.categorical,
         bins=config.expectations.drift.bins,
@@ -377,9 +379,10 @@ def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
     champion, profile, reason = _champion_profile(run)
     if profile is None:
         return _publish_gate(run, _run_gate("check_drift", {}, [], [reason]), champion=champion)
-    columns = list(rules.columns or config.features.all)
+    columns = list(rules.columns or config.features.compared)
     target = config.dataset.target
-    frame = read_frame(run.store, _ref(ingested, "raw"), columns=list(dict.fromkeys([*columns, target])))
+    read = list(dict.fromkeys([*config.features.sources(columns), target]))
+    frame = with_date_parts(read_frame(run.store, _ref(ingested, "raw"), columns=read), config.features)
     table, skipped = drift_table(profile, frame, columns)
     notes = [f"{column}: not compared, {why}" for column, why in skipped.items()]
     tables = {"drift": table}
@@ -649,11 +652,8 @@ def _model_card(
         "gates": gates,
         "training_seconds": trained["train_seconds"],
         "libraries": model_card.library_versions(),
-        "input_schema": {
-            "numeric": [*run.config.features.numeric, *run.config.features.passthrough],
-            "categorical": list(run.config.features.categorical),
-            "note": "numeric as float64 (NaN = missing), categorical as strings; see stages.features.to_model_input",
-        },
+        "input_schema": model_card.input_schema(run.config.features),
+        "label": model_card.label(run.config.dataset),
     }
 
 

@@ -32,6 +32,7 @@ FEATURES = FeaturesConfig(
     numeric=("amount", "tenure"),
     categorical=("plan", "region"),
     transforms={"amount": "log1p"},
+    date_parts={"opened": ("month", "dayofweek", "is_weekend")},  # the DateParts step of features.date_parts
 )
 #: Keep the ensembles tiny so the whole module stays fast.
 SMALL_PARAMS: dict[str, dict[str, Any]] = {
@@ -58,10 +59,11 @@ def synthetic_frame(rows: int = 160, seed: int = 7) -> pd.DataFrame:
             "tenure": rng.integers(0, 60, rows).astype("float64"),
             "plan": rng.choice(["basic", "pro", "team"], rows).astype(object),
             "region": rng.choice(["eu", "us", "apac", "latam"], rows).astype(object),
+            "opened": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 365, rows), unit="D"),
         }
     )
     for column in frame.columns:
-        frame.loc[rng.random(rows) < 0.08, column] = np.nan
+        frame.loc[rng.random(rows) < 0.08, column] = pd.NaT if column == "opened" else np.nan
     return frame
 
 
@@ -69,6 +71,7 @@ def synthetic_target(frame: pd.DataFrame, kind: str) -> np.ndarray:
     amount = frame["amount"].fillna(50.0).to_numpy()
     tenure = frame["tenure"].fillna(10.0).to_numpy()
     score = np.log1p(amount) - tenure / 20 + (frame["plan"] == "pro").to_numpy() * 0.8
+    score = score + (frame["opened"].dt.month.fillna(6).to_numpy(dtype="float64") > 6) * 0.5
     if kind == "regression":
         return score * 10 + np.random.default_rng(1).normal(0, 0.5, len(frame))
     if kind == "binary":

@@ -134,7 +134,8 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
     """``validate_raw``: schema, types, nulls, ranges, categories, row count, unique ids, freshness, checks."""
     dataset = config.dataset
     rules = config.expectations.raw
-    expected_columns = [*dataset.columns, dataset.partition_column]
+    columns = dataset.raw_columns  # the declared columns, and a label dataset.label derives at ingest
+    expected_columns = [*columns, dataset.partition_column]
     specs = [
         ExpectationSpec(
             "ExpectTableColumnsToMatchSet",
@@ -144,7 +145,7 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
             "ExpectTableRowCountToBeBetween", {"min_value": rules.min_rows, "max_value": rules.max_rows}, rule="between"
         ),
     ]
-    for name, spec in dataset.columns.items():
+    for name, spec in columns.items():
         specs.append(ExpectationSpec("ExpectColumnToExist", {"column": name}))
         specs.append(
             ExpectationSpec("ExpectColumnDtypeToBeIn", {"column": name, "type_list": ACCEPTED_DTYPES[spec.type]})

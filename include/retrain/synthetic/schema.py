@@ -11,7 +11,13 @@ day (so ``max: window_end`` holds), and the target follows the model features wi
   rows in the positive class, the last in sorted order or ``dataset.positive_class``);
 - multiclass: the same score cut into as many equal-share bins as there are classes;
 - regression: the score scaled into the target's range (with a ``rmse``/``mae`` threshold, noise
-  well inside it), clipped to ``min``/``max``.
+  well inside it), clipped to ``min``/``max``;
+- a label derived in config (``dataset.label``): the binary label as above, written into its source
+  column (``arr_delay`` above 15 for the positive rows, at most 15 for the others; a value of the
+  set for ``equals``/``in_set``), so the derived label is learnable and the source column carries it.
+
+The features of the score are the model's: numeric and categorical columns, and each date part of
+``features.date_parts`` (a month, a weekday) rather than the date itself.
 
 So a model learns the signal (ROC AUC around 0.9, R2 around 0.8) while no single feature predicts
 the target alone (the leakage gate), and every day has the same distribution (no drift). It cannot
@@ -33,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from include.retrain.config import WINDOW_END, CheckRule, ColumnSpec, PipelineConfig
+from include.retrain.stages.features import with_date_parts
 
 #: Standard deviation of the noise added to the standardized feature score: the target is learnable
 #: but not a function of the features.
@@ -122,7 +129,7 @@ class SchemaGenerator:
         # Per-variant constants (the same every day, so the data does not drift): feature weights
         # and the effect of each category value.
         fixed = np.random.default_rng([seed, _stable_seed(config.name)])
-        features = config.features.all
+        features = config.features.compared  # date columns count by their parts, as the model sees them
         self.weights = dict(zip(features, fixed.choice([-1.0, 1.0], size=len(features)), strict=True))
         self.effects: dict[str, dict[Any, float]] = {}
         for name in features:
@@ -135,7 +142,9 @@ class SchemaGenerator:
     # -- the columns ----------------------------------------------------------------------------
 
     def _choices(self, name: str) -> tuple[Any, ...] | None:
-        """The values a category, string or bool column takes (None: numeric or date, or an id)."""
+        """The values a category, string or bool column takes (None: numeric or date, or an id, or a date part)."""
+        if name not in self.config.dataset.columns:
+            return None
         spec, domain = self.config.dataset.columns[name], self.domains[name]
         if spec.type == "bool":
             return (False, True)
@@ -209,9 +218,10 @@ class SchemaGenerator:
         """Labels of a classification target, in sorted order."""
         dataset = self.config.dataset
         target = dataset.target
-        spec, domain = dataset.columns[target], self.domains[target]
+        spec = dataset.target_spec
         if spec.type == "bool":
             return (False, True)
+        domain = self.domains[target]
         if spec.type in ("int", "float"):
             if domain.values is not None:
                 found = sorted(float(v) for v in domain.values if isinstance(v, int | float))
@@ -226,6 +236,7 @@ class SchemaGenerator:
 
     def _score(self, frame: pd.DataFrame) -> np.ndarray:
         """A standardized linear score of the model features (nulls count as average)."""
+        frame = with_date_parts(frame, self.config.features)
         total = np.zeros(len(frame))
         for name, weight in self.weights.items():
             column = frame[name]
@@ -242,7 +253,7 @@ class SchemaGenerator:
 
     def _target(self, frame: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
         target = self.config.dataset.target
-        spec = self.config.dataset.columns[target]
+        spec = self.config.dataset.target_spec
         noisy = self._score(frame) + rng.normal(0.0, NOISE, size=len(frame))
         spread = math.sqrt(1 + NOISE**2)
         if self.classes is not None:
@@ -273,6 +284,47 @@ class SchemaGenerator:
             return pd.Series(pd.array(np.round(values).astype("int64"), dtype="Int64"))
         return pd.Series(np.round(values, 4), dtype="float64")
 
+    def _label_source(self, labels: pd.Series, rng: np.random.Generator) -> pd.Series:
+        """Values of ``dataset.label``'s source column that derive ``labels`` (true/false) under its rule."""
+        label = self.config.dataset.label
+        assert label is not None
+        name = label.column
+        spec, domain = self.config.dataset.columns[name], self.domains[name]
+        positive = labels.to_numpy(dtype=bool, na_value=False)
+        rows = len(positive)
+        if label.rule in ("greater_than", "less_than"):
+            low, high = _numeric_range(domain, non_negative=False)
+            cut = float(label.operand)
+            step = 1.0 if spec.type == "int" else 1e-3
+            above = (max(low, cut + step), high)  # > cut
+            below = (low, min(high, cut - step if label.rule == "less_than" else cut))
+            high_side = positive if label.rule == "greater_than" else ~positive
+            if spec.type == "int":
+                pick = [(math.ceil(a), max(math.ceil(a), math.floor(b))) for a, b in (above, below)]
+                up = rng.integers(pick[0][0], pick[0][1] + 1, size=rows)
+                down = rng.integers(pick[1][0], pick[1][1] + 1, size=rows)
+                return pd.Series(pd.array(np.where(high_side, up, down), dtype="Int64"))
+            up = np.round(rng.uniform(above[0], max(above), size=rows), 3)
+            down = np.round(rng.uniform(below[0], max(below), size=rows), 3)
+            return pd.Series(np.where(high_side, up, down).clip(low, high), dtype="float64")
+        wanted = list(label.operand) if isinstance(label.operand, tuple) else [label.operand]
+        others = [v for v in self._choices(name) or () if v not in wanted]
+        if not others:
+            others = [max(int(v) for v in wanted) + 1] if spec.type == "int" else [f"{name}_other"]
+        picked = [
+            wanted[i] if hit else others[j]
+            for hit, i, j in zip(
+                positive, rng.integers(0, len(wanted), size=rows), rng.integers(0, len(others), size=rows), strict=True
+            )
+        ]
+        if spec.type == "bool":
+            return pd.Series(pd.array(picked, dtype="boolean"))
+        if spec.type == "int":
+            return pd.Series(pd.array(picked, dtype="Int64"))
+        if spec.type == "category":
+            return pd.Series(pd.Categorical(picked, categories=list(dict.fromkeys([*(domain.values or ()), *picked]))))
+        return pd.Series(picked, dtype="float64" if spec.type == "float" else "str")
+
     # -- one day ----------------------------------------------------------------------------------
 
     def __call__(self, day: date, rows: int) -> pd.DataFrame:
@@ -282,10 +334,17 @@ class SchemaGenerator:
             {name: self._column(name, day, rows, rng) for name in dataset.columns if name != dataset.target}
         )
         # nulls after the target is derived from the complete rows' features
-        frame[dataset.target] = self._target(frame, rng)
+        labels = self._target(frame, rng)
+        label = dataset.label
+        if label is not None:
+            frame[label.column] = self._label_source(labels, rng)
+        else:
+            frame[dataset.target] = labels
         for name in dataset.columns:
             fraction = self.domains[name].null_fraction * NULL_SHARE_OF_BAR
             if name == dataset.target or self._is_unique(name) or fraction <= 0:
                 continue
+            if label is not None and name == label.column and dataset.target_nulls == "fail":
+                continue  # a missing source value is a missing label, which this variant refuses
             frame.loc[rng.random(rows) < fraction, name] = None
         return frame[list(dataset.columns)]

@@ -190,8 +190,8 @@ class LabelConfig(_Strict):
 
     column: str = Field(
         pattern=COLUMN_RE,
-        description="The landing column the label is derived from (a column of dataset.columns). It is refused as "
-        "a model feature, segment or date-part column: it holds the answer.",
+        description="The landing column the label is derived from (a column of dataset.columns: int, float, bool, "
+        "category or string). It is refused as a model feature: it holds the answer.",
     )
     greater_than: float | None = Field(
         None, description="Label true where the column (int or float) is greater than this number."
@@ -943,7 +943,6 @@ class PipelineConfig(_Strict):
             ("numeric", self.features.numeric),
             ("categorical", self.features.categorical),
             ("passthrough", self.features.passthrough),
-            ("date_parts", tuple(self.features.date_parts)),
         ):
             for column in names:
                 if label is not None and column == label.column:

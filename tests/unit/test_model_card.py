@@ -74,3 +74,28 @@ def test_a_card_without_a_champion_or_one_that_could_not_be_scored_says_so() -> 
 
     assert "No champion when this model was evaluated: nothing to compare with." in first
     assert "v20251231-aaaaaaaaaa could not be scored on these rows: no column 'plan'" in other
+
+
+def test_the_card_says_how_a_derived_label_is_made_and_which_date_parts_the_model_derives(tmp_path) -> None:
+    from include.retrain.config import load_pipeline
+    from include.retrain.model_card import input_schema, label
+    from tests.e2e.flights_variant import write_flights_yaml
+
+    config = load_pipeline(write_flights_yaml(tmp_path))
+    bootstrap = {"samples": 1000, "confidence": 0.95, "seed": 7, "rows": 4000}
+    written = {**card(bootstrap), "label": label(config.dataset), "input_schema": input_schema(config.features)}
+
+    assert written["label"] == {
+        "column": "late",
+        "derived": {"from": "arr_delay", "greater_than": 15.0, "definition": "late = arr_delay > 15"},
+    }
+    assert written["input_schema"]["date_parts"] == {
+        "flight_date": ["month", "dayofweek", "is_weekend"],
+        "scheduled_departure": ["hour"],
+    }
+    text = render_markdown(written)
+    assert (
+        "- **Label**: `late`, derived at ingest: `late = arr_delay > 15` (missing where `arr_delay` is missing)" in text
+    )
+    assert "'date_parts': {'flight_date': ['month', 'dayofweek', 'is_weekend']" in text
+    assert "**Label**" not in render_markdown(card(bootstrap))  # cards written before labels were recorded

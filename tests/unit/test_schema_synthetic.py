@@ -129,3 +129,42 @@ def test_make_airflow_seeds_a_yaml_only_variant(local_s3, tmp_path: Path, monkey
     assert seeded.pipelines == ("telco",)
     keys = [item["Key"] for item in client.list_objects_v2(Bucket="retrain-landing", Prefix="telco/")["Contents"]]
     assert keys == [f"telco/ds=2026-02-{day:02d}/part-0.csv" for day in (8, 9, 10)]
+
+
+def test_a_derived_label_is_learnable_from_the_features_and_its_date_parts(tmp_path: Path) -> None:
+    from include.retrain.stages.features import with_date_parts
+    from include.retrain.stages.ingest import derive_label
+    from tests.e2e.flights_variant import write_flights_yaml
+
+    config = load_pipeline(write_flights_yaml(tmp_path))
+    frame = SchemaGenerator(config)(DAY, 4000)
+
+    assert list(frame.columns) == list(config.dataset.columns)  # the label is no landing column
+    late = derive_label(coerce_to_schema(frame, config.dataset.columns), config.dataset)["late"]
+    known = late.notna().to_numpy()
+    assert 0.0 < 1 - known.mean() <= 0.1  # arr_delay's nulls (max_null_fraction 0.1): labels not known yet
+    assert 0.35 < late[known].mean() < 0.55
+    assert frame["arr_delay"].dropna().between(-60, 600).all()
+    parts = with_date_parts(frame, config.features)[config.features.date_part_columns].to_numpy()
+    numeric = frame[["seats_sold", "distance"]].astype("float64").fillna(0).to_numpy()
+    text = pd.get_dummies(frame[["carrier", "red_eye"]].astype("str")).to_numpy(dtype=float)
+    y = late[known].to_numpy(dtype=bool)
+
+    def auc(x: np.ndarray) -> float:
+        x = (x[known] - x[known].mean(0)) / (x[known].std(0) + 1e-9)
+        return float(roc_auc_score(y, LogisticRegression(max_iter=2000).fit(x, y).decision_function(x)))
+
+    with_parts, without = auc(np.hstack([numeric, text, parts])), auc(np.hstack([numeric, text]))
+    assert with_parts > 0.8
+    assert with_parts > without + 0.03  # the date parts (month, weekday, weekend, hour) carry part of the signal
+
+
+def test_a_variant_that_refuses_missing_labels_gets_no_missing_source_values(tmp_path: Path) -> None:
+    from tests.e2e.flights_variant import FLIGHTS_YAML
+
+    raw = yaml.safe_load(FLIGHTS_YAML)
+    raw["dataset"]["target_nulls"] = "fail"
+    frame = SchemaGenerator(PipelineConfig.model_validate(raw))(DAY, 3000)
+
+    assert not frame["arr_delay"].isna().any()
+    assert frame["seats_sold"].isna().any()  # other nullable columns keep their nulls

@@ -21,6 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from include.retrain.monitoring.charts import ChartLayout
 from include.retrain.monitoring.links import (
     RETRAIN_DAG_PREFIX,
     registry_page_path,
@@ -153,6 +154,12 @@ def _variant_view(section: VariantSection, root: str) -> _VariantView:
         },
         rollback_conf=repr(conf),
     )
+
+
+def chart_figure(layout: ChartLayout, chart_id: str) -> str:
+    """One chart as the page shows it (a ``<figure>`` with the SVG, its legend and notes)."""
+    template = '{% from "chart.html.j2" import chart %}{{ chart(layout, chart_id) }}'
+    return _environment().from_string(template).render(layout=layout, chart_id=chart_id)
 
 
 # -- a gate report -----------------------------------------------------------------------------

@@ -90,6 +90,44 @@ def test_the_page_shows_the_champion_its_promotion_decision_the_history_and_the_
     assert page.count("<td>promoted</td>") == 2
     assert "rollback_churn --conf" in page
     assert "<h3>Last run</h3>" in page  # which run depends on what else used the session's database
+    metric_chart = page.split('data-chart="chart-metric-churn"')[1].split("</svg>")[0]
+    for run in (weak, strong):
+        assert f'data-version="{run["version"]}"' in metric_chart
+    assert metric_chart.count('data-kind="promoted"') == 2
+    assert "No check_drift report in 2" in page  # the step driver runs no gates
+
+
+def test_the_charts_mark_a_rollback_and_draw_each_runs_drift_read_from_its_report(
+    api_server: ApiServer, variant: PipelineConfig, s3: Any
+) -> None:
+    """The page's charts from a real registry and run folders; an unreadable report is a note, not an error."""
+    from include.retrain.promotion.rollback import rollback_champion
+
+    driver = StepDriver(variant, s3.client())
+    driver.write_landing(9)
+    first, second = driver.run(8, {"model_params": STUMP}), driver.run(9, {"model_params": STRONG})
+    audit = {"run_id": "manual__rollback", "triggered_by": "manual:ops"}
+    rollback_champion(driver.registry, variant.deployment, to_version="", reason="INC-7 <b>bad</b>", audit=audit)
+    store = driver.registry.store
+    for run_key, psi in (("2026-01-08", 0.02), ("2026-01-09", 0.31)):
+        rows = [{"feature": "tenure_months", "kind": "numeric", "psi": psi, "ks": 0.1}]
+        report = {"gate": "check_drift", "success": psi < 0.25, "values": {"drift": rows}}
+        store.put_json(f"retraining/churn/runs/{run_key}/gates/check_drift.json", report)
+    store.put_bytes("retraining/churn/runs/2026-01-10/gates/check_drift.json", b"\x00 not json")
+
+    page = api_server.get("/registry/").text
+
+    metric_chart = page.split('data-chart="chart-metric-churn"')[1].split("</svg>")[0]
+    assert [metric_chart.count(f'data-kind="{kind}"') for kind in ("promoted", "rolled_back")] == [2, 1]
+    assert 'data-kind="rolled_back" data-date=' in metric_chart
+    assert f"{first['version']} champion again by a rollback" in metric_chart
+    assert "INC-7 &lt;b&gt;bad&lt;/b&gt;" in metric_chart
+    assert f'data-version="{second["version"]}"' in metric_chart
+    drift_chart = page.split('data-chart="chart-drift-churn"')[1].split("</figure>")[0]
+    assert 'data-series="tenure_months"' in drift_chart
+    assert 'data-value="0.31" data-run-key="2026-01-09"' in drift_chart
+    assert "1 reports could not be read: 2026-01-10 (JSONDecodeError" in drift_chart
+    assert external_references(page) == []
 
 
 def test_a_report_uri_outside_the_variant_store_is_refused(

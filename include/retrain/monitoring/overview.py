@@ -3,8 +3,10 @@
 The champion and how it got there (the promotion decision: both models' metrics on the same
 holdout rows, and the paired bootstrap interval when the test ran), the history of each version's
 own holdout metric, the deployed pointer, a canary in progress, the recent events and the model's
-freshness. Read only through
-``ModelRegistry`` and ``read_deployed``: the page sees exactly what serving and rollback see.
+freshness; for the charts, the newest versions' metrics, the champion's moves (promotions and
+rollbacks) and the newest runs' drift values (:mod:`drift_history`). Read only through
+``ModelRegistry``, ``read_deployed`` and the run folders' reports: the page sees exactly what
+serving and rollback see.
 The last run's gate outcomes come from Airflow (see :class:`LastRun`), not from the registry.
 """
 
@@ -16,14 +18,20 @@ from datetime import datetime
 from typing import Any
 
 from include.retrain.config import PipelineConfig
-from include.retrain.deployment import DeployedPointer, challenger_alias, read_deployed
+from include.retrain.monitoring.drift_history import DriftHistory, read_drift_history
 from include.retrain.monitoring.freshness import Freshness, check_freshness
+from include.retrain.promotion.canary import challenger_alias
+from include.retrain.promotion.deploy import DeployedPointer, read_deployed
 from include.retrain.registry import CHAMPION, AliasPointer, ModelRegistry
 
 #: How many of the newest registry events the page lists.
 EVENTS_SHOWN = 15
 #: How many of the newest registered versions the metrics history lists.
 HISTORY_SHOWN = 8
+#: How many of the newest registered versions the metric chart draws (two small reads each).
+VERSIONS_CHARTED = 30
+#: How many of the newest promotions, and of the newest rollbacks, the metric chart marks.
+MOVES_CHARTED = 30
 #: How far back (in ``promoted`` events) the page looks for the promotion that made the champion.
 PROMOTIONS_SEARCHED = 50
 
@@ -76,6 +84,16 @@ class VersionValue:
 
 
 @dataclass(frozen=True)
+class ChampionMove:
+    """A ``promoted`` or ``rolled_back`` event: when ``version`` became champion, and why."""
+
+    event: str
+    version: str
+    at: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class VariantOverview:
     """One variant's registry as ops need it."""
 
@@ -89,8 +107,13 @@ class VariantOverview:
     freshness: Freshness
     #: How the champion got there (None: no champion, or its promotion is not among the newest events).
     decision: PromotionDecisionView | None = None
-    #: Each of the newest versions' policy metric on its own holdout (not comparable row for row).
+    #: Each of the newest versions' policy metric on its own holdout (not comparable row for row),
+    #: newest first: the table lists ``HISTORY_SHOWN``, the chart all ``VERSIONS_CHARTED``.
     history: list[VersionValue] = field(default_factory=list)
+    #: The newest promotions and rollbacks, oldest first (the chart's markers).
+    moves: list[ChampionMove] = field(default_factory=list)
+    #: The newest runs' drift values (None: not read).
+    drift: DriftHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -170,15 +193,31 @@ def promotion_decision(registry: ModelRegistry, version: str | None) -> Promotio
 
 
 def metrics_history(registry: ModelRegistry, limit: int = HISTORY_SHOWN) -> list[VersionValue]:
-    """The newest ``limit`` registered versions, newest first, each with its own holdout's policy metric."""
+    """The newest ``limit`` registered versions, newest first, each with its own holdout's policy metric.
+
+    A version whose manifest cannot be read is listed without a metric (the page shows the rest).
+    """
     history = []
     for event in registry.recent_events(limit, "registered"):
-        record = registry.get_version(event["version"])
+        try:
+            record = registry.get_version(event["version"])
+        except Exception:  # a corrupt manifest: listed, without a value
+            record = None
         metadata = record.metadata if record else {}
         history.append(
             VersionValue(event["version"], event.get("at", ""), metadata.get("metric"), metadata.get("value"))
         )
     return history
+
+
+def champion_moves(registry: ModelRegistry, limit: int = MOVES_CHARTED) -> list[ChampionMove]:
+    """The newest ``limit`` promotions and the newest ``limit`` rollbacks, oldest first."""
+    moves = [
+        ChampionMove(kind, str(event.get("version", "")), str(event.get("at", "")), str(event.get("reason", "")))
+        for kind in ("promoted", "rolled_back")
+        for event in registry.recent_events(limit, kind)
+    ]
+    return sorted(moves, key=lambda move: move.at)
 
 
 def read_overview(config: PipelineConfig, registry: ModelRegistry, *, now: datetime) -> VariantOverview:
@@ -192,7 +231,9 @@ def read_overview(config: PipelineConfig, registry: ModelRegistry, *, now: datet
         previous_metrics=version_metrics(registry, champion.previous_version if champion else None),
         deployed=read_deployed(registry),
         decision=promotion_decision(registry, champion.version if champion else None),
-        history=metrics_history(registry),
+        history=metrics_history(registry, VERSIONS_CHARTED),
+        moves=champion_moves(registry),
+        drift=read_drift_history(registry.store, registry.pipeline),
         challenger=challenger if canary is not None else None,
         events=registry.recent_events(EVENTS_SHOWN),
         freshness=check_freshness(registry, config.monitoring.max_model_age_hours, now=now),

@@ -21,7 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from include.retrain.monitoring.charts import ChartLayout
+from include.retrain.monitoring.charts import ChartLayout, lay_out
 from include.retrain.monitoring.links import (
     RETRAIN_DAG_PREFIX,
     registry_page_path,
@@ -29,7 +29,8 @@ from include.retrain.monitoring.links import (
     run_path,
     task_report_path,
 )
-from include.retrain.monitoring.overview import LastRun, VariantOverview
+from include.retrain.monitoring.overview import HISTORY_SHOWN, LastRun, VariantOverview
+from include.retrain.monitoring.registry_charts import drift_chart, promotion_metric_chart
 from include.retrain.monitoring.reports import GateReport
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -118,6 +119,9 @@ class _VariantView:
     roles: dict[str, str] = field(default_factory=dict)
     last_run_report_hrefs: dict[str, str] = field(default_factory=dict)
     rollback_conf: str = ""
+    history_shown: int = HISTORY_SHOWN
+    metric_chart: ChartLayout | None = None
+    drift_chart: ChartLayout | None = None
 
 
 def _variant_view(section: VariantSection, root: str) -> _VariantView:
@@ -137,6 +141,7 @@ def _variant_view(section: VariantSection, root: str) -> _VariantView:
         roles[champion.version] = "champion"
     target = champion.previous_version if champion else None
     conf = json.dumps({"reason": "why, e.g. INC-1234", "to_version": target or "<version>"})
+    drift = overview.config.expectations.drift
     return _VariantView(
         name=section.name,
         overview=overview,
@@ -153,6 +158,8 @@ def _variant_view(section: VariantSection, root: str) -> _VariantView:
             for outcome in (last_run.gates if last_run else [])
         },
         rollback_conf=repr(conf),
+        metric_chart=lay_out(promotion_metric_chart(overview)),
+        drift_chart=lay_out(drift_chart(overview.drift, psi_warn=drift.psi_warn, psi_fail=drift.psi_fail)),
     )
 
 

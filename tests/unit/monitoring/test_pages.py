@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from include.retrain.config import load_pipeline, pipelines_dir
+from include.retrain.monitoring.drift_history import DriftHistory, RunDrift
 from include.retrain.monitoring.freshness import Freshness
 from include.retrain.monitoring.overview import (
+    ChampionMove,
     GateOutcome,
     LastRun,
     PromotionDecisionView,
@@ -233,3 +235,66 @@ def test_a_gate_report_lists_the_failed_expectations_first() -> None:
     assert "<li>no champion yet: &lt;nothing&gt; to compare with</li>" in page
     data_docs = "/airflow/registry/variants/churn/report?uri=s3%3A%2F%2Fretrain-artifacts%2Fx%2Fvalidate_raw.html"
     assert f'<a href="{data_docs}">Great Expectations data docs of validate_raw</a>' in page
+
+
+def test_the_metric_chart_draws_each_version_and_marks_the_champions_moves() -> None:
+    moves = [
+        ChampionMove("promoted", V1, "2026-02-28T16:00:01+00:00", "first champion"),
+        ChampionMove("promoted", V2, "2026-03-01T16:00:01+00:00", "better <b>really</b>"),
+        ChampionMove("rolled_back", V1, "2026-03-02T09:00:00+00:00", "INC-7"),
+        ChampionMove("promoted", "v-old", "2026-01-01T00:00:00+00:00", "before the charted versions"),
+    ]
+    page = registry_page([VariantSection("churn", overview(moves=moves))])
+    history = page.split("<h3>Metrics history</h3>")[1].split("<h3>")[0]
+
+    figure = history.split("</figure>")[0]
+    assert 'data-chart="chart-metric-churn"' in figure
+    assert 'data-series="roc_auc"' in figure
+    assert f'data-date="2026-02-28T16:00:00+00:00" data-value="0.7306" data-version="{V1}"' in figure
+    assert f'data-date="2026-03-01T16:00:00+00:00" data-value="0.7294" data-version="{V2}"' in figure
+    assert figure.count('data-kind="promoted"') == 2  # the promotion before the first charted version is left out
+    assert figure.count('data-kind="rolled_back"') == 1
+    assert f"{V2} promoted to champion 2026-03-01 16:00 UTC: better &lt;b&gt;really&lt;/b&gt;" in figure
+    assert f"{V1} champion again by a rollback 2026-03-02 09:00 UTC: INC-7" in figure
+    assert "The 2 newest registered versions" in figure
+
+
+def test_the_history_table_lists_the_newest_versions_and_the_chart_all_that_were_read() -> None:
+    history = [
+        VersionValue(f"v{day:02d}", f"2026-02-{day:02d}T16:00:00+00:00", "roc_auc", 0.7 + day / 1000)
+        for day in range(20, 0, -1)
+    ]
+    page = registry_page([VariantSection("churn", overview(history=history))])
+    section = page.split("<h3>Metrics history</h3>")[1].split("<h3>")[0]
+
+    assert section.split("</figure>")[0].count(' data-version="v') == 20
+    assert "The 8 newest versions, each on its own holdout" in section
+    assert "<td>v13</td>" in section
+    assert "<td>v12</td>" not in section
+
+
+def test_the_drift_chart_draws_psi_per_feature_over_runs_with_the_gates_bars() -> None:
+    runs = [
+        RunDrift("2026-02-28", datetime(2026, 2, 28, tzinfo=UTC), True, {"tenure_months": 0.02, "plan": 0.01}),
+        RunDrift("2026-03-01", datetime(2026, 3, 1, tzinfo=UTC), False, {"tenure_months": 0.4, "plan": 0.02}),
+    ]
+    drift = DriftHistory(runs, ["Read the 2 newest of 2 training runs (dry runs left out)."], 2)
+    page = registry_page([VariantSection("churn", overview(drift=drift))])
+    section = page.split("<h3>Drift over runs</h3>")[1].split("<h3>")[0]
+
+    assert 'data-chart="chart-drift-churn"' in section
+    assert 'data-series="plan"' in section
+    assert 'data-series="tenure_months"' in section
+    assert 'data-value="0.4" data-run-key="2026-03-01"' in section
+    assert 'data-bar="drift above" data-value="0.2500"' in section  # churn.yaml's psi_fail
+    assert "Read the 2 newest of 2 training runs" in section
+
+
+def test_without_drift_values_the_drift_chart_says_why() -> None:
+    drift = DriftHistory([], ["No check_drift report in 2 (the run stopped before the gate, or is running)."])
+    page = registry_page([VariantSection("churn", overview(drift=drift))])
+    section = page.split("<h3>Drift over runs</h3>")[1].split("<h3>")[0]
+
+    assert "Nothing to chart yet." in section
+    assert "No check_drift report in 2" in section
+    assert "<svg" not in section

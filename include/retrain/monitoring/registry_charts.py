@@ -1,0 +1,84 @@
+"""The registry page's charts: which series, markers and bars each one draws from the overview.
+
+* The promotion metric per version over time: each of the newest registered versions' policy
+  metric on its own holdout, at its registration time, with the champion's promotions and
+  rollbacks as markers and the policy's threshold as a bar. Versions trained on different windows
+  are not compared row for row here: the chart shows the trend, the decision table the comparison.
+* PSI per feature over training runs: each of the newest runs' check_drift values at the end of
+  its training window, with the gate's warning and failure bars.
+
+The bounds (how many versions, events and runs are read) are in :mod:`overview` and
+:mod:`drift_history`; each chart's notes say them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from include.retrain.monitoring.charts import Bar, Marker, Point, Series, TimeChart
+from include.retrain.monitoring.drift_history import DriftHistory
+from include.retrain.monitoring.overview import HISTORY_SHOWN, MOVES_CHARTED, VariantOverview
+
+_MOVE_WORDS = {"promoted": "promoted to champion", "rolled_back": "champion again by a rollback"}
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def promotion_metric_chart(overview: VariantOverview) -> TimeChart:
+    """Each charted version's own holdout metric at its registration time; promotions and rollbacks marked."""
+    policy = overview.config.promotion
+    by_metric: dict[str, list[Point]] = {}
+    for item in overview.history:
+        at = _time(item.registered_at)
+        if at is not None and item.metric and item.value is not None:
+            by_metric.setdefault(item.metric, []).append(Point(at, item.value, {"version": item.version}))
+    # The policy metric first; a version registered under another policy metric keeps its own series.
+    series = [Series(name, by_metric[name]) for name in sorted(by_metric, key=lambda n: (n != policy.metric, n))]
+    starts = [p.at for s in series for p in s.points]
+    markers = []
+    for move in overview.moves:
+        at = _time(move.at)
+        if at is not None and starts and at >= min(starts):
+            words = f"{move.version} {_MOVE_WORDS.get(move.event, move.event)} {at:%Y-%m-%d %H:%M} UTC: {move.reason}"
+            markers.append(Marker(at, move.event, words, {"version": move.version}))
+    versions = sum(len(s.points) for s in series)
+    notes = [
+        f"The {versions} newest registered versions, each on its own holdout (the rows of the run that trained "
+        f"it), at its registration time; the table below lists the {HISTORY_SHOWN} newest. Vertical lines: the "
+        f"newest {MOVES_CHARTED} promotions and rollbacks since the first version charted."
+    ]
+    bars = [Bar(policy.threshold, "promotion threshold")] if policy.threshold is not None else []
+    return TimeChart(
+        title=f"{policy.metric} per version over time",
+        value_label=f"{policy.metric} on the version's own holdout",
+        series=series,
+        markers=markers,
+        bars=bars,
+        notes=notes,
+    )
+
+
+def drift_chart(history: DriftHistory | None, *, psi_warn: float, psi_fail: float) -> TimeChart:
+    """PSI per feature (and per label) at each run's window end, with the drift gate's bars."""
+    by_feature: dict[str, list[Point]] = {}
+    runs = history.runs if history is not None else []
+    for run in runs:
+        attributes = {"run-key": run.run_key}
+        for feature, value in run.psi.items():
+            by_feature.setdefault(feature, []).append(Point(run.window_end, value, attributes))
+        for column, value in run.label_psi.items():
+            by_feature.setdefault(f"label {column}", []).append(Point(run.window_end, value, attributes))
+    bars = [Bar(psi_warn, "warning above"), Bar(psi_fail, "drift above")] if psi_warn < psi_fail else []
+    return TimeChart(
+        title="PSI per feature over training runs (check_drift)",
+        value_label="PSI against the champion's training rows",
+        series=[Series(name, points) for name, points in sorted(by_feature.items())],
+        bars=bars or [Bar(psi_fail, "drift above")],
+        notes=list(history.notes) if history is not None else [],
+    )

@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from include.retrain.monitoring.charts import ChartLayout, lay_out
+from include.retrain.monitoring.drift_history import compared
 from include.retrain.monitoring.links import (
     RETRAIN_DAG_PREFIX,
     registry_page_path,
@@ -199,7 +200,31 @@ def gate_report_page(report: GateReport, variant: str, *, root: str = "") -> str
         notes=data.get("notes") or [],
         failed=[e for e in expectations if not e["success"] and e["severity"] == "fail"],
         expectations=expectations,
+        values=_values_view(data),
+        values_unlisted=report.gate == "check_drift" and compared(data) and not data.get("values"),
     )
+
+
+#: Captions of the checked values' tables a gate lists (any other table: its name).
+VALUE_CAPTIONS = {"drift": "PSI and KS per feature", "label": "The label's PSI", "segments": "Metric per segment"}
+
+
+def _values_view(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's ``values`` (the small tables its expectations checked, row by row), as tables to list.
+
+    A drift report lists every feature's PSI and KS this way, whether it passed or failed.
+    """
+    values = data.get("values")
+    views = []
+    for table, rows in values.items() if isinstance(values, dict) else ():
+        rows = [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+        if rows:
+            headers = list(dict.fromkeys(key for row in rows for key in row))
+            caption = f"{VALUE_CAPTIONS.get(table, table)} ({len(rows)} rows of table {table})"
+            views.append(
+                {"caption": caption, "headers": headers, "rows": [[row.get(h) for h in headers] for row in rows]}
+            )
+    return views
 
 
 def _expectation_view(item: dict[str, Any]) -> dict[str, Any]:

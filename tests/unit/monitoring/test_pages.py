@@ -298,3 +298,52 @@ def test_without_drift_values_the_drift_chart_says_why() -> None:
     assert "Nothing to chart yet." in section
     assert "No check_drift report in 2" in section
     assert "<svg" not in section
+
+
+def drift_report(success: bool, **extra: Any) -> GateReport:
+    expectations = [
+        {
+            "expectation": "expect_column_values_to_be_between",
+            "table": "drift",
+            "kwargs": {"column": "psi", "max_value": 0.25},
+            "severity": "fail",
+            "success": success,
+            "unexpected_sample": [] if success else [{"feature": "tenure_months", "psi": 0.4}],
+        }
+    ]
+    statistics = {"evaluated": 1, "successful": int(success), "failed": int(not success), "warnings": 0, "rows": {}}
+    context = {"run_id": RUN_ID, "run_key": "2026-03-02", "window": {"start": "2026-02-02", "end": "2026-03-02"}}
+    data = {"gate": "check_drift", "success": success, "context": context, "statistics": statistics}
+    data = {**data, "expectations": expectations, **extra}
+    return GateReport(uri="s3://retrain-artifacts/x/check_drift.json", gate="check_drift", data=data)
+
+
+@pytest.mark.parametrize("success", [True, False], ids=["passed", "failed"])
+def test_a_drift_report_lists_its_psi_and_ks_values_whether_it_passed_or_failed(success: bool) -> None:
+    values = {
+        "drift": [
+            {"feature": "tenure_months", "kind": "numeric", "psi": 0.4 if not success else 0.02, "ks": 0.1},
+            {"feature": "<b>plan</b>", "kind": "categorical", "psi": 0.01, "ks": None},
+        ],
+        "label": [{"column": "churned", "kind": "classes", "psi": 0.003, "largest_share_change": 0.01}],
+    }
+    page = gate_report_page(drift_report(success, values=values), "churn")
+
+    psi = page.split("PSI and KS per feature (2 rows of table drift)")[1].split("</table>")[0]
+    assert '<th scope="col">feature</th><th scope="col">kind</th><th scope="col">psi</th><th scope="col">ks</th>' in psi
+    psi_value = "0.0200" if success else "0.4000"
+    assert f'<td>tenure_months</td><td>numeric</td><td class="num">{psi_value}</td><td class="num">0.1000</td>' in psi
+    assert '<td>&lt;b&gt;plan&lt;/b&gt;</td><td>categorical</td><td class="num">0.0100</td><td></td>' in psi
+    assert "The label&#39;s PSI (1 rows of table label)" in page
+    assert "lists no per-feature PSI or KS values" not in page
+
+
+def test_a_drift_report_written_before_values_were_listed_says_so() -> None:
+    passed = gate_report_page(drift_report(True), "churn")
+    not_compared = gate_report_page(
+        replace(drift_report(True), data={**drift_report(True).data, "expectations": []}), "c"
+    )
+
+    assert "This report lists no per-feature PSI or KS values" in passed
+    assert "PSI and KS per feature" not in passed
+    assert "lists no per-feature" not in not_compared  # no champion: nothing was compared

@@ -554,7 +554,7 @@ class PromotionConfig(_Strict):
 Severity = Literal["fail", "warn"]
 Bounds = tuple[float | None, float | None]
 
-#: Shorthand rule keys of a check, in the order the README documents them.
+#: Shorthand rule keys of a check, in the order docs/concepts/gates.md documents them.
 CHECK_RULES = ("between", "in_set", "max_null_fraction", "mean_between", "unique", "regex")
 
 
@@ -816,8 +816,8 @@ class StorageConfig(_Strict):
         le=30,
         description="S3 client attempts per request (botocore standard retries, jittered exponential backoff); "
         "rides out a few seconds of refused connections or 5xx inside every task, gates included. With the "
-        "default timeouts a request to an endpoint that never answers fails within 176 s (README, fault "
-        "table). The connection's config_kwargs win.",
+        "default timeouts a request to an endpoint that never answers fails within 176 s (docs: Faults and "
+        "what happens). The connection's config_kwargs win.",
     )
     connect_timeout_seconds: float = Field(
         2.0, gt=0, description="S3 client connect timeout per attempt (a TCP connect, not a transfer)."

@@ -57,7 +57,7 @@ class SoakScores:
     candidate: str
 
     def decide(self, champion_version: str | None) -> Any:
-        from include.retrain.stages.promote import PromotionDecision
+        from include.retrain.promotion.policy import PromotionDecision
 
         ours = self.values[self.candidate]
         if champion_version is None:
@@ -126,8 +126,8 @@ def _model_bytes() -> bytes:
 def promote_task(world: SoakWorld, actor: Actor) -> dict[str, Any]:
     """The registry part of the ``promote`` task (steps.promote), in its order."""
     from include.retrain.context import RunContext
-    from include.retrain.deployment import publish
-    from include.retrain.promotion import promote_to_champion
+    from include.retrain.promotion.deploy import publish
+    from include.retrain.promotion.promote import promote_to_champion
 
     version = actor.params["version"]
     run = RunContext.create(
@@ -161,7 +161,7 @@ def promote_task(world: SoakWorld, actor: Actor) -> dict[str, Any]:
 
 
 def rollback_task(world: SoakWorld, actor: Actor) -> dict[str, Any]:
-    from include.retrain.rollback import rollback_champion
+    from include.retrain.promotion.rollback import rollback_champion
 
     return rollback_champion(
         world.registry(),
@@ -265,7 +265,7 @@ def run_round(world: SoakWorld, proxy: Any, number: int) -> dict[str, Any]:
     proxy.clear()
     world.finished.extend(a for a in actors if a.outcome is not None or a.data_failure)
 
-    from include.retrain.deployment import read_deployed
+    from include.retrain.promotion.deploy import read_deployed
 
     registry = world.registry()
     champion, deployed = registry.get_alias("champion"), read_deployed(registry)

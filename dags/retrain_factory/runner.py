@@ -114,9 +114,9 @@ def variant_store(config: PipelineConfig) -> ArtifactStore:
 
 
 def run_rollback(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
-    """Call ``rollback.rollback_champion`` with the run's Params on the variant's registry."""
+    """Call ``promotion.rollback.rollback_champion`` with the run's Params on the variant's registry."""
+    from include.retrain.promotion.rollback import rollback_champion
     from include.retrain.registry import ModelRegistry
-    from include.retrain.rollback import rollback_champion
 
     dag_run = context["dag_run"]
     params = context["params"]

@@ -7,12 +7,13 @@ Layout under ``s3://<bucket>/<prefix>/<pipeline>/registry/``::
     aliases/<alias>.json                {"version", "previous_version", "updated_at", "run_id", "change_id", ...}
     events/<utc timestamp>-<event>-<version>-<id>.json   one immutable object per event
     intents/<task>/<run id>.json        what a run decided to change, recorded before it changes it
-    deployed.json                       what serving runs (written by ``include.retrain.deployment``)
+    deployed.json                       what serving runs (written by ``include.retrain.promotion.deploy``)
 
 A version exists once its manifest exists. Every object under ``versions/`` is written
 create-only (``If-None-Match: *``), so a committed version can never be overwritten. Aliases
 change only by compare-and-swap on their ETag (``If-Match``): of two racing promoters exactly
-one wins; the other gets :class:`ConcurrentUpdate`, re-reads and decides again.
+one wins; the other gets :class:`ConcurrentUpdate`, re-reads and decides again
+(``include.retrain.promotion.cas``).
 
 Every alias write carries a ``change_id``: a retry (boto's, or Airflow's) that finds its own
 ``change_id`` in the alias knows its write landed, even when the response to it was lost and
@@ -60,9 +61,6 @@ EVENT_KINDS = frozenset(
         "drift_accepted",
     }
 )
-
-#: How often a writer re-reads and retries after losing a compare-and-swap.
-MAX_CAS_ATTEMPTS = 5
 
 __all__ = ["AliasPointer", "ConcurrentUpdate", "ModelRegistry", "RegisteredVersion"]
 
@@ -372,31 +370,6 @@ class ModelRegistry:
                 return landed
             raise
         return replace(pointer, etag=etag)
-
-    def mirror_previous(self, champion: AliasPointer, *, run_id: str, triggered_by: str) -> None:
-        """Point ``previous`` at the champion that ``champion`` replaced.
-
-        A convenience for serving teams and rollback; the champion pointer's own
-        ``previous_version`` (written atomically with it) is the authoritative record.
-        """
-        if champion.previous_version is None:
-            return
-        for _ in range(MAX_CAS_ATTEMPTS):
-            current = self.get_alias(PREVIOUS)
-            if current is not None and current.version == champion.previous_version:
-                return  # already mirrored (a retry)
-            try:
-                self.set_alias(
-                    PREVIOUS,
-                    champion.previous_version,
-                    expected=current,
-                    run_id=run_id,
-                    triggered_by=triggered_by,
-                    reason=f"champion before {champion.version}",
-                )
-                return
-            except ConcurrentUpdate:
-                continue
 
     # -- events -----------------------------------------------------------------------------
 

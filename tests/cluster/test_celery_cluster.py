@@ -199,7 +199,7 @@ def kill_the_worker_running(cluster: Any, dag_id: str, run_id: str, task: str, r
 
 
 def test_a_rollback_moves_champion_and_deployed_with_one_event(cluster: Any) -> None:
-    from include.retrain.deployment import read_deployed
+    from include.retrain.promotion.deploy import read_deployed
 
     registry, _ = registry_of(cluster, "churn")
     champion, previous = registry.get_alias(CHAMPION), registry.get_alias("previous")

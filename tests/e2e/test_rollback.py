@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from include.retrain.deployment import BLUE, GREEN, read_deployed
+from include.retrain.promotion.deploy import BLUE, GREEN, read_deployed
 from include.retrain.registry import CHAMPION
 from tests.e2e.conftest import PROJECT_ROOT, task_states
 from tests.step_driver import STUMP, StepDriver, churn_config

@@ -29,7 +29,7 @@ import pendulum
 import pytest
 import yaml
 
-from include.retrain.deployment import read_deployed
+from include.retrain.promotion.deploy import read_deployed
 from include.retrain.registry import CHAMPION, ModelRegistry
 from tests.e2e.conftest import PROJECT_ROOT, task_states
 from tests.faults.proxy import FaultProxy
@@ -197,7 +197,7 @@ def test_a_promote_retried_after_a_lost_response_a_failed_hook_and_a_rollback_ch
 
     def ops_roll_back(body: dict[str, Any]) -> int:
         from include.retrain.config import DeploymentConfig
-        from include.retrain.rollback import rollback_champion
+        from include.retrain.promotion.rollback import rollback_champion
 
         if len(hook.bodies) > 1:
             return 200

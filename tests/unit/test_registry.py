@@ -347,19 +347,6 @@ class TestAliases:
         moved = registry.set_alias("challenger", V3, expected=current, run_id="r4", triggered_by="t", reason="new")
         assert moved.version == V3
 
-    def test_previous_mirrors_the_replaced_champion(self, registry: ModelRegistry, versions: list[str]) -> None:
-        first = self._set(registry, V1, None, "run-1")
-        registry.mirror_previous(first, run_id="run-1", triggered_by="scheduler")
-        assert registry.get_alias("previous") is None  # nothing was replaced
-
-        for version, run in ((V2, "run-2"), (V3, "run-3")):
-            moved = self._set(registry, version, registry.get_alias(), run)
-            registry.mirror_previous(moved, run_id=run, triggered_by="scheduler")
-
-        previous = registry.get_alias("previous")
-        assert (previous.version, previous.previous_version, previous.run_id) == (V2, V1, "run-3")
-        assert previous.reason == f"champion before {V3}"
-
     def test_aliases_are_independent(self, registry: ModelRegistry, versions: list[str]) -> None:
         champion = self._set(registry, V2, None, "run-1")
         previous = registry.set_alias("previous", V1, expected=None, run_id="r", triggered_by="t", reason="x")

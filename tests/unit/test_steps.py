@@ -20,7 +20,7 @@ from include.retrain import steps
 from include.retrain.frames import local_copy, read_frame, read_matrix_file, write_frame
 from include.retrain.gates.profile import reference_profile
 from include.retrain.modelio import load_model
-from include.retrain.promotion import SEGMENT_COLUMN
+from include.retrain.promotion.scores import SEGMENT_COLUMN
 from include.retrain.stages.features import build_feature_transformer, split_holdout, target_values, to_model_input
 from include.retrain.stages.train import assemble_model, train_model
 from include.retrain.storage import ArtifactRef

@@ -21,7 +21,7 @@ from include.retrain import config as config_module
 from include.retrain.config import PipelineConfig, load_pipeline
 from include.retrain.errors import ConfigError, DataFailure
 from include.retrain.stages.evaluate import evaluate_model
-from include.retrain.stages.significance import WeightedMetrics
+from include.retrain.stats.weighted import WeightedMetrics
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 

@@ -1,4 +1,4 @@
-"""Unit tests for the bag of little bootstraps in ``include.retrain.stages.significance``.
+"""Unit tests for the bag of little bootstraps in ``include.retrain.stats``.
 
 On a large holdout both :func:`metric_intervals` and :func:`paired_bootstrap` resample small
 subsets instead of all rows. These tests hold it to the plain bootstrap it replaces (computed
@@ -15,20 +15,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from include.retrain.stages import significance
 from include.retrain.stages.evaluate import improvement
-from include.retrain.stages.significance import (
+from include.retrain.stats import resampling
+from include.retrain.stats.bootstrap import PairedComparison, metric_intervals, paired_bootstrap
+from include.retrain.stats.resampling import (
     BootstrapPlan,
-    PairedComparison,
-    WeightedMetrics,
     bootstrap_plan,
     holdout_plan,
     little_resamples,
-    metric_intervals,
-    paired_bootstrap,
     resample_counts,
     uniform_multinomial,
 )
+from include.retrain.stats.weighted import WeightedMetrics
 
 BINARY = np.array([0, 1])
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
@@ -194,16 +192,16 @@ class TestSwitchOver:
         assert "little" not in result.describe()
 
     def test_switches_where_it_saves_min_speedup(self) -> None:
-        b = significance.MIN_SUBSET_ROWS
-        assert not bootstrap_plan(significance.MIN_SPEEDUP * b - 1, 1000).little
-        plan = bootstrap_plan(significance.MIN_SPEEDUP * b, 1000)
+        b = resampling.MIN_SUBSET_ROWS
+        assert not bootstrap_plan(resampling.MIN_SPEEDUP * b - 1, 1000).little
+        plan = bootstrap_plan(resampling.MIN_SPEEDUP * b, 1000)
         assert plan.little
         assert plan.subset_rows == b
-        assert plan.cells * significance.MIN_SPEEDUP <= 1000 * plan.rows
+        assert plan.cells * resampling.MIN_SPEEDUP <= 1000 * plan.rows
 
     def test_subsets_grow_as_rows_to_the_exponent(self) -> None:
         plan = bootstrap_plan(2_000_000, 1000)
-        assert plan.subset_rows == math.ceil(2_000_000**significance.SUBSET_EXPONENT)
+        assert plan.subset_rows == math.ceil(2_000_000**resampling.SUBSET_EXPONENT)
         assert (plan.subsets, plan.resamples_per_subset()) == (10, [100] * 10)
 
     def test_rare_class_enlarges_the_subsets_or_keeps_the_plain_bootstrap(self) -> None:
@@ -264,7 +262,7 @@ class TestPairedLittleBootstrap:
 
     def test_rare_positives_undefined_in_most_subsets_give_nan_or_an_interval(self, monkeypatch) -> None:
         """Without the rare-class rule, most subsets hold no positive: those are left out, no crash."""
-        monkeypatch.setattr(significance, "MIN_CLASS_ROWS", 0)
+        monkeypatch.setattr(resampling, "MIN_CLASS_ROWS", 0)
         rng = np.random.default_rng(8)
         y = np.zeros(60_000, dtype="int64")
         y[rng.choice(60_000, 12, replace=False)] = 1
@@ -317,7 +315,7 @@ class TestCost:
     def test_work_grows_sub_linearly(self) -> None:
         cells = {rows: bootstrap_plan(rows, 1000).cells for rows in (10**5, 10**6, 10**7, 10**8)}
         for rows, work in cells.items():
-            assert work * significance.MIN_SPEEDUP <= 1000 * rows, rows
+            assert work * resampling.MIN_SPEEDUP <= 1000 * rows, rows
         # ten times the rows, about 10**0.7 = 5 times the work (the plain bootstrap: 10 times)
         for rows in (10**6, 10**7, 10**8):
             assert cells[rows] < 5.1 * cells[rows // 10], rows
@@ -353,7 +351,7 @@ def test_documented_switch_over_matches_the_constants() -> None:
     from dags.retrain_factory.docs import dag_doc
     from include.retrain.config import BootstrapConfig, load_pipeline
 
-    rows = f"{significance.MIN_SUBSET_ROWS * significance.MIN_SPEEDUP:,}"
+    rows = f"{resampling.MIN_SUBSET_ROWS * resampling.MIN_SPEEDUP:,}"
     assert f"From {rows} holdout rows" in BootstrapConfig.model_fields["samples"].description
     config = load_pipeline(CHURN_YAML)
     config = config.model_copy(

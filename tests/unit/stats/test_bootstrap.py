@@ -1,4 +1,4 @@
-"""Unit tests for ``include.retrain.stages.significance``: bootstrap intervals and the paired test.
+"""Unit tests for ``include.retrain.stats``: bootstrap intervals and the paired test.
 
 The weighted metrics are checked against ``stages.evaluate`` (sklearn) on explicitly resampled
 rows, so the fast path computes exactly the metrics the pipeline reports.
@@ -11,13 +11,9 @@ import pytest
 
 from include.retrain.config import METRICS
 from include.retrain.stages.evaluate import classification_metrics, regression_metrics
-from include.retrain.stages.significance import (
-    PairedComparison,
-    WeightedMetrics,
-    metric_intervals,
-    paired_bootstrap,
-    resample_counts,
-)
+from include.retrain.stats.bootstrap import PairedComparison, metric_intervals, paired_bootstrap
+from include.retrain.stats.resampling import resample_counts
+from include.retrain.stats.weighted import WeightedMetrics
 
 RNG = np.random.default_rng(11)
 

@@ -1,7 +1,7 @@
-"""Promote: decide whether a candidate becomes champion, and name its registry version.
+"""Promotion policy: decide whether a candidate becomes champion, and name its registry version.
 
-Pure decision logic; the registry (``include.retrain.registry``) applies the decision with
-compare-and-swap so concurrent promoters cannot both win.
+Pure decision logic; ``promotion.promote`` and ``promotion.canary`` apply the decision to the
+registry with compare-and-swap so concurrent promoters cannot both win.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 
 from include.retrain.config import PromotionConfig
 from include.retrain.stages.evaluate import improvement, is_better
-from include.retrain.stages.significance import PairedComparison
+from include.retrain.stats.bootstrap import PairedComparison
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from include.retrain.deployment import CHALLENGER, read_deployed
+from include.retrain.promotion.canary import CHALLENGER
+from include.retrain.promotion.deploy import read_deployed
+from include.retrain.promotion.rollback import rollback_champion
 from include.retrain.registry import CHAMPION
-from include.retrain.rollback import rollback_champion
 from include.retrain.webhook import WebhookFailed
 from tests.step_driver import STUMP, StepDriver, churn_config
 from tests.unit.fault_client import FaultyClient

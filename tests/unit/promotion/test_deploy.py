@@ -14,42 +14,11 @@ from typing import Any
 import pytest
 
 from include.retrain.config import DeploymentConfig
-from include.retrain.deployment import (
-    BLUE,
-    CHALLENGER,
-    DEPLOYED,
-    GREEN,
-    challenger_alias,
-    deploy_champion,
-    end_canary,
-    publish,
-    read_deployed,
-    record_canary_win,
-    start_canary,
-)
 from include.retrain.errors import PipelineFailure
-from include.retrain.registry import CHAMPION, ModelRegistry
-from include.retrain.storage import ArtifactStore, ConcurrentUpdate
+from include.retrain.promotion.deploy import BLUE, DEPLOYED, GREEN, deploy_champion, publish, read_deployed
+from include.retrain.registry import ModelRegistry
 from include.retrain.webhook import InvalidWebhook, WebhookFailed, webhook_url
-
-VERSIONS = [f"v2026010{day}-{str(day) * 10}" for day in range(1, 6)]
-V1, V2, V3, V4, V5 = VERSIONS
-FILES = {"model.skops": b"stand-in model bytes", "metrics.json": b"{}"}
-RUN = {"run_id": "scheduled__2026-01-05", "triggered_by": "scheduled"}
-
-
-@pytest.fixture
-def registry(s3_client: Any) -> ModelRegistry:
-    registry = ModelRegistry(ArtifactStore(s3_client, "retrain-artifacts", "retraining"), "churn")
-    for version in VERSIONS:
-        registry.register(version, {**FILES, "model.skops": version.encode()}, {"inputs_sha256": version})
-    return registry
-
-
-def make_champion(registry: ModelRegistry, version: str, reason: str = "") -> None:
-    """Move the champion by compare-and-swap, as promotion and rollback do."""
-    current = registry.get_alias(CHAMPION)
-    registry.set_alias(CHAMPION, version, expected=current, reason=reason or f"{version} is better", **RUN)
+from tests.unit.promotion.stand_ins import RUN, V1, V2, V3, V4, make_champion
 
 
 def deployed_json(registry: ModelRegistry) -> dict[str, Any]:
@@ -157,43 +126,6 @@ class TestBlueGreen:
         pointer, _ = deploy_champion(registry, "blue_green", audit=RUN)
 
         assert (pointer.version, pointer.slot, pointer.strategy) == (V2, BLUE, "blue_green")
-
-
-class TestCanaryAlias:
-    """The challenger alias carries the canary's progress and is cleared, not deleted, at its end."""
-
-    def test_start_win_and_end(self, registry: ModelRegistry) -> None:
-        slot, canary = challenger_alias(registry)
-        assert (slot, canary) == (None, None)
-
-        canary = start_canary(registry, V2, expected=None, required=3, run_key="2026-01-02", audit=RUN, reason="r")
-        assert (canary.version, canary.wins, canary.required) == (V2, 0, 3)
-        assert canary.has_seen("2026-01-02")  # the run that started it never counts as a comparison
-        comparison = {"run_key": "2026-01-03", "won": True}
-        canary = record_canary_win(registry, canary, comparison, audit=RUN)
-        assert (canary.wins, canary.has_seen("2026-01-03"), canary.has_seen("2026-01-04")) == (1, True, False)
-        stored = registry.store.read_json(registry.key("aliases", f"{CHALLENGER}.json"))
-        assert stored["details"]["comparisons"] == [comparison]
-        assert canary.describe() == f"canary of {V2} (1/3 wins)"
-
-        end_canary(registry, canary, audit=RUN, reason="lost")
-
-        slot, gone = challenger_alias(registry)
-        assert gone is None
-        assert (slot.version, slot.previous_version, slot.reason) == (None, V2, "lost")
-        again = start_canary(registry, V3, expected=slot, required=3, run_key="2026-01-05", audit=RUN, reason="r")
-        assert again.wins == 0
-        assert [e["event"] for e in registry.events()] == ["canary_started", "canary_scored", "canary_started"]
-
-    def test_a_stale_canary_cannot_be_updated(self, registry: ModelRegistry) -> None:
-        stale = start_canary(registry, V2, expected=None, required=2, run_key="k0", audit=RUN, reason="r")
-        record_canary_win(registry, stale, {"run_key": "k1", "won": True}, audit=RUN)
-
-        with pytest.raises(ConcurrentUpdate):
-            record_canary_win(registry, stale, {"run_key": "k1", "won": True}, audit=RUN)
-        with pytest.raises(ConcurrentUpdate):
-            end_canary(registry, stale, audit=RUN, reason="stale")
-        assert challenger_alias(registry)[1].wins == 1
 
 
 class TestHook:

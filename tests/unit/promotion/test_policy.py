@@ -1,4 +1,4 @@
-"""Unit tests for ``include.retrain.stages.promote``: the promotion policy and version ids."""
+"""Unit tests for ``include.retrain.promotion.policy``: the promotion policy and version ids."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from datetime import date
 import pytest
 
 from include.retrain.config import BootstrapConfig, PromotionConfig
-from include.retrain.stages.promote import (
+from include.retrain.promotion.policy import (
     canary_verdict,
     decide_promotion,
     make_version_id,
     meets_threshold,
     needs_significance,
 )
-from include.retrain.stages.significance import PairedComparison
+from include.retrain.stats.bootstrap import PairedComparison
 
 NAN = float("nan")
 AUC = PromotionConfig(metric="roc_auc", threshold=0.65)

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from include.retrain.deployment import CHALLENGER, challenger_alias, read_deployed
 from include.retrain.errors import IntegrityError, UntrustedModelError
+from include.retrain.promotion.canary import CHALLENGER, challenger_alias
+from include.retrain.promotion.deploy import read_deployed
 from include.retrain.registry import CHAMPION
 from include.retrain.storage import SHA256_METADATA_KEY, sha256_bytes
 from tests.step_driver import MEDIUM, STRONG, STUMP, StepDriver, churn_config

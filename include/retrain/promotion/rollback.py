@@ -21,18 +21,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from include.retrain.config import DeploymentConfig
-from include.retrain.deployment import publish
 from include.retrain.errors import IntegrityError, PipelineFailure
 from include.retrain.modelio import load_model
-from include.retrain.registry import (
-    CHAMPION,
-    MODEL_FILE,
-    AliasPointer,
-    ConcurrentUpdate,
-    ModelRegistry,
-    new_change_id,
-)
-from include.retrain.stages.promote import VERSION_ID_RE
+from include.retrain.promotion.deploy import publish
+from include.retrain.promotion.moves import ChampionMove, carry_out
+from include.retrain.promotion.policy import VERSION_ID_RE
+from include.retrain.registry import CHAMPION, MODEL_FILE, AliasPointer, ModelRegistry, new_change_id
 
 #: How many versions a refusal lists, newest first.
 RECENT_VERSIONS = 10
@@ -188,60 +182,29 @@ def _carry_out(registry: ModelRegistry, intent: Mapping[str, Any], audit: Mappin
     Returns a note when there was nothing left to move. Refuses (nothing changed) when another
     actor moved the champion away from the one the intent replaces before the swap landed.
     """
-    target, change_id = intent["target"], intent["change_id"]
-    expected = intent["expected"]
-    current = registry.get_alias(CHAMPION)
-    if current is not None and current.change_id == change_id:
-        _finish(registry, intent, current, audit)
+    target, expected = intent["target"], intent["expected"]
+
+    details = {
+        "from_version": expected["version"],
+        "requested_version": intent["requested_version"],
+        "expected_champion": intent.get("expected_champion"),
+        "requested_at": intent.get("requested_at"),
+    }
+    move = ChampionMove(intent, target, "rolled_back", f"rollback: {intent['reason']}", lambda _previous: details)
+    carried = carry_out(registry, move, audit)
+    current = carried.champion
+    if carried.state == "swapped":
+        return None
+    if carried.state == "finished":
         return "finished by a retry: an earlier attempt of this run had moved the champion"
-    replaced = (current.replaced or {}) if current is not None else {}
-    if replaced.get("change_id") == change_id or registry.has_event("rolled_back", target, change_id):
-        if replaced.get("change_id") == change_id:
-            _record_rolled_back(registry, intent, change_id, replaced["updated_at"])
+    if carried.state == "undone":
         return (
             f"an earlier attempt of this run rolled back to {target}; since then the champion moved to "
             f"{current.version if current else None}, which this retry leaves in place"
         )
-    if current is not None and current.etag == intent["expected_etag"]:
-        try:
-            pointer = registry.set_alias(
-                CHAMPION, target, expected=current, reason=f"rollback: {intent['reason']}", change_id=change_id, **audit
-            )
-        except ConcurrentUpdate:
-            # Someone else's write, or ours whose response was lost before another actor replaced it:
-            # the checks above tell which (the new alias's ``replaced`` names ours if it landed).
-            return _carry_out(registry, intent, audit)
-        _finish(registry, intent, pointer, audit)
-        return None
     now = current.version if current is not None else None
     raise RollbackRefused(
         f"the champion of {registry.pipeline} changed from {expected['version']} to {now} while rolling back "
         f"to {target} (run {current.run_id if current else None}); this rollback replaces only "
         f"{expected['version']}, so nothing changed. Check the registry and trigger the rollback again"
-    )
-
-
-def _finish(
-    registry: ModelRegistry, intent: Mapping[str, Any], pointer: AliasPointer, audit: Mapping[str, str]
-) -> None:
-    registry.mirror_previous(pointer, **audit)
-    _record_rolled_back(registry, intent, pointer.change_id, pointer.updated_at)
-
-
-def _record_rolled_back(registry: ModelRegistry, intent: Mapping[str, Any], change_id: str, at: str) -> None:
-    details = {
-        "from_version": intent["expected"]["version"],
-        "requested_version": intent["requested_version"],
-        "expected_champion": intent.get("expected_champion"),
-        "requested_at": intent.get("requested_at"),
-    }
-    registry.record_event(
-        "rolled_back",
-        intent["target"],
-        run_id=intent["run_id"],
-        triggered_by=intent.get("triggered_by", ""),
-        reason=intent["reason"],
-        details=details,
-        change_id=change_id,
-        at=at,
     )

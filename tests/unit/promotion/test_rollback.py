@@ -1,4 +1,4 @@
-"""include.retrain.rollback against the real loopback S3 with real (tiny) skops models.
+"""include.retrain.promotion.rollback against the real loopback S3 with real (tiny) skops models.
 
 Every refusal leaves the registry exactly as it was; a tampered or untrusted target is refused by
 the same sha256 and allowlist checks as any model load.
@@ -18,11 +18,12 @@ from botocore.exceptions import EndpointConnectionError
 from sklearn.linear_model import LogisticRegression
 
 from include.retrain.config import DeploymentConfig
-from include.retrain.deployment import deploy_champion, read_deployed
 from include.retrain.errors import IntegrityError, PipelineFailure, UntrustedModelError
 from include.retrain.modelio import dump_model
+from include.retrain.promotion.deploy import deploy_champion, read_deployed
+from include.retrain.promotion.moves import mirror_previous
+from include.retrain.promotion.rollback import RollbackRefused, rollback_champion
 from include.retrain.registry import CHAMPION, ModelRegistry
-from include.retrain.rollback import RollbackRefused, rollback_champion
 from include.retrain.storage import SHA256_METADATA_KEY, ArtifactStore, sha256_bytes
 from tests.unit.fault_client import FaultyClient
 from tests.untrusted_model import untrusted_model_bytes
@@ -47,7 +48,7 @@ def registry(s3_client: Any) -> ModelRegistry:
         pointer = registry.set_alias(
             CHAMPION, version, expected=registry.get_alias(), run_id=f"run-{seed}", triggered_by="scheduled", reason="r"
         )
-        registry.mirror_previous(pointer, run_id=f"run-{seed}", triggered_by="scheduled")
+        mirror_previous(registry, pointer, run_id=f"run-{seed}", triggered_by="scheduled")
         deploy_champion(registry, "direct", audit={"run_id": f"run-{seed}", "triggered_by": "scheduled"})
     return registry
 

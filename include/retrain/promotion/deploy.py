@@ -1,4 +1,4 @@
-"""Deployment: the pointer serving systems poll, how each strategy moves it, and the canary.
+"""Deploy: the pointer serving systems poll, and how each strategy moves it.
 
 ``registry/deployed.json`` names the version that serves live traffic. It follows the champion:
 :func:`deploy_champion` makes it point at the current champion, so a run or a rollback that
@@ -10,14 +10,12 @@ Strategies (``deployment.strategy``):
 - ``blue_green``: two slot aliases, ``blue`` and ``green``. The new champion is loaded into the
   idle slot, then the pointer switches to that slot; the other slot keeps the model it had, so
   switching back (a rollback) is instant and needs no new load.
-- ``canary``: a candidate that passes the promotion policy becomes the ``challenger`` alias (a
-  shadow) instead of champion. Each later run scores it next to the champion on its own holdout;
-  after ``canary_runs`` wins in a row it becomes champion and is deployed, after one loss it is
-  removed. Its progress lives in the challenger alias's ``details``.
+- ``canary``: deployed like ``direct``; a candidate first shadows the champion as the challenger
+  (``promotion.canary``) and is deployed once it wins its canary and becomes champion.
 
-Every change of the pointer is a compare-and-swap (reading the pointer before the champion, so
-a slower writer can never put back an older champion), records a ``deployed`` event, and can be
-POSTed to an HTTP hook named by an Airflow connection.
+Every change of the pointer is a compare-and-swap (``promotion.cas``; it reads the pointer before
+the champion, so a slower writer can never put back an older champion), records a ``deployed``
+event, and can be POSTed to an HTTP hook named by an Airflow connection.
 """
 
 from __future__ import annotations
@@ -28,19 +26,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from include.retrain.config import DeploymentConfig
-from include.retrain.registry import (
-    CHAMPION,
-    MAX_CAS_ATTEMPTS,
-    AliasPointer,
-    ConcurrentUpdate,
-    ModelRegistry,
-    new_change_id,
-    utc_now,
-)
+from include.retrain.promotion.cas import compare_and_swap
+from include.retrain.registry import CHAMPION, ConcurrentUpdate, ModelRegistry, new_change_id, utc_now
 from include.retrain.webhook import InvalidWebhook, post_json
 
 DEPLOYED = "deployed.json"
-CHALLENGER = "challenger"
 BLUE, GREEN = "blue", "green"
 
 
@@ -104,7 +94,8 @@ def deploy_champion(
     compare-and-swap re-reads both and tries again. The pointer's reason is the champion's.
     A champion whose manifest no longer has the sha256 its alias recorded is not deployed.
     """
-    for _ in range(MAX_CAS_ATTEMPTS):
+
+    def attempt() -> tuple[DeployedPointer | None, bool]:
         deployed = read_deployed(registry)  # before the champion: see the module docstring
         champion = registry.get_alias(CHAMPION)
         if champion is None:
@@ -138,11 +129,12 @@ def deploy_champion(
         except ConcurrentUpdate:
             landed = read_deployed(registry)  # a lost response to our own switch, resent and refused?
             if landed is None or landed.change_id != change_id:
-                continue
+                raise  # another writer switched it: read both again
             pointer, etag = landed, landed.etag
         record_deployed_event(registry, pointer)
         return replace(pointer, etag=etag), True
-    raise ConcurrentUpdate(f"{registry.key(DEPLOYED)} kept changing; gave up after {MAX_CAS_ATTEMPTS} attempts")
+
+    return compare_and_swap(attempt, what=registry.key(DEPLOYED))
 
 
 def _load_idle_slot(
@@ -156,110 +148,6 @@ def _load_idle_slot(
     idle = GREEN if deployed is not None and deployed.slot == BLUE else BLUE
     registry.set_alias(idle, version, expected=slots[idle], reason=f"loaded for deployment of {version}", **audit)
     return idle
-
-
-# -- canary ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Canary:
-    """A challenger in shadow: its alias, the wins it needs, and the comparisons so far."""
-
-    pointer: AliasPointer
-
-    @property
-    def version(self) -> str:
-        assert self.pointer.version is not None
-        return self.pointer.version
-
-    @property
-    def wins(self) -> int:
-        return int(self.pointer.details.get("wins", 0))
-
-    @property
-    def required(self) -> int:
-        return int(self.pointer.details.get("required", 1))
-
-    def has_seen(self, run_key: str) -> bool:
-        """Whether the run with ``run_key`` started this canary or was already counted (a re-run)."""
-        seen = {self.pointer.details.get("started_by_run_key")}
-        seen |= {c["run_key"] for c in self.pointer.details.get("comparisons", [])}
-        return run_key in seen
-
-    def describe(self) -> str:
-        return f"canary of {self.version} ({self.wins}/{self.required} wins)"
-
-
-def challenger_alias(registry: ModelRegistry) -> tuple[AliasPointer | None, Canary | None]:
-    """The challenger alias object (what a CAS must match) and the canary it holds, if any."""
-    pointer = registry.get_alias(CHALLENGER)
-    return pointer, (Canary(pointer) if pointer is not None and pointer.version else None)
-
-
-def start_canary(
-    registry: ModelRegistry,
-    version: str,
-    *,
-    expected: AliasPointer | None,
-    required: int,
-    run_key: str,
-    audit: Mapping[str, str],
-    reason: str,
-) -> Canary:
-    """Make ``version`` the challenger (CAS against ``expected``) with no wins yet."""
-    details = {"wins": 0, "required": required, "started_by_run_key": run_key, "comparisons": []}
-    change_id = new_change_id()
-    details["started"] = {"change_id": change_id, "at": utc_now(), "reason": reason, **audit}
-    pointer = registry.set_alias(
-        CHALLENGER, version, expected=expected, reason=reason, details=details, change_id=change_id, **audit
-    )
-    record_canary_started(registry, Canary(pointer))
-    return Canary(pointer)
-
-
-def record_canary_started(registry: ModelRegistry, canary: Canary) -> None:
-    """The ``canary_started`` event of this canary, derived from the alias: written once, whoever finishes it."""
-    started = canary.pointer.details.get("started")
-    if not started:  # started before canaries recorded this: its event was written then
-        return
-    registry.record_event(
-        "canary_started",
-        canary.version,
-        run_id=started["run_id"],
-        triggered_by=started["triggered_by"],
-        reason=started["reason"],
-        details={"required": canary.required},
-        change_id=started["change_id"],
-        at=started["at"],
-    )
-
-
-def record_canary_win(
-    registry: ModelRegistry, canary: Canary, comparison: Mapping[str, Any], *, audit: Mapping[str, str]
-) -> Canary:
-    """Count one more win (CAS); the caller promotes the challenger once ``wins == required``."""
-    details = dict(canary.pointer.details)
-    details["wins"] = canary.wins + 1
-    details["comparisons"] = [*details.get("comparisons", []), dict(comparison)]
-    reason = f"won canary comparison {details['wins']}/{canary.required} on run {comparison['run_key']}"
-    pointer = registry.set_alias(
-        CHALLENGER, canary.version, expected=canary.pointer, reason=reason, details=details, **audit
-    )
-    registry.record_event(
-        "canary_scored",
-        canary.version,
-        reason=reason,
-        details={**comparison, "wins": details["wins"], "required": canary.required},
-        change_id=pointer.change_id,
-        at=pointer.updated_at,
-        **audit,
-    )
-    return Canary(pointer)
-
-
-def end_canary(registry: ModelRegistry, canary: Canary, *, audit: Mapping[str, str], reason: str) -> None:
-    """Remove the challenger (CAS), e.g. after a lost comparison."""
-    registry.clear_alias(CHALLENGER, expected=canary.pointer, reason=reason, **audit)
 
 
 # -- the HTTP hook -----------------------------------------------------------------------------

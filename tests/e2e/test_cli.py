@@ -7,6 +7,7 @@ metric and the decision; ``check`` lists every problem of a file at once.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -121,3 +122,32 @@ def test_check_lists_every_problem_with_file_and_field(tmp_path: Path) -> None:
         for line in lines
     )
     assert cli("check", str(good)).returncode == 0
+
+
+def test_run_trains_a_variant_with_a_derived_label_and_date_parts(s3, tmp_path: Path, airflow_home: Path) -> None:
+    from tests.e2e.flights_variant import DAYS as FLIGHT_DAYS
+    from tests.e2e.flights_variant import ROWS as FLIGHT_ROWS
+    from tests.e2e.flights_variant import write_flights_yaml
+
+    folder = tmp_path / "pipelines"
+    folder.mkdir()
+    harness = PipelineHarness(load_pipeline(write_flights_yaml(folder)), s3.client())
+    harness.write_days(FIRST_DAY, FLIGHT_DAYS, rows_per_day=FLIGHT_ROWS)
+    window_end = FIRST_DAY + timedelta(days=FLIGHT_DAYS)
+
+    done = cli(
+        "run", "flights", "--window-end", window_end.isoformat(), "--pipelines-dir", str(folder),
+        "--endpoint-url", s3.endpoint_url, "--region", REGION, "--airflow-home", str(airflow_home),
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    print(out)
+    assert f"retrain_flights  run key {window_end.isoformat()}  state: SUCCESS" in out
+    assert re.search(r"ingest +\d+ partitions, \d+ rows .*\(\d+ rows without a label dropped\)", out), out
+    for gate in ("validate_raw", "validate_features", "check_drift", "validate_model"):
+        assert re.search(rf"^ +{gate} +passed", out, flags=re.MULTILINE), gate
+    assert "leakage not scored" not in out  # every date part varies, the hour included
+    assert "evaluate            holdout roc_auc " in out
+    assert "champion MOVED" in out
+    assert harness.registry.get_alias(CHAMPION) is not None

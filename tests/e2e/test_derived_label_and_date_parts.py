@@ -50,6 +50,8 @@ def test_derived_label_and_date_parts_train_register_and_serve(
     gate = harness.store.read_json(folder + "/gates/validate_features.json")
     # one feature_stats row (std, leakage score, missing/inf counts) per matrix column, date parts included
     assert gate["statistics"]["rows"]["feature_stats"] == len(features["feature_columns"])
+    assert gate["statistics"]["warnings"] == 0  # no constant part (the hour reaches the CSV landing files)
+    assert gate["notes"] == []  # every feature got a leakage score
     evaluated = harness.store.read_json(folder + "/evaluate/manifest.json")
     assert evaluated["metric"] == "roc_auc"
     assert evaluated["value"] >= 0.6

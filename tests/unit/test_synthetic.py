@@ -160,3 +160,16 @@ class TestLanding:
         expected = churn_day(DAY, 5)
         assert [r["signup_date"] for r in rows] == expected["signup_date"].dt.strftime("%Y-%m-%d").tolist()
         assert [r["customer_id"] for r in rows] == expected["customer_id"].tolist()
+
+
+def test_csv_landing_files_keep_a_datetime_columns_time_of_day() -> None:
+    frame = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2026-01-02", "2026-01-03"]),
+            "departure": pd.to_datetime(["2026-01-02 17:04:46", None]),
+        }
+    )
+
+    text = encode_frame(frame, "csv").decode()
+
+    assert text.splitlines() == ["day,departure", "2026-01-02,2026-01-02T17:04:46", "2026-01-03,"]

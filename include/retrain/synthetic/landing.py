@@ -26,7 +26,15 @@ def encode_frame(frame: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "parquet":
         frame.to_parquet(buffer, index=False)
     else:
-        frame.to_csv(buffer, index=False, date_format="%Y-%m-%d")
+        # Dates as YYYY-MM-DD; a column with a time of day keeps it (to_csv's date_format would cut
+        # every datetime to its day, so a datetime column's hours never reached the landing data).
+        timed = {
+            name: column.dt.strftime("%Y-%m-%dT%H:%M:%S")
+            for name, column in frame.items()
+            if pd.api.types.is_datetime64_any_dtype(column.dtype)
+            and (column.dropna() != column.dropna().dt.normalize()).any()
+        }
+        frame.assign(**timed).to_csv(buffer, index=False, date_format="%Y-%m-%d")
     return buffer.getvalue()
 
 

@@ -22,12 +22,17 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 #: The SVG's size in CSS pixels (it scales down with the page: ``viewBox`` and ``width: 100%``).
 WIDTH, HEIGHT = 760, 280
 #: Room for the y-axis labels (left), the x-axis labels (bottom) and marker labels (top).
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 28, 40
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 40, 28, 40
+#: The shortest time span an axis shows: events seconds apart (a version registered and promoted by
+#: one run) are drawn on a readable scale, around their middle.
+MIN_SPAN = timedelta(days=1)
+#: Room left at each end of the time axis, as a share of the span (no point sits on the axis).
+TIME_PADDING = 0.03
 #: About how many ticks each axis gets.
 Y_TICKS, X_TICKS = 5, 6
 #: Colours for the series, in order (each also has its name in the legend; the 8 are distinct for
@@ -190,17 +195,42 @@ def value_range(values: Sequence[float]) -> tuple[float, float, float]:
     return math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step, step
 
 
-def _date_ticks(start: datetime, end: datetime, ticks: int = X_TICKS) -> list[datetime]:
-    if end <= start:
-        return [start]
-    span = (end - start) / max(ticks - 1, 1)
-    return [start + span * i for i in range(ticks)]
+def time_range(times: Sequence[datetime]) -> tuple[datetime, datetime]:
+    """The time axis: every time, padded a little at both ends, and at least ``MIN_SPAN`` long."""
+    if not times:
+        now = datetime(1970, 1, 1, tzinfo=UTC)
+        return now, now + MIN_SPAN
+    first, last = min(times), max(times)
+    span = max(last - first, MIN_SPAN)
+    middle = first + (last - first) / 2
+    half = span * (0.5 + TIME_PADDING)
+    return middle - half, middle + half
+
+
+#: Tick steps of the time axis, in hours: the first that gives at most about ``X_TICKS`` ticks.
+_TIME_STEPS = (1, 2, 3, 4, 6, 12, 24, 48, 72, 168, 336, 672, 1344, 2184, 4368, 8760)
+
+
+def time_ticks(start: datetime, end: datetime, ticks: int = X_TICKS) -> list[tuple[datetime, str]]:
+    """Round times between ``start`` and ``end`` (whole hours, or midnights a step of days apart), labelled."""
+    hours = (end - start).total_seconds() / 3600 / max(ticks - 1, 1)
+    step = timedelta(hours=next((h for h in _TIME_STEPS if h >= hours), math.ceil(hours / 24) * 24))
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if step >= timedelta(days=1):
+        at = midnight if midnight >= start else midnight + timedelta(days=1)
+    else:
+        at = midnight + step * math.ceil((start - midnight) / step)
+    found = []
+    while at <= end:
+        found.append((at, f"{at:%Y-%m-%d}" if step >= timedelta(days=1) else f"{at:%m-%d %H:%M}"))
+        at += step
+    return found
 
 
 def lay_out(chart: TimeChart, *, width: int = WIDTH, height: int = HEIGHT) -> ChartLayout:
     """Where everything of ``chart`` goes in a ``width`` x ``height`` SVG.
 
-    Time runs left to right over the span of every point and marker (one instant: the middle);
+    Time runs left to right over the span of every point and marker (see :func:`time_range`);
     values run bottom to top over round numbers enclosing every point and bar.
     """
     left, right = float(MARGIN_LEFT), float(width - MARGIN_RIGHT)
@@ -212,12 +242,10 @@ def lay_out(chart: TimeChart, *, width: int = WIDTH, height: int = HEIGHT) -> Ch
     values = [float(p.value) for _, points in series for p in points]
     bars = [b for b in chart.bars if _finite(b.value)]
     low, high, step = value_range(values + [b.value for b in bars])
-    first, last = (min(times), max(times)) if times else (datetime(1970, 1, 1, tzinfo=UTC),) * 2
+    first, last = time_range(times)
     seconds = (last - first).total_seconds()
 
     def x_of(at: datetime) -> float:
-        if seconds <= 0:
-            return round((left + right) / 2, 2)
         return round(left + (right - left) * (_utc(at) - first).total_seconds() / seconds, 2)
 
     def y_of(value: float) -> float:
@@ -249,8 +277,7 @@ def lay_out(chart: TimeChart, *, width: int = WIDTH, height: int = HEIGHT) -> Ch
     for i in range(count + 1):
         value = low + i * step
         y_ticks.append(Tick(y_of(value), fmt(value)))
-    day_only = seconds >= 3 * 86400 or seconds <= 0
-    x_ticks = [Tick(x_of(at), f"{at:%Y-%m-%d}" if day_only else f"{at:%m-%d %H:%M}") for at in _date_ticks(first, last)]
+    x_ticks = [Tick(x_of(at), label) for at, label in time_ticks(first, last)]
     shown = sum(len(s.points) for s in placed)
     summary = f"{chart.title}: {shown} values in {len(placed)} series"
     if markers:

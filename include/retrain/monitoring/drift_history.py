@@ -8,9 +8,9 @@ bar, in its failed expectations' samples: charting those alone would show a stab
 missing, so such runs are counted in a note instead.
 
 Reading is bounded: the run folders are listed one level deep (a page per 1000 runs) and only the
-newest :data:`RUNS_READ` runs' reports are read. Dry runs are left out (they repeat a real run's
-window). A report that is missing (the run stopped before the gate) or unreadable is a note, never
-an error: the registry page shows the rest.
+newest :data:`RUNS_READ` runs' reports are read (:data:`PARALLEL_READS` at a time). Dry runs are
+left out (they repeat a real run's window). A report that is missing (the run stopped before the
+gate) or unreadable is a note, never an error: the registry page shows the rest.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,8 @@ from include.retrain.storage import ArtifactStore
 
 #: How many of the newest training runs' drift reports the registry page reads.
 RUNS_READ = 20
+#: How many reports are read at once.
+PARALLEL_READS = 8
 DRIFT_REPORT = "check_drift.json"
 _DRY_RUN = "-dry-run-"
 
@@ -102,6 +105,20 @@ def run_keys(store: ArtifactStore, runs_prefix: str) -> list[str]:
     return sorted(keys)
 
 
+def _read_report(store: ArtifactStore, pipeline: str, run_key: str) -> Mapping[str, Any] | Exception | None:
+    """A run's check_drift report; None if it has none, the exception if it cannot be read."""
+    try:
+        found = store.read_object(store.key(pipeline, "runs", run_key, "gates", DRIFT_REPORT))
+        if found is None:
+            return None
+        report = json.loads(found.data)
+        if not isinstance(report, Mapping):
+            raise ValueError("the report is not a JSON object")
+        return report
+    except Exception as exc:  # shown as a note
+        return exc
+
+
 def read_drift_history(store: ArtifactStore, pipeline: str, *, limit: int = RUNS_READ) -> DriftHistory:
     """The drift values of the newest ``limit`` runs of ``pipeline`` (not dry runs) that list them."""
     runs_prefix = store.key(pipeline, "runs") + "/"
@@ -110,19 +127,19 @@ def read_drift_history(store: ArtifactStore, pipeline: str, *, limit: int = RUNS
     except Exception as exc:  # the page shows the rest of the registry
         return DriftHistory([], [f"The run folders could not be listed ({type(exc).__name__}: {exc})."])
     newest = keys[-limit:] if limit > 0 else []
+    with ThreadPoolExecutor(PARALLEL_READS) as pool:
+        reports = list(pool.map(lambda key: _read_report(store, pipeline, key), newest))
     runs: list[RunDrift] = []
     missing, unchecked, unlisted, unreadable = [], [], [], []
-    for key in newest:
+    for key, report in zip(newest, reports, strict=True):
+        if report is None:
+            missing.append(key)
+            continue
         try:
-            found = store.read_object(store.key(pipeline, "runs", key, "gates", DRIFT_REPORT))
-            if found is None:
-                missing.append(key)
-                continue
-            report = json.loads(found.data)
-            if not isinstance(report, Mapping):
-                raise ValueError("the report is not a JSON object")
+            if isinstance(report, Exception):
+                raise report
             drift = run_drift(key, report)
-        except Exception as exc:
+        except Exception as exc:  # unreadable, or values that are not what the gate writes
             unreadable.append(f"{key} ({type(exc).__name__}: {str(exc)[:120]})")
             continue
         if drift is not None:

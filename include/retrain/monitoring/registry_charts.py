@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from include.retrain.monitoring.charts import Bar, Marker, Point, Series, TimeChart
 from include.retrain.monitoring.drift_history import DriftHistory
-from include.retrain.monitoring.overview import HISTORY_SHOWN, MOVES_CHARTED, VariantOverview
+from include.retrain.monitoring.overview import HISTORY_SHOWN, MOVES_CHARTED, VERSIONS_CHARTED, VariantOverview
 
 _MOVE_WORDS = {"promoted": "promoted to champion", "rolled_back": "champion again by a rollback"}
 
@@ -49,9 +49,10 @@ def promotion_metric_chart(overview: VariantOverview) -> TimeChart:
             markers.append(Marker(at, move.event, words, {"version": move.version}))
     versions = sum(len(s.points) for s in series)
     notes = [
-        f"The {versions} newest registered versions, each on its own holdout (the rows of the run that trained "
-        f"it), at its registration time; the table below lists the {HISTORY_SHOWN} newest. Vertical lines: the "
-        f"newest {MOVES_CHARTED} promotions and rollbacks since the first version charted."
+        f"{versions} registered versions (the newest, at most {VERSIONS_CHARTED}), each on its own holdout (the "
+        f"rows of the run that trained it), at its registration time; the table below lists the newest "
+        f"{HISTORY_SHOWN}. Vertical lines: promotions and rollbacks since the first version charted (the newest "
+        f"{MOVES_CHARTED} of each)."
     ]
     bars = [Bar(policy.threshold, "promotion threshold")] if policy.threshold is not None else []
     return TimeChart(

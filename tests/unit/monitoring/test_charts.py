@@ -62,9 +62,7 @@ def test_points_are_drawn_in_time_order_left_to_right_and_higher_values_higher()
     (series,) = layout.series
     assert [dict(p.attributes)["data-version"] for p in series.points] == ["v1", "v2", "v3"]
     xs, ys = [p.x for p in series.points], [p.y for p in series.points]
-    assert xs[0] == layout.left
-    assert xs[-1] == layout.right
-    assert xs[0] < xs[1] < xs[2]
+    assert layout.left < xs[0] < xs[1] < xs[2] < layout.right
     assert ys[0] > ys[1] > ys[2]  # SVG's y grows downwards
     assert all(layout.top <= y <= layout.bottom for y in ys)
     assert series.path == " ".join(f"{x},{y}" for x, y in zip(xs, ys, strict=True))
@@ -180,9 +178,29 @@ def test_an_attribute_name_that_is_no_plain_name_is_refused() -> None:
         lay_out(metric_chart(series=[Series("x", [Point(DAY, 1.0, {"value": "v"})])]))
 
 
-def test_times_without_a_zone_are_utc_and_day_ticks_cover_the_span() -> None:
+def test_times_without_a_zone_are_utc_and_the_time_axis_has_round_ticks() -> None:
     naive = Series("psi", [Point(datetime(2026, 3, 1), 0.1), Point(datetime(2026, 3, 11), 0.2)])
     layout = lay_out(TimeChart("PSI", "psi", [naive]))
 
     assert layout.series[0].points[0].date == "2026-03-01T00:00:00+00:00"
-    assert [tick.label for tick in layout.x_ticks][0::5] == ["2026-03-01", "2026-03-11"]
+    assert [tick.label for tick in layout.x_ticks] == ["2026-03-01", "2026-03-04", "2026-03-07", "2026-03-10"]
+    assert all(layout.left < tick.position < layout.right for tick in layout.x_ticks)
+
+
+def test_events_seconds_apart_are_drawn_on_a_day_around_them_with_hour_ticks() -> None:
+    registered = DAY + timedelta(hours=12)
+    chart = TimeChart(
+        "roc_auc",
+        "roc_auc",
+        [Series("roc_auc", [Point(registered, 0.7, {"version": "v1"})])],
+        markers=[Marker(registered + timedelta(seconds=2), "promoted", "v1 promoted")],
+    )
+    layout = lay_out(chart)
+
+    (point,) = layout.series[0].points
+    middle = (layout.left + layout.right) / 2
+    assert abs(point.x - middle) < 1
+    assert abs(layout.markers[0].x - point.x) < 1
+    labels = [tick.label for tick in layout.x_ticks]
+    assert labels[0] == "03-01 00:00"
+    assert len(set(labels)) == len(labels) >= 4

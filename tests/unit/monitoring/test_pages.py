@@ -256,7 +256,7 @@ def test_the_metric_chart_draws_each_version_and_marks_the_champions_moves() -> 
     assert figure.count('data-kind="rolled_back"') == 1
     assert f"{V2} promoted to champion 2026-03-01 16:00 UTC: better &lt;b&gt;really&lt;/b&gt;" in figure
     assert f"{V1} champion again by a rollback 2026-03-02 09:00 UTC: INC-7" in figure
-    assert "The 2 newest registered versions" in figure
+    assert "2 registered versions (the newest, at most 30)" in figure
 
 
 def test_the_history_table_lists_the_newest_versions_and_the_chart_all_that_were_read() -> None:

@@ -2,7 +2,8 @@
 
 Runs are triggered through the REST API; a headless Chromium (Debian's package, driven by
 Playwright) signs in on Airflow's login form as a person would, opens Browse > Model registry
-and follows a failed gate's report link. Screenshots go to ``test-artifacts/``.
+(its charts are server-rendered SVG, checked by their data attributes) and follows a failed
+gate's report link. Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def test_the_registry_page_and_a_failed_gate_report_in_a_real_browser(
 
     page = browser.new_page()
     sign_in(page, airflow.base_url, ADMIN, airflow.password)
+    page_requests: list[str] = []
+    page.on("request", lambda request: page_requests.append(request.url))
     page.get_by_role("button", name="Browse").click()
     page.get_by_role("menuitem", name="Model registry").click()
     registry = page.frame_locator("iframe[title='Model registry']")
@@ -78,6 +81,23 @@ def test_the_registry_page_and_a_failed_gate_report_in_a_real_browser(
     expect(demand_section).to_contain_text(f"Run {bad['dag_run_id']}")
     page.set_viewport_size({"width": 1400, "height": 2400})  # the frame shows a whole variant
     page.screenshot(path=ARTIFACTS / "registry-page.png")
+
+    # The metric chart: the champion's own holdout value, registered and promoted (a marker), and
+    # the policy's threshold; no drift chart yet (the first run had no champion to compare with).
+    chart = churn_section.locator("svg[data-chart='chart-metric-churn']")
+    expect(chart).to_be_visible()
+    series = chart.locator("g[data-series]")
+    expect(series).to_have_count(1)
+    expect(series).to_have_attribute("data-series", "roc_auc")
+    point = series.locator("circle")
+    expect(point).to_have_count(1)
+    expect(point).to_have_attribute("data-version", champion.version)
+    assert float(point.get_attribute("data-value")) == pytest.approx(metrics["value"])
+    expect(chart.locator("g[data-kind='promoted']")).to_have_attribute("data-version", champion.version)
+    expect(chart.locator("g[data-bar='promotion threshold']")).to_have_attribute("data-value", "0.6500")
+    expect(churn_section.locator("#chart-drift-churn")).to_contain_text("Nothing compared in 1")
+    churn_section.locator("#chart-metric-churn").screenshot(path=ARTIFACTS / "registry-charts.png")
+    assert [url for url in page_requests if not url.startswith((airflow.base_url, "data:"))] == []
 
     demand_section.get_by_role("link", name="validate_raw report", exact=True).click()
     report = registry.locator("main")

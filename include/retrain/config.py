@@ -511,7 +511,7 @@ class BootstrapConfig(_Strict):
 
     Both models are scored on the same resampled rows, so the test sees only the difference
     between them, not the sampling noise of the holdout that both share. The same settings give
-    the model card's metric intervals (``stages.significance``).
+    the model card's metric intervals (``stats.bootstrap``).
     """
 
     samples: int = Field(

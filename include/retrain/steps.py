@@ -404,6 +404,8 @@ def check_drift(run: RunContext, ingested: dict[str, Any]) -> dict[str, Any]:
             "run is recorded as a warning for this run only"
         )
     result = _run_gate("check_drift", tables, specs, notes, row_keys={"drift": "feature", "label": "column"})
+    # The compared values go into the report too: the registry page charts PSI per feature over runs.
+    result = replace(result, values={name: table.to_dict("records") for name, table in tables.items()})
     accepted = _waived_outcomes(result, waived)
     context: dict[str, Any] = {"champion": champion, "reference_rows": profile.get("rows")}
     if run.options.accept_drift:

@@ -79,6 +79,8 @@ class GateResult:
     """Every outcome of one gate (in GX's result order, grouped by column) and the row counts.
 
     ``notes`` say what the gate could not check and why (e.g. no champion to compare with);
+    ``values`` are the rows of the tables a gate computed and then validated (check_drift's PSI and
+    KS per feature), kept in the JSON report so the registry page can chart them over runs;
     ``validations`` keeps GX's own result per table for the HTML data docs (never serialised).
     """
 
@@ -86,6 +88,7 @@ class GateResult:
     outcomes: tuple[ExpectationOutcome, ...]
     row_counts: dict[str, int]
     notes: tuple[str, ...] = ()
+    values: dict[str, list[dict[str, Any]]] = field(default_factory=dict, compare=False)
     validations: tuple[tuple[str, Any], ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -152,6 +155,7 @@ class GateResult:
                 "statistics": self.statistics,
                 "notes": list(self.notes),
                 "expectations": [asdict(o) for o in self.outcomes],
+                **({"values": self.values} if self.values else {}),
             }
         )
 

@@ -147,3 +147,18 @@ def test_label_drift_is_a_warning_by_default(s3: Any) -> None:
 
     assert summary["success"] is True
     assert any("on label" in warning for warning in summary["warnings"])
+
+
+def test_the_report_lists_the_psi_of_every_compared_feature_and_the_label(s3: Any) -> None:
+    """The registry page's drift chart reads these values; a report without them charts nothing."""
+    driver = _driver(s3, {})
+    config, run = _champion_then_label_shift(driver)
+
+    steps.check_drift(run, steps.ingest(run))
+
+    values = run.store.read_json(run.stage_key("gates", "check_drift.json"))["values"]
+    assert {row["feature"] for row in values["drift"]} == set(config.features.compared)
+    assert all(row["psi"] >= 0 for row in values["drift"])
+    (label,) = values["label"]
+    assert label["column"] == "churned"
+    assert label["psi"] > 0.1

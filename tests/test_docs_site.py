@@ -26,16 +26,18 @@ SAME_FILE = re.compile(r"`::(\w+)")
 def _citations(page: Path) -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     for line in page.read_text().splitlines():
-        last_file = None
+        files: list[tuple[int, str]] = []  # where each cited .py file starts on the line
         for match in CITED.finditer(line):
             path, test = match.group(1).rstrip("."), match.group(2)
             if "<" in path or "*" in path or path in EXAMPLES:
                 continue
             found.append((path, test[2:] if test else None))
             if path.endswith(".py"):
-                last_file = path
-        if last_file:
-            found += [(last_file, name) for name in SAME_FILE.findall(line)]
+                files.append((match.start(), path))
+        for match in SAME_FILE.finditer(line):  # `::name` belongs to the file cited last before it
+            before = [path for start, path in files if start < match.start()]
+            if before:
+                found.append((before[-1], match.group(1)))
     return found
 
 
@@ -56,4 +58,7 @@ def test_citations_are_found() -> None:
     cited = {c for page in PAGES for c in _citations(page)}
     assert ("tests/faults/test_timeouts.py", "test_a_burst_of_server_errors_is_ridden_out") in cited
     assert ("include/retrain/modelio.py", None) in cited
+    # `::name` after two files on one line belongs to the file just before it, not the line's last
+    challenger = "test_a_retry_after_the_challenger_write_records_canary_started_once"
+    assert ("tests/unit/promotion/test_promote_retries.py", challenger) in cited
     assert len(cited) > 100

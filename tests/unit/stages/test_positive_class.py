@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 
-from include.retrain import config as config_module
 from include.retrain.config import PipelineConfig, load_pipeline
+from include.retrain.config import pipeline as config_module
 from include.retrain.errors import ConfigError, DataFailure
 from include.retrain.stages.evaluate import evaluate_model
 from include.retrain.stats.weighted import WeightedMetrics

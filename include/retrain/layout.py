@@ -1,0 +1,118 @@
+"""Every artifact path of a run and of the registry, named once.
+
+A key written by one module and read by another comes from a name here, so the two cannot drift
+apart. Paths are relative: a run's under ``<prefix>/<pipeline>/runs/<run key>/``
+(``RunContext.stage_key``), the registry's under ``<prefix>/<pipeline>/registry/``
+(``ModelRegistry.key``). ``docs/serving/registry.md`` documents both layouts; a test checks that it
+lists every path named here. Nothing heavy is imported: the DAG factory may read these names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RunPath:
+    """One artifact of a run: ``<stage>/<name>`` under the run's folder."""
+
+    stage: str
+    name: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.stage}/{self.name}"
+
+
+# -- a run's folder: <prefix>/<pipeline>/runs/<run key>/ ---------------------------------------
+
+RUNS = "runs"
+#: Every stage's manifest (what its task returned through XCom), next to its outputs.
+STAGE_MANIFEST = "manifest.json"
+#: The reference profile of the training rows; registered with the version as the same file name.
+PROFILE_FILE = "reference_profile.json"
+
+RAW = RunPath("ingest", "raw.parquet")
+SOURCES = RunPath("ingest", "sources.json")
+TRAIN_MATRIX = RunPath("features", "train.parquet")
+HOLDOUT_MATRIX = RunPath("features", "holdout.parquet")
+HOLDOUT_INPUT = RunPath("features", "holdout_input.parquet")
+TRANSFORMER = RunPath("features", "transformer.skops")
+REFERENCE_PROFILE = RunPath("features", PROFILE_FILE)
+MODEL = RunPath("train", "model.skops")
+PREDICTIONS = RunPath("evaluate", "predictions.parquet")
+SEGMENT_METRICS = RunPath("evaluate", "segment_metrics.json")
+GATES = "gates"
+
+
+def stage_manifest(stage: str) -> RunPath:
+    """``<stage>/manifest.json``."""
+    return RunPath(stage, STAGE_MANIFEST)
+
+
+def gate_report(gate: str) -> RunPath:
+    """``gates/<gate>.json``: the gate's full JSON report."""
+    return RunPath(GATES, f"{gate}.json")
+
+
+def gate_data_docs(gate: str) -> RunPath:
+    """``gates/<gate>.html``: the gate's data docs."""
+    return RunPath(GATES, f"{gate}.html")
+
+
+#: Every fixed path of a run folder (the gate reports and stage manifests are per gate and stage).
+RUN_PATHS = (
+    RAW,
+    SOURCES,
+    TRAIN_MATRIX,
+    HOLDOUT_MATRIX,
+    HOLDOUT_INPUT,
+    TRANSFORMER,
+    REFERENCE_PROFILE,
+    MODEL,
+    PREDICTIONS,
+    SEGMENT_METRICS,
+)
+
+# -- the registry: <prefix>/<pipeline>/registry/ -----------------------------------------------
+
+REGISTRY = "registry"
+VERSIONS = "versions"
+ALIASES = "aliases"
+EVENTS = "events"
+INTENTS = "intents"
+#: What serving runs (``promotion.deploy``).
+DEPLOYED = "deployed.json"
+#: A version's commit marker: it exists once this exists.
+VERSION_MANIFEST = "manifest.json"
+#: A version's files.
+MODEL_FILE = "model.skops"
+METRICS_FILE = "metrics.json"
+MODEL_CARD_JSON = "model_card.json"
+MODEL_CARD_MD = "model_card.md"
+VERSION_FILES = (VERSION_MANIFEST, MODEL_FILE, METRICS_FILE, MODEL_CARD_JSON, MODEL_CARD_MD, PROFILE_FILE)
+
+
+def version_file(version: str, name: str) -> tuple[str, str, str]:
+    """``versions/<version>/<name>``, as parts for ``ModelRegistry.key``."""
+    return (VERSIONS, version, name)
+
+
+def alias_file(alias: str) -> tuple[str, str]:
+    """``aliases/<alias>.json``."""
+    return (ALIASES, f"{alias}.json")
+
+
+def intent_file(task: str, run_name: str) -> tuple[str, str, str]:
+    """``intents/<task>/<run id>.json`` (the run id made safe for a key)."""
+    return (INTENTS, task, f"{run_name}.json")
+
+
+#: The registry's layout as documented, one path pattern a line (a test checks the docs list each).
+REGISTRY_PATHS = (
+    DEPLOYED,
+    f"{ALIASES}/<alias>.json",
+    *(f"{VERSIONS}/<version>/{name}" for name in VERSION_FILES),
+    f"{EVENTS}/<utc time>-<event>-<version>-<id>.json",
+    f"{INTENTS}/<task>/<run id>.json",
+)

@@ -124,7 +124,7 @@ def _model_bytes() -> bytes:
 
 
 def promote_task(world: SoakWorld, actor: Actor) -> dict[str, Any]:
-    """The registry part of the ``promote`` task (steps.promote), in its order."""
+    """The registry part of the ``promote`` task (``include.retrain.tasks.promote``), in its order."""
     from include.retrain.context import RunContext
     from include.retrain.promotion.deploy import publish
     from include.retrain.promotion.promote import promote_to_champion

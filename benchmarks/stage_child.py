@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import current_rss_bytes, peak_rss_bytes
 
@@ -24,11 +25,12 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     import boto3
 
-    from include.retrain import steps
+    from include.retrain import manifests as m
     from include.retrain.config import PipelineConfig
     from include.retrain.context import RunContext
     from include.retrain.devtools.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION
     from include.retrain.errors import GateFailure
+    from include.retrain.tasks import drift, evaluate, features, gates, ingest, promote, train
     from include.retrain.threads import cpu_budget
 
     import_seconds = time.perf_counter() - started
@@ -48,12 +50,28 @@ def main(argv: list[str]) -> int:
         triggered_by="bench",
         client=client,
     )
+    # Each task body with the manifest types of its upstream XComs (promote's last: the gate summaries).
+    bodies = {
+        "ingest": (ingest.ingest, []),
+        "validate_raw": (gates.validate_raw, [m.IngestManifest]),
+        "build_features": (features.build_features, [m.IngestManifest]),
+        "validate_features": (gates.validate_features, [m.FeaturesManifest]),
+        "check_drift": (drift.check_drift, [m.IngestManifest]),
+        "train": (train.train, [m.FeaturesManifest]),
+        "evaluate": (evaluate.evaluate, [m.FeaturesManifest, m.TrainManifest]),
+        "validate_model": (gates.validate_model, [m.EvaluateManifest]),
+        "promote": (promote.promote, [m.IngestManifest, m.FeaturesManifest, m.TrainManifest, m.EvaluateManifest]),
+    }
+    body, types = bodies[spec["step"]]
+    upstream: list[Any] = [kind.from_xcom(xcom) for kind, xcom in zip(types, spec["upstream"], strict=False)]
+    if spec["step"] == "promote":
+        upstream.append([m.GateSummary.from_xcom(summary) for summary in spec["upstream"][-1]])
     rss_before = current_rss_bytes()
     wall, cpu = time.perf_counter(), time.process_time()
     failed = False
     with cpu_budget(config.tasks.threads):
         try:
-            manifest = getattr(steps, spec["step"])(run, *spec["upstream"])
+            manifest = body(run, *upstream).to_xcom()
         except GateFailure as exc:
             manifest, failed = exc.summary, True
     result = {

@@ -2,7 +2,9 @@
 
 Everything real but the scheduler: landing data on the loopback S3, the stage functions, sklearn
 models, skops files and the registry. Each "run" is ingest -> build_features -> train -> evaluate
--> promote, exactly the task bodies the DAG calls, for one window end and one set of Params.
+-> promote, exactly the task bodies the DAG calls, for one window end and one set of Params. Their
+manifests pass between the bodies as they pass through XCom (``to_xcom`` / ``from_xcom``), so a
+test sees what the DAG's tasks return.
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ from typing import Any
 
 import yaml
 
-from include.retrain import steps
+from include.retrain import manifests
 from include.retrain.config import DEFAULT_PIPELINES_DIR, PipelineConfig
 from include.retrain.context import RunContext
 from include.retrain.registry import ModelRegistry
 from include.retrain.synthetic import GENERATORS
 from include.retrain.synthetic.landing import write_days
+from include.retrain.tasks.evaluate import evaluate
+from include.retrain.tasks.features import build_features
+from include.retrain.tasks.ingest import ingest
+from include.retrain.tasks.promote import promote
+from include.retrain.tasks.train import train
 from include.retrain.threads import cpu_budget
 
 FIRST_DAY = date(2026, 1, 1)
@@ -76,24 +83,25 @@ class StepDriver:
         """Run everything up to evaluate for the window ending ``day`` days after FIRST_DAY."""
         run = self.context(FIRST_DAY + timedelta(days=day), params)
         with cpu_budget(self.config.tasks.threads):  # as the DAG's tasks run (run_step)
-            ingested = steps.ingest(run)
-            features = steps.build_features(run, ingested)
-            trained = steps.train(run, features)
-            evaluated = steps.evaluate(run, features, trained)
-        return run, {"ingested": ingested, "features": features, "trained": trained, "evaluated": evaluated}
+            ingested = ingest(run)
+            features = build_features(run, ingested)
+            trained = train(run, features)
+            evaluated = evaluate(run, features, trained)
+        typed = {"ingested": ingested, "features": features, "trained": trained, "evaluated": evaluated}
+        return run, {name: manifest.to_xcom() for name, manifest in typed.items()}
 
     @staticmethod
-    def promote(run: RunContext, manifests: dict[str, dict]) -> dict[str, Any]:
-        return steps.promote(
+    def promote(run: RunContext, xcoms: dict[str, dict]) -> dict[str, Any]:
+        return promote(
             run,
-            manifests["ingested"],
-            manifests["features"],
-            manifests["trained"],
-            manifests["evaluated"],
+            manifests.IngestManifest.from_xcom(xcoms["ingested"]),
+            manifests.FeaturesManifest.from_xcom(xcoms["features"]),
+            manifests.TrainManifest.from_xcom(xcoms["trained"]),
+            manifests.EvaluateManifest.from_xcom(xcoms["evaluated"]),
             [],
-        )
+        ).to_xcom()
 
     def run(self, day: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """One whole run (gates skipped); returns the promote manifest with the evaluate manifest."""
-        run, manifests = self.evaluate(day, params)
-        return {**self.promote(run, manifests), "evaluated": manifests["evaluated"]}
+        run, xcoms = self.evaluate(day, params)
+        return {**self.promote(run, xcoms), "evaluated": xcoms["evaluated"]}

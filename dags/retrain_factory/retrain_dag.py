@@ -54,37 +54,64 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
         params=build_params(config),
     )
     def retrain() -> None:
+        # Each task imports its body (include/retrain/tasks/) inside the task, never at parse time, and
+        # reads its upstream manifests back from XCom (include/retrain/manifests.py).
         @task(multiple_outputs=False, doc_md=TASK_DOCS["ingest"], **infra)
         def ingest(**context: Any) -> dict:
-            return run_step(config, "ingest", context)
+            from include.retrain.tasks.ingest import ingest as body
+
+            return run_step(config, body, context)
 
         @task(multiple_outputs=False, doc_md=TASK_DOCS["validate_raw"], **gate)
         def validate_raw(ingested: dict, **context: Any) -> dict:
-            return run_step(config, "validate_raw", context, ingested)
+            from include.retrain.manifests import IngestManifest
+            from include.retrain.tasks.gates import validate_raw as body
+
+            return run_step(config, body, context, IngestManifest.from_xcom(ingested))
 
         @task(multiple_outputs=False, doc_md=TASK_DOCS["build_features"], **infra)
         def build_features(ingested: dict, **context: Any) -> dict:
-            return run_step(config, "build_features", context, ingested)
+            from include.retrain.manifests import IngestManifest
+            from include.retrain.tasks.features import build_features as body
+
+            return run_step(config, body, context, IngestManifest.from_xcom(ingested))
 
         @task(multiple_outputs=False, doc_md=TASK_DOCS["validate_features"], **gate)
         def validate_features(features: dict, **context: Any) -> dict:
-            return run_step(config, "validate_features", context, features)
+            from include.retrain.manifests import FeaturesManifest
+            from include.retrain.tasks.gates import validate_features as body
+
+            return run_step(config, body, context, FeaturesManifest.from_xcom(features))
 
         @task(multiple_outputs=False, doc_md=TASK_DOCS["check_drift"], **gate)
         def check_drift(ingested: dict, **context: Any) -> dict:
-            return run_step(config, "check_drift", context, ingested)
+            from include.retrain.manifests import IngestManifest
+            from include.retrain.tasks.drift import check_drift as body
+
+            return run_step(config, body, context, IngestManifest.from_xcom(ingested))
 
         @task(multiple_outputs=False, doc_md=TASK_DOCS["train"], **training)
         def train(features: dict, **context: Any) -> dict:
-            return run_step(config, "train", context, features)
+            from include.retrain.manifests import FeaturesManifest
+            from include.retrain.tasks.train import train as body
+
+            return run_step(config, body, context, FeaturesManifest.from_xcom(features))
 
         @task(multiple_outputs=False, doc_md=TASK_DOCS["evaluate"], **infra)
         def evaluate(features: dict, trained: dict, **context: Any) -> dict:
-            return run_step(config, "evaluate", context, features, trained)
+            from include.retrain.manifests import FeaturesManifest, TrainManifest
+            from include.retrain.tasks.evaluate import evaluate as body
+
+            return run_step(
+                config, body, context, FeaturesManifest.from_xcom(features), TrainManifest.from_xcom(trained)
+            )
 
         @task(multiple_outputs=False, doc_md=TASK_DOCS["validate_model"], **gate)
         def validate_model(evaluated: dict, **context: Any) -> dict:
-            return run_step(config, "validate_model", context, evaluated)
+            from include.retrain.manifests import EvaluateManifest
+            from include.retrain.tasks.gates import validate_model as body
+
+            return run_step(config, body, context, EvaluateManifest.from_xcom(evaluated))
 
         @task(
             multiple_outputs=False,
@@ -95,7 +122,19 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:
         def promote(
             ingested: dict, features: dict, trained: dict, evaluated: dict, gates: list, **context: Any
         ) -> dict:
-            return run_step(config, "promote", context, ingested, features, trained, evaluated, gates)
+            from include.retrain import manifests as m
+            from include.retrain.tasks.promote import promote as body
+
+            return run_step(
+                config,
+                body,
+                context,
+                m.IngestManifest.from_xcom(ingested),
+                m.FeaturesManifest.from_xcom(features),
+                m.TrainManifest.from_xcom(trained),
+                m.EvaluateManifest.from_xcom(evaluated),
+                [m.GateSummary.from_xcom(summary) for summary in gates],
+            )
 
         ingested = ingest()
         raw_gate = validate_raw(ingested)

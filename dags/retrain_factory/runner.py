@@ -84,9 +84,15 @@ def _connection_lookup() -> Callable[[str], Any]:
     return BaseHook.get_connection
 
 
-def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstream: Any) -> dict[str, Any]:
-    """Build the RunContext from the Airflow context and call ``steps.<step>``."""
-    from include.retrain import steps
+def run_step(
+    config: PipelineConfig, body: Callable[..., Any], context: dict[str, Any], *upstream: Any
+) -> dict[str, Any]:
+    """Build the RunContext from the Airflow context, call the task body and return its manifest for XCom.
+
+    ``body`` is a function of ``include.retrain.tasks`` (imported inside the task, so parsing never
+    pays for it), ``upstream`` the typed manifests it takes; what it returns (a manifest or a gate
+    summary) goes to XCom as ``to_xcom()``, the JSON dict downstream tasks read back with ``from_xcom``.
+    """
     from include.retrain.context import RunContext
     from include.retrain.threads import cpu_budget
 
@@ -103,7 +109,7 @@ def run_step(config: PipelineConfig, step: str, context: dict[str, Any], *upstre
             get_connection=_connection_lookup(),
         )
         with cpu_budget(config.tasks.threads):
-            return getattr(steps, step)(run, *upstream)
+            return body(run, *upstream).to_xcom()
 
 
 def variant_store(config: PipelineConfig) -> ArtifactStore:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from include.retrain.config import PipelineConfig
+from include.retrain.layout import RUNS, RunPath
 from include.retrain.registry import ModelRegistry
 from include.retrain.runs import RunOptions, TrainingWindow, check_window_end, make_run_key, resolve_window
 from include.retrain.storage import ArtifactStore
@@ -92,7 +93,11 @@ class RunContext:
 
     def stage_key(self, stage: str, filename: str) -> str:
         """``<prefix>/<pipeline>/runs/<run key>/<stage>/<filename>``."""
-        return self.store.key(self.config.name, "runs", self.run_key, stage, filename)
+        return self.store.key(self.config.name, RUNS, self.run_key, stage, filename)
+
+    def key(self, artifact: RunPath) -> str:
+        """The store key of one of the run's artifacts (named in ``include.retrain.layout``)."""
+        return self.stage_key(artifact.stage, artifact.name)
 
     def describe(self) -> dict[str, Any]:
         """Identity of the run, recorded in manifests and reports."""

@@ -5,10 +5,20 @@ from __future__ import annotations
 import math
 import os
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from include.retrain import __version__
 from include.retrain.config import DatasetConfig, FeaturesConfig
+
+if TYPE_CHECKING:
+    from include.retrain.context import RunContext
+    from include.retrain.manifests import (
+        EvaluateManifest,
+        FeaturesManifest,
+        GateSummary,
+        IngestManifest,
+        TrainManifest,
+    )
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "pyarrow", "skops", "great-expectations", "apache-airflow")
 
@@ -53,6 +63,42 @@ def label(dataset: DatasetConfig) -> dict[str, Any]:
     return {
         "column": dataset.target,
         "derived": {"from": rule.column, rule.rule: operand, "definition": rule.describe(dataset.target)},
+    }
+
+
+def build_card(
+    run: RunContext,
+    version: str,
+    ingested: IngestManifest,
+    features: FeaturesManifest,
+    trained: TrainManifest,
+    evaluated: EvaluateManifest,
+    gates: list[GateSummary],
+) -> dict[str, Any]:
+    """The card registered with ``version`` (``model_card.json``), from the run's manifests."""
+    return {
+        "pipeline": run.config.name,
+        "version": version,
+        "run": run.describe(),
+        "data": {
+            "window": run.describe()["window"],
+            "landing_sha256": ingested.landing_sha256,
+            "rows": {"raw": ingested.rows, **features.rows},
+            "files": ingested.files,
+        },
+        "code": code_version(),
+        "config_sha256": run.config.config_hash(),
+        "model": {"estimator": trained.estimator, "params": trained.params, "seed": trained.seed},
+        "metric": evaluated.metric,
+        "metrics": evaluated.metrics,
+        "metrics_ci": evaluated.metrics_ci,
+        "bootstrap": {**evaluated.bootstrap, "rows": evaluated.rows},
+        "champion_at_evaluation": evaluated.champion,
+        "gates": [gate.to_xcom() for gate in gates],
+        "training_seconds": trained.train_seconds,
+        "libraries": library_versions(),
+        "input_schema": input_schema(run.config.features),
+        "label": label(run.config.dataset),
     }
 
 

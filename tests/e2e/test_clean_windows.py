@@ -1,6 +1,6 @@
 """No false alarms: clean demo data passes every gate for 30 consecutive daily windows.
 
-For every shipped variant with a synthetic generator, the task bodies (``include.retrain.steps``,
+For every shipped variant with a synthetic generator, the task bodies (``include.retrain.tasks``,
 in DAG order) run in-process against the loopback S3 for 30 consecutive data intervals,
 promoting as they go, so from the second window on ``check_drift`` compares with a real
 champion's reference profile and ``validate_model`` with a real champion. A gate that fails
@@ -19,13 +19,19 @@ from typing import Any
 
 import pytest
 
-from include.retrain import steps
 from include.retrain.config import DEFAULT_PIPELINES_DIR, PipelineConfig, discover_pipelines
 from include.retrain.context import RunContext
 from include.retrain.registry import CHAMPION, ModelRegistry
 from include.retrain.storage import ArtifactStore
 from include.retrain.synthetic import GENERATORS
 from include.retrain.synthetic.landing import write_days
+from include.retrain.tasks.drift import check_drift
+from include.retrain.tasks.evaluate import evaluate
+from include.retrain.tasks.features import build_features
+from include.retrain.tasks.gates import validate_features, validate_model, validate_raw
+from include.retrain.tasks.ingest import ingest
+from include.retrain.tasks.promote import promote
+from include.retrain.tasks.train import train
 from include.retrain.threads import cpu_budget
 
 WINDOWS = 30
@@ -49,16 +55,16 @@ def run_window(config: PipelineConfig, client: Any, window_end: date) -> dict[st
         triggered_by="test",
         client=client,
     )
-    ingested = steps.ingest(run)
-    gates = [steps.validate_raw(run, ingested)]
-    features = steps.build_features(run, ingested)
-    gates.append(steps.validate_features(run, features))
-    gates.append(steps.check_drift(run, ingested))
-    trained = steps.train(run, features)
-    evaluated = steps.evaluate(run, features, trained)
-    gates.append(steps.validate_model(run, evaluated))
-    promoted = steps.promote(run, ingested, features, trained, evaluated, gates)
-    return {"gates": gates, "promote": promoted}
+    ingested = ingest(run)
+    gates = [validate_raw(run, ingested)]
+    features = build_features(run, ingested)
+    gates.append(validate_features(run, features))
+    gates.append(check_drift(run, ingested))
+    trained = train(run, features)
+    evaluated = evaluate(run, features, trained)
+    gates.append(validate_model(run, evaluated))
+    promoted = promote(run, ingested, features, trained, evaluated, gates)
+    return {"gates": [gate.to_xcom() for gate in gates], "promote": promoted.to_xcom()}
 
 
 def test_every_generated_variant_is_found() -> None:

@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 PROFILE_VERSION = 1
-PROFILE_FILE = "reference_profile.json"
 MISSING = "__missing__"
 
 

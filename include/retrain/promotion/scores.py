@@ -7,7 +7,6 @@ paired bootstrap test.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,23 +14,21 @@ import pandas as pd
 
 from include.retrain.context import RunContext
 from include.retrain.frames import read_frame
+from include.retrain.manifests import EvaluateManifest, FeaturesManifest
 from include.retrain.modelio import load_model
 from include.retrain.promotion.policy import PromotionDecision, decide_promotion, needs_significance
 from include.retrain.stages.evaluate import Evaluation, evaluate_model, outputs_from_columns
+from include.retrain.stages.feature_set import SEGMENT_COLUMN
 from include.retrain.stats.bootstrap import PairedComparison, paired_bootstrap
-from include.retrain.storage import ArtifactRef
 
 #: Column prefix of the champion's outputs in ``predictions.parquet``.
 CHAMPION_PREFIX = "champion_"
 
-#: Column of ``holdout_input.parquet`` carrying each row's segment when segments are configured.
-SEGMENT_COLUMN = "__segment__"
 
-
-def holdout_rows(run: RunContext, features: Mapping[str, Any]) -> tuple[pd.DataFrame, np.ndarray]:
+def holdout_rows(run: RunContext, features: FeaturesManifest) -> tuple[pd.DataFrame, np.ndarray]:
     """This run's holdout: raw model input (segment values left out) and target, from build_features."""
     target = run.config.dataset.target
-    frame = read_frame(run.store, ArtifactRef.from_dict(features["artifacts"]["holdout_input"]))
+    frame = read_frame(run.store, features.ref("holdout_input"))
     return frame.drop(columns=[target, SEGMENT_COLUMN], errors="ignore"), frame[target].to_numpy()
 
 
@@ -71,15 +68,14 @@ class HoldoutScores:
     (one that became champion after evaluate) is scored here on the same rows.
     """
 
-    def __init__(self, run: RunContext, features: Mapping[str, Any], evaluated: Mapping[str, Any]) -> None:
+    def __init__(self, run: RunContext, features: FeaturesManifest, evaluated: EvaluateManifest) -> None:
         self.run = run
         self.features = features
         self.evaluated = evaluated
-        self.classes = None if evaluated.get("classes") is None else np.asarray(evaluated["classes"])
+        self.classes = None if evaluated.classes is None else np.asarray(evaluated.classes)
         self._values: dict[str, float | None] = {}
         self._outputs: dict[str, np.ndarray | None] = {}
-        for key in ("champion", "challenger"):
-            entry = evaluated.get(key)
+        for entry in (evaluated.champion, evaluated.challenger):
             if entry:
                 self._values[entry["version"]] = entry["value"]
         self._predictions: pd.DataFrame | None = None
@@ -87,7 +83,7 @@ class HoldoutScores:
 
     @property
     def candidate_value(self) -> float:
-        return self.evaluated["value"]
+        return self.evaluated.value
 
     def value(self, version: str | None) -> float | None:
         """The policy metric of ``version`` on this holdout (None: no version, or it cannot be scored)."""
@@ -100,7 +96,7 @@ class HoldoutScores:
     def outputs(self, version: str) -> np.ndarray | None:
         """Per-row outputs of ``version`` on this holdout, aligned with the candidate's."""
         if version not in self._outputs:
-            champion = self.evaluated.get("champion") or {}
+            champion = self.evaluated.champion or {}
             if champion.get("version") == version and champion.get("predictions_stored"):
                 self._outputs[version] = outputs_from_columns(self.predictions(), CHAMPION_PREFIX, self.classes)
             else:
@@ -109,8 +105,7 @@ class HoldoutScores:
 
     def predictions(self) -> pd.DataFrame:
         if self._predictions is None:
-            ref = ArtifactRef.from_dict(self.evaluated["artifacts"]["predictions"])
-            self._predictions = read_frame(self.run.store, ref)
+            self._predictions = read_frame(self.run.store, self.evaluated.ref("predictions"))
         return self._predictions
 
     def _score(self, version: str) -> None:

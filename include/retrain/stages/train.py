@@ -131,3 +131,15 @@ def train_model(
 def assemble_model(transformer: ColumnTransformer, estimator: BaseEstimator) -> Pipeline:
     """The registered model: the fitted transformer followed by the fitted estimator."""
     return Pipeline([("features", transformer), ("model", estimator)])
+
+
+def check_model_params(model: ModelConfig, overrides: Mapping[str, Any]) -> None:
+    """Refuse a ``model_params`` override the estimator does not accept, before any data is read.
+
+    The Param schema checks types only (``max_iter: -5`` is an integer); without this the run would
+    read, validate and transform the window and fail at ``train``.
+    """
+    try:
+        make_estimator(model, overrides)
+    except InvalidRunOptions as exc:
+        raise InvalidRunOptions(f"param model_params: {exc}") from exc

@@ -12,13 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from include.retrain.stages.evaluate import improvement
+from include.retrain.stages.evaluate import Evaluation, improvement
 from include.retrain.stats.resampling import BootstrapPlan, holdout_plan, little_resamples, resample_counts
 from include.retrain.stats.weighted import WeightedMetrics
+
+if TYPE_CHECKING:
+    from include.retrain.config import BootstrapConfig
 
 
 @dataclass(frozen=True)
@@ -211,3 +214,28 @@ def paired_bootstrap(
         subsets=plan.subsets,
         subset_rows=plan.subset_rows if plan.little else None,
     )
+
+
+def metrics_with_intervals(
+    evaluation: Evaluation, y_true: np.ndarray, bootstrap: BootstrapConfig | None, seed: int
+) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Every metric of ``evaluation`` with its interval (``value``, ``ci_low``, ``ci_high``), and how
+    they were computed (the plan, ``confidence``, ``seed``): what the evaluate manifest and the model
+    card carry. Without a ``promotion.bootstrap`` section, its defaults."""
+    from include.retrain.config import BootstrapConfig
+
+    bootstrap = bootstrap or BootstrapConfig()
+    plan = holdout_plan(y_true, evaluation.classes, bootstrap.samples)
+    intervals = metric_intervals(
+        y_true,
+        evaluation.outputs,
+        evaluation.classes,
+        samples=bootstrap.samples,
+        confidence=bootstrap.confidence,
+        seed=seed,
+    )
+    with_intervals = {
+        name: {"value": evaluation.metrics[name], "ci_low": low, "ci_high": high}
+        for name, (low, high) in intervals.items()
+    }
+    return with_intervals, {**plan.to_dict(), "confidence": bootstrap.confidence, "seed": seed}

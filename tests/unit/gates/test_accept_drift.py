@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 from dags.retrain_factory.params import build_params
-from include.retrain import steps
 from include.retrain.errors import GateFailure, InvalidRunOptions
 from include.retrain.monitoring.overview import read_overview
 from include.retrain.monitoring.pages import VariantSection, registry_page
@@ -25,6 +24,8 @@ from include.retrain.registry import CHAMPION
 from include.retrain.runs import RunOptions
 from include.retrain.synthetic.churn import churn_day
 from include.retrain.synthetic.landing import write_days
+from include.retrain.tasks.drift import check_drift
+from include.retrain.tasks.ingest import ingest
 from tests.step_driver import FIRST_DAY, StepDriver, churn_config
 
 REASON = "winter customers are older: confirmed with the data team, ticket ML-42"
@@ -79,16 +80,16 @@ def test_drift_fails_without_and_is_a_recorded_warning_with_accept_drift(drifted
     champion = drifted.registry.get_alias(CHAMPION)
     locked = drifted.context(DRIFTED_END)
     with pytest.raises(GateFailure, match="'feature': 'tenure_months'"):
-        steps.check_drift(locked, steps.ingest(locked))
+        check_drift(locked, ingest(locked))
 
     params = {"accept_drift": True, "reason": REASON}
     run = drifted.context(DRIFTED_END, params)
-    ingested = steps.ingest(run)
-    summary = steps.check_drift(run, ingested)
+    ingested = ingest(run)
+    summary = check_drift(run, ingested)
 
-    assert summary["success"] is True
-    assert any("tenure_months" in warning for warning in summary["warnings"])
-    assert any(note.startswith("accept_drift is set by test (reason: winter customers") for note in summary["notes"])
+    assert summary.success is True
+    assert any("tenure_months" in warning for warning in summary.warnings)
+    assert any(note.startswith("accept_drift is set by test (reason: winter customers") for note in summary.notes)
     report = run.store.read_json(run.stage_key("gates", "check_drift.json"))
     accepted = report["context"]["drift_accepted"]
     assert accepted["reason"] == REASON
@@ -101,10 +102,10 @@ def test_drift_fails_without_and_is_a_recorded_warning_with_accept_drift(drifted
     assert event["reason"] == REASON
     assert event["run_id"] == run.run_id
     assert "tenure_months" in event["details"]["drifted"]
-    assert event["details"]["report_uri"] == summary["report_uri"]
+    assert event["details"]["report_uri"] == summary.report_uri
 
     # A retry of the task (same run id) records no second event.
-    steps.check_drift(run, ingested)
+    check_drift(run, ingested)
     assert len(_events(drifted, "drift_accepted")) == 1
     # The champion is where it was: accepting drift moves nothing by itself.
     assert drifted.registry.get_alias(CHAMPION).version == champion.version
@@ -120,9 +121,9 @@ def test_drift_fails_without_and_is_a_recorded_warning_with_accept_drift(drifted
 def test_a_dry_run_that_accepts_drift_records_no_event(drifted: StepDriver) -> None:
     run = drifted.context(DRIFTED_END, {"accept_drift": True, "reason": REASON, "dry_run": True})
 
-    summary = steps.check_drift(run, steps.ingest(run))
+    summary = check_drift(run, ingest(run))
 
-    assert summary["success"] is True
+    assert summary.success is True
     assert _events(drifted, "drift_accepted") == []
 
 
@@ -132,9 +133,9 @@ def test_without_drift_nothing_is_waived_and_no_event_is_recorded(s3: Any) -> No
     driver.run(7)
     run = driver.context(DRIFTED_END, {"accept_drift": True, "reason": REASON})
 
-    summary = steps.check_drift(run, steps.ingest(run))
+    summary = check_drift(run, ingest(run))
 
-    assert summary["success"] is True
+    assert summary.success is True
     assert _events(driver, "drift_accepted") == []
     report = run.store.read_json(run.stage_key("gates", "check_drift.json"))
     assert report["context"]["drift_accepted"]["waived"] == []

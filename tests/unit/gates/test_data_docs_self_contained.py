@@ -1,6 +1,6 @@
 """A gate's two reports, written as the gate task writes them, fetch nothing from outside the Airflow host.
 
-A real gate (Great Expectations validating a table) is published by ``steps._publish_gate`` into
+A real gate (Great Expectations validating a table) is published by ``gates.publish.publish_gate`` into
 the loopback S3 store, passed and failed; then its GX data docs (the stored HTML) and the report
 page the registry plugin renders from its JSON are checked: no URL in src/href-like attributes,
 ``@import`` or ``url()`` leaves the host, and both link back to the run's grid view in the Airflow
@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from include.retrain import steps
 from include.retrain.context import RunContext
 from include.retrain.errors import GateFailure
 from include.retrain.gates.expectations import ExpectationSpec
+from include.retrain.gates.publish import publish_gate
 from include.retrain.gates.validation import run_gate
 from include.retrain.monitoring.pages import gate_report_page
 from include.retrain.monitoring.reports import read_report
@@ -54,9 +54,9 @@ def _publish(run: RunContext, *, fail: bool) -> dict[str, Any]:
     ]
     result = run_gate("validate_raw", {"data": table}, specs, ["a note"])
     if not fail:
-        return steps._publish_gate(run, result)
+        return publish_gate(run, result).to_xcom()
     with pytest.raises(GateFailure) as failure:
-        steps._publish_gate(run, result)
+        publish_gate(run, result)
     return failure.value.summary
 
 

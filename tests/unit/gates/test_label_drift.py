@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from include.retrain import steps
 from include.retrain.config import DEFAULT_PIPELINES_DIR, PipelineConfig
 from include.retrain.errors import GateFailure
 from include.retrain.gates.drift import label_drift_table, population_stability_index
@@ -25,6 +24,8 @@ from include.retrain.gates.expectations import drift_expectations
 from include.retrain.gates.profile import reference_profile
 from include.retrain.synthetic.churn import churn_day
 from include.retrain.synthetic.landing import write_days
+from include.retrain.tasks.drift import check_drift
+from include.retrain.tasks.ingest import ingest
 from tests.step_driver import FIRST_DAY, StepDriver, churn_config
 
 CHURN_YAML = DEFAULT_PIPELINES_DIR / "churn.yaml"
@@ -125,10 +126,10 @@ def _champion_then_label_shift(driver: StepDriver) -> tuple[PipelineConfig, Any]
 def test_label_drift_fails_check_drift_when_its_on_drift_is_fail(s3: Any) -> None:
     driver = _driver(s3, {"psi_warn": 0.1, "psi_fail": 0.25, "on_drift": "fail"})
     _, run = _champion_then_label_shift(driver)
-    ingested = steps.ingest(run)
+    ingested = ingest(run)
 
     with pytest.raises(GateFailure) as info:
-        steps.check_drift(run, ingested)
+        check_drift(run, ingested)
 
     message = str(info.value)
     assert "expect_column_values_to_be_between(column='psi', max_value=0.25) on label" in message
@@ -143,10 +144,10 @@ def test_label_drift_is_a_warning_by_default(s3: Any) -> None:
     driver = _driver(s3, {})
     _, run = _champion_then_label_shift(driver)
 
-    summary = steps.check_drift(run, steps.ingest(run))
+    summary = check_drift(run, ingest(run))
 
-    assert summary["success"] is True
-    assert any("on label" in warning for warning in summary["warnings"])
+    assert summary.success is True
+    assert any("on label" in warning for warning in summary.warnings)
 
 
 def test_the_report_lists_the_psi_of_every_compared_feature_and_the_label(s3: Any) -> None:
@@ -154,7 +155,7 @@ def test_the_report_lists_the_psi_of_every_compared_feature_and_the_label(s3: An
     driver = _driver(s3, {})
     config, run = _champion_then_label_shift(driver)
 
-    steps.check_drift(run, steps.ingest(run))
+    check_drift(run, ingest(run))
 
     values = run.store.read_json(run.stage_key("gates", "check_drift.json"))["values"]
     assert {row["feature"] for row in values["drift"]} == set(config.features.compared)

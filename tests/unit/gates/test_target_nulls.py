@@ -18,15 +18,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from include.retrain import steps
 from include.retrain.config import DEFAULT_PIPELINES_DIR, load_pipeline
 from include.retrain.errors import ConfigError, GateFailure
 from include.retrain.frames import read_frame
 from include.retrain.gates.expectations import CheckRule, apply_checks, raw_expectations
 from include.retrain.runs import TrainingWindow
-from include.retrain.storage import ArtifactRef
 from include.retrain.synthetic.churn import churn_day
 from include.retrain.synthetic.landing import write_days
+from include.retrain.tasks.features import build_features
+from include.retrain.tasks.gates import validate_raw
+from include.retrain.tasks.ingest import ingest
 from tests.step_driver import FIRST_DAY, StepDriver, churn_config
 
 CHURN_YAML = DEFAULT_PIPELINES_DIR / "churn.yaml"
@@ -106,11 +107,11 @@ def _driver(s3: Any, **dataset: Any) -> StepDriver:
 def test_missing_labels_fail_validate_raw_with_a_report(s3: Any) -> None:
     driver = _driver(s3)
     run = driver.context(FIRST_DAY.replace(day=1 + DAYS))
-    ingested = steps.ingest(run)
-    assert "target_nulls_dropped" not in ingested
+    ingested = ingest(run)
+    assert "target_nulls_dropped" not in ingested.to_xcom()
 
     with pytest.raises(GateFailure) as info:
-        steps.validate_raw(run, ingested)
+        validate_raw(run, ingested)
 
     message = str(info.value)
     assert "expect_column_values_to_not_be_null(column='churned')" in message
@@ -126,20 +127,20 @@ def test_target_nulls_drop_drops_and_counts_unlabelled_rows(s3: Any) -> None:
     driver = _driver(s3, target_nulls="drop")
     run = driver.context(FIRST_DAY.replace(day=1 + DAYS))
 
-    ingested = steps.ingest(run)
+    ingested = ingest(run)
 
     dropped = DAYS * UNLABELLED_PER_DAY
-    assert ingested["target_nulls_dropped"] == dropped
-    assert ingested["rows"] == DAYS * ROWS - dropped
-    assert f"({dropped} rows without a label dropped)" in ingested["summary"]
-    raw = read_frame(run.store, ArtifactRef.from_dict(ingested["artifacts"]["raw"]))
+    assert ingested.target_nulls_dropped == dropped
+    assert ingested.rows == DAYS * ROWS - dropped
+    assert f"({dropped} rows without a label dropped)" in ingested.to_xcom()["summary"]
+    raw = read_frame(run.store, ingested.ref("raw"))
     assert len(raw) == DAYS * ROWS - dropped
     assert not raw["churned"].isna().any()
     manifest = run.store.read_json(run.stage_key("ingest", "manifest.json"))
     assert manifest["target_nulls_dropped"] == dropped
 
-    gate = steps.validate_raw(run, ingested)
-    assert gate["success"] is True
-    assert any(f"{dropped} rows without a label" in note for note in gate["notes"])
-    features = steps.build_features(run, ingested)
-    assert sum(features["rows"].values()) == DAYS * ROWS - dropped
+    gate = validate_raw(run, ingested)
+    assert gate.success is True
+    assert any(f"{dropped} rows without a label" in note for note in gate.notes)
+    features = build_features(run, ingested)
+    assert sum(features.rows.values()) == DAYS * ROWS - dropped

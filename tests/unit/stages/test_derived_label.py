@@ -14,14 +14,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from include.retrain import steps
 from include.retrain.config import PipelineConfig
 from include.retrain.errors import DataFailure, GateFailure
 from include.retrain.frames import read_frame
 from include.retrain.stages.ingest import coerce_to_schema, derive_label
-from include.retrain.storage import ArtifactRef
 from include.retrain.synthetic import SchemaGenerator
 from include.retrain.synthetic.landing import write_days
+from include.retrain.tasks.features import build_features
+from include.retrain.tasks.gates import validate_raw
+from include.retrain.tasks.ingest import ingest
 from tests.e2e.flights_variant import FLIGHTS_YAML
 from tests.step_driver import FIRST_DAY, StepDriver
 
@@ -105,10 +106,10 @@ def test_a_missing_source_value_is_a_missing_label_at_validate_raw(s3: Any, tmp_
     blank = generated.assign(arr_delay=generated["arr_delay"].where(generated.index % 10 != 0))
     write_days(driver.client, config.dataset, lambda day, rows: blank, first_day=FIRST_DAY, days=1, rows_per_day=ROWS)
     run = driver.context(FIRST_DAY + timedelta(days=DAYS))
-    ingested = steps.ingest(run)
+    ingested = ingest(run)
 
     with pytest.raises(GateFailure) as info:
-        steps.validate_raw(run, ingested)
+        validate_raw(run, ingested)
 
     assert "expect_column_values_to_not_be_null(column='late')" in str(info.value)
     report = run.store.read_json(run.stage_key("gates", "validate_raw.json"))
@@ -122,18 +123,18 @@ def test_the_derived_label_is_the_target_of_the_raw_window_the_split_and_the_mat
     driver = _driver(s3, config, tmp_path)
     run = driver.context(FIRST_DAY + timedelta(days=DAYS))
 
-    ingested = steps.ingest(run)
-    gate = steps.validate_raw(run, ingested)
-    features = steps.build_features(run, ingested)
+    ingested = ingest(run)
+    gate = validate_raw(run, ingested)
+    features = build_features(run, ingested)
 
-    raw = read_frame(run.store, ArtifactRef.from_dict(ingested["artifacts"]["raw"]))
+    raw = read_frame(run.store, ingested.ref("raw"))
     assert str(raw["late"].dtype) == "boolean"
     assert (raw["late"] == (raw["arr_delay"] > 15)).all()
-    assert ingested["target_nulls_dropped"] == DAYS * ROWS - len(raw)
-    assert gate["success"] is True
-    assert any("rows without a label ('late' missing) were dropped" in note for note in gate["notes"])
-    assert "arr_delay" not in features["feature_columns"]
-    train = read_frame(run.store, ArtifactRef.from_dict(features["artifacts"]["train"]))
+    assert ingested.target_nulls_dropped == DAYS * ROWS - len(raw)
+    assert gate.success is True
+    assert any("rows without a label ('late' missing) were dropped" in note for note in gate.notes)
+    assert "arr_delay" not in features.feature_columns
+    train = read_frame(run.store, features.ref("train"))
     assert set(train["late"].unique()) == {0, 1}
     profile = run.store.read_json(run.stage_key("features", "reference_profile.json"))
     assert profile["target"]["column"] == "late"

@@ -1,11 +1,9 @@
-"""Task bodies in ``include.retrain.steps`` against the loopback S3 endpoint.
+"""The ``build_features`` task body (``include.retrain.tasks.features``) against the loopback S3 endpoint.
 
 ``build_features`` reads only the columns it uses, builds each side's model input from the split's
 row positions and fits the transformer branch by branch, to stay near one copy of the window in
 memory. What it writes must be what the plain path computes from the whole raw frame: split the
-frame, profile and convert each side, ``ColumnTransformer.fit``, transform. ``train`` reads the
-matrix in the order of the estimator's early-stopping split; its model must be the one fitted
-on the matrix as stored.
+frame, profile and convert each side, ``ColumnTransformer.fit``, transform.
 """
 
 from __future__ import annotations
@@ -16,20 +14,22 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from include.retrain import steps
-from include.retrain.frames import local_copy, read_frame, read_matrix_file, write_frame
+from include.retrain.frames import read_frame, write_frame
 from include.retrain.gates.profile import reference_profile
+from include.retrain.manifests import StageManifest
 from include.retrain.modelio import load_model
 from include.retrain.promotion.scores import SEGMENT_COLUMN
+from include.retrain.stages.feature_set import segment_labels
 from include.retrain.stages.features import build_feature_transformer, split_holdout, target_values, to_model_input
-from include.retrain.stages.train import assemble_model, train_model
 from include.retrain.storage import ArtifactRef
+from include.retrain.tasks.features import build_features
+from include.retrain.tasks.ingest import ingest
 from tests.fitted import assert_same_fitted
 from tests.step_driver import FIRST_DAY, StepDriver, churn_config
 
 
-def artifact(manifest: dict[str, Any], name: str) -> ArtifactRef:
-    return ArtifactRef.from_dict(manifest["artifacts"][name])
+def artifact(manifest: StageManifest, name: str) -> ArtifactRef:
+    return manifest.ref(name)
 
 
 @pytest.mark.parametrize("strategy", ["hash", "random", "time"])
@@ -37,8 +37,8 @@ def test_build_features_writes_what_the_plain_path_computes(s3: Any, strategy: s
     driver = StepDriver(churn_config(split={"strategy": strategy, "holdout_fraction": 0.25}), s3.client())
     driver.write_landing(7, rows_per_day=300)
     run = driver.context(FIRST_DAY.replace(day=8))
-    ingested = steps.ingest(run)
-    features = steps.build_features(run, ingested)
+    ingested = ingest(run)
+    features = build_features(run, ingested)
 
     config = run.config
     target = config.dataset.target
@@ -60,15 +60,15 @@ def test_build_features_writes_what_the_plain_path_computes(s3: Any, strategy: s
     y_train = target_values(split.train, target, config.model.task)
     y_holdout = target_values(split.holdout, target, config.model.task)
 
-    assert features["rows"] == {"train": len(split.train), "holdout": len(split.holdout)}
-    assert features["feature_columns"] == list(transformer.get_feature_names_out())
+    assert features.rows == {"train": len(split.train), "holdout": len(split.holdout)}
+    assert features.feature_columns == list(transformer.get_feature_names_out())
     expected = {
         "train": transformer.transform(train_input).assign(**{target: y_train}),
         "holdout": transformer.transform(holdout_input).assign(**{target: y_holdout}),
     }
     for name, matrix in expected.items():
         pd.testing.assert_frame_equal(read_frame(run.store, artifact(features, name)), matrix)
-    segments = steps._segment_labels(split.holdout[config.expectations.model.segments.column])
+    segments = segment_labels(split.holdout[config.expectations.model.segments.column])
     plain_input = holdout_input.assign(**{SEGMENT_COLUMN: segments, target: y_holdout})
     plain_ref = write_frame(run.store, run.store.key("plain", "holdout_input.parquet"), plain_input)
     assert artifact(features, "holdout_input").sha256 == plain_ref.sha256  # the same bytes
@@ -82,22 +82,3 @@ def test_build_features_writes_what_the_plain_path_computes(s3: Any, strategy: s
         task=config.model.task,
     )
     assert run.store.get_json(artifact(features, "reference_profile")) == json.loads(json.dumps(profile))
-
-
-def test_train_fits_the_model_the_stored_matrix_gives(s3: Any) -> None:
-    driver = StepDriver(churn_config(), s3.client())
-    driver.write_landing(7, rows_per_day=2000)  # about 11,200 training rows: early stopping splits
-    params = {"model_params": {"max_iter": 6}}
-    run = driver.context(FIRST_DAY.replace(day=8), params)
-    features = steps.build_features(run, steps.ingest(run))
-    trained = steps.train(run, features)
-
-    target = run.config.dataset.target
-    with local_copy(run.store, artifact(features, "train")) as path:
-        matrix, y = read_matrix_file(path, features["feature_columns"], target)
-    estimator = train_model(matrix, y, run.config.model, params["model_params"])
-    assert estimator.do_early_stopping_
-    transformer = load_model(run.store.get_bytes(artifact(features, "transformer")))
-    model = load_model(run.store.get_bytes(artifact(trained, "model")))
-    assert_same_fitted(model, assemble_model(transformer, estimator))
-    assert trained["rows"] == len(y)

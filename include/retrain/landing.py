@@ -1,0 +1,47 @@
+"""A window's landing files read from S3, one at a time, each with its sha256.
+
+What ``ingest`` calls between choosing the window's files (``stages.ingest.select_window_files``)
+and assembling them into one frame (``stages.ingest.assemble_window``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from include.retrain.config import DatasetConfig
+from include.retrain.stages.ingest import LandingFile, read_landing_file
+from include.retrain.storage import ArtifactStore, sha256_file
+
+
+def read_landing_files(
+    client: Any, landing: ArtifactStore, dataset: DatasetConfig, files: Sequence[LandingFile]
+) -> tuple[list[tuple[date, pd.DataFrame]], list[dict[str, Any]]]:
+    """Each file's frame with its partition day, and the sources (``uri``, ``sha256``, ``rows``) read.
+
+    Each file is downloaded to a temporary folder, read and deleted before the next one.
+    """
+    sources = []
+    frames = []
+    with tempfile.TemporaryDirectory(prefix="retrain-ingest-") as tmp:
+        for number, landing_file in enumerate(files):
+            path = Path(tmp) / f"{number}.{dataset.format}"
+            client.download_file(dataset.bucket, landing_file.key, str(path))
+            uri = landing.uri(landing_file.key)
+            frame = read_landing_file(path, dataset.format, source=uri)
+            sources.append({"uri": uri, "sha256": sha256_file(path), "rows": len(frame)})
+            frames.append((landing_file.partition, frame))
+            path.unlink()
+    return frames, sources
+
+
+def sources_sha256(sources: Sequence[dict[str, Any]]) -> str:
+    """One sha256 over every landing file read (the model card's and the version id's ``landing_sha256``)."""
+    return hashlib.sha256(json.dumps(list(sources), sort_keys=True).encode()).hexdigest()

@@ -37,6 +37,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from include.retrain.errors import IntegrityError
+from include.retrain.layout import (
+    EVENTS,
+    MODEL_FILE,
+    REGISTRY,
+    VERSION_MANIFEST,
+    VERSIONS,
+    alias_file,
+    intent_file,
+    version_file,
+)
 from include.retrain.storage import (
     ArtifactRef,
     ArtifactStore,
@@ -45,8 +55,7 @@ from include.retrain.storage import (
     sha256_bytes,
 )
 
-MANIFEST = "manifest.json"
-MODEL_FILE = "model.skops"
+MANIFEST = VERSION_MANIFEST
 CHAMPION = "champion"
 PREVIOUS = "previous"
 EVENT_KINDS = frozenset(
@@ -168,13 +177,13 @@ class ModelRegistry:
 
     def key(self, *parts: str) -> str:
         """The store key of ``parts`` under this pipeline's ``registry/`` folder."""
-        return self.store.key(self.pipeline, "registry", *parts)
+        return self.store.key(self.pipeline, REGISTRY, *parts)
 
     # -- versions ---------------------------------------------------------------------------
 
     def get_version(self, version: str, *, manifest_sha256: str | None = None) -> RegisteredVersion | None:
         """The committed version, or None; with ``manifest_sha256``, refused unless its manifest still has it."""
-        found = self.store.read_object(self.key("versions", version, MANIFEST))
+        found = self.store.read_object(self.key(*version_file(version, MANIFEST)))
         if found is None:
             return None
         if manifest_sha256 and sha256_bytes(found.data) != manifest_sha256:
@@ -186,7 +195,7 @@ class ModelRegistry:
 
     def version_digests(self, version: str) -> dict[str, str] | None:
         """``model_sha256`` and ``manifest_sha256`` of a committed version (None: not registered)."""
-        found = self.store.read_object(self.key("versions", version, MANIFEST))
+        found = self.store.read_object(self.key(*version_file(version, MANIFEST)))
         if found is None:
             return None
         files = json.loads(found.data).get("files", {})
@@ -217,7 +226,7 @@ class ModelRegistry:
 
     def list_versions(self) -> list[str]:
         """Committed versions, oldest first (version ids sort by window end)."""
-        prefix = self.key("versions") + "/"
+        prefix = self.key(VERSIONS) + "/"
         keys = self.store.list_keys(prefix)
         return sorted(k[len(prefix) :].split("/")[0] for k in keys if k.endswith("/" + MANIFEST))
 
@@ -237,7 +246,7 @@ class ModelRegistry:
             return self._same_inputs(existing, metadata), False
         refs: dict[str, ArtifactRef] = {}
         for name, data in files.items():
-            key = self.key("versions", version, name)
+            key = self.key(*version_file(version, name))
             content_type = "application/json" if name.endswith(".json") else "application/octet-stream"
             try:
                 refs[name] = self.store.put_bytes(key, data, content_type=content_type, create_only=True)
@@ -248,7 +257,7 @@ class ModelRegistry:
                 refs[name] = adopted
         record = RegisteredVersion(version=version, files=refs, metadata=dict(metadata), registered_at=utc_now())
         try:
-            self.store.put_json(self.key("versions", version, MANIFEST), record.to_manifest(), create_only=True)
+            self.store.put_json(self.key(*version_file(version, MANIFEST)), record.to_manifest(), create_only=True)
         except ObjectAlreadyExists:
             winner = self.get_version(version)
             assert winner is not None
@@ -281,7 +290,7 @@ class ModelRegistry:
     # -- aliases ----------------------------------------------------------------------------
 
     def get_alias(self, alias: str = CHAMPION) -> AliasPointer | None:
-        found = self.store.read_object(self.key("aliases", f"{alias}.json"))
+        found = self.store.read_object(self.key(*alias_file(alias)))
         if found is None:
             return None
         payload = json.loads(found.data)
@@ -361,7 +370,7 @@ class ModelRegistry:
         body = json.dumps(pointer.to_json(), indent=2, sort_keys=True).encode()
         try:
             etag = self.store.swap_bytes(
-                self.key("aliases", f"{alias}.json"), body, expected_etag=expected.etag if expected else None
+                self.key(*alias_file(alias)), body, expected_etag=expected.etag if expected else None
             )
         except ConcurrentUpdate:
             # A lost response: the write landed, the client resent it and got 412. Ours if it carries our id.
@@ -403,7 +412,7 @@ class ModelRegistry:
             if change_id
             else uuid.uuid4().hex[:8]
         )
-        key = self.key("events", f"{when:%Y%m%dT%H%M%S%fZ}-{event}-{version}-{event_id}.json")
+        key = self.key(EVENTS, f"{when:%Y%m%dT%H%M%S%fZ}-{event}-{version}-{event_id}.json")
         payload = {
             "event": event,
             "version": version,
@@ -477,7 +486,7 @@ class ModelRegistry:
     # -- intents ----------------------------------------------------------------------------
 
     def intent_key(self, task: str, run_id: str) -> str:
-        return self.key("intents", task, _safe_name(run_id) + ".json")
+        return self.key(*intent_file(task, _safe_name(run_id)))
 
     def read_intent(self, task: str, run_id: str) -> dict[str, Any] | None:
         """What run ``run_id``'s ``task`` decided to change, as recorded before it changed anything."""
@@ -509,7 +518,7 @@ class ModelRegistry:
 
     def _event_keys(self) -> list[str]:
         """Event keys, oldest first: each starts with its UTC time."""
-        return self.store.list_keys(self.key("events") + "/")
+        return self.store.list_keys(self.key(EVENTS) + "/")
 
 
 def _event_kind(key: str) -> str:

@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from include.retrain.layout import RUNS, gate_report
 from include.retrain.storage import ArtifactStore
 
 #: How many of the newest training runs' drift reports the registry page reads.
 RUNS_READ = 20
 #: How many reports are read at once.
 PARALLEL_READS = 8
-DRIFT_REPORT = "check_drift.json"
+DRIFT_REPORT = gate_report("check_drift")
 _DRY_RUN = "-dry-run-"
 
 
@@ -108,7 +109,7 @@ def run_keys(store: ArtifactStore, runs_prefix: str) -> list[str]:
 def _read_report(store: ArtifactStore, pipeline: str, run_key: str) -> Mapping[str, Any] | Exception | None:
     """A run's check_drift report; None if it has none, the exception if it cannot be read."""
     try:
-        found = store.read_object(store.key(pipeline, "runs", run_key, "gates", DRIFT_REPORT))
+        found = store.read_object(store.key(pipeline, RUNS, run_key, DRIFT_REPORT.stage, DRIFT_REPORT.name))
         if found is None:
             return None
         report = json.loads(found.data)
@@ -121,7 +122,7 @@ def _read_report(store: ArtifactStore, pipeline: str, run_key: str) -> Mapping[s
 
 def read_drift_history(store: ArtifactStore, pipeline: str, *, limit: int = RUNS_READ) -> DriftHistory:
     """The drift values of the newest ``limit`` runs of ``pipeline`` (not dry runs) that list them."""
-    runs_prefix = store.key(pipeline, "runs") + "/"
+    runs_prefix = store.key(pipeline, RUNS) + "/"
     try:
         keys = [key for key in run_keys(store, runs_prefix) if _DRY_RUN not in key]
     except Exception as exc:  # the page shows the rest of the registry

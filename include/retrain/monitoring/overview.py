@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from include.retrain.config import PipelineConfig
+from include.retrain.layout import METRICS_FILE, MODEL_CARD_JSON
 from include.retrain.monitoring.drift_history import DriftHistory, read_drift_history
 from include.retrain.monitoring.freshness import Freshness, check_freshness
 from include.retrain.promotion.canary import challenger_alias
@@ -145,9 +146,9 @@ def version_metrics(registry: ModelRegistry, version: str | None) -> VersionMetr
     record = registry.get_version(version) if version is not None else None
     if record is None:
         return None
-    metrics = json.loads(registry.read_file(record.version, "metrics.json"))
-    has_card = "model_card.json" in record.files
-    card = json.loads(registry.read_file(record.version, "model_card.json")) if has_card else {}
+    metrics = json.loads(registry.read_file(record.version, METRICS_FILE))
+    has_card = MODEL_CARD_JSON in record.files
+    card = json.loads(registry.read_file(record.version, MODEL_CARD_JSON)) if has_card else {}
     return VersionMetrics(
         version=record.version,
         metric=metrics["metric"],
@@ -169,8 +170,8 @@ def promotion_decision(registry: ModelRegistry, version: str | None) -> Promotio
     if event is None or record is None:
         return None
     details = event.get("details") or {}
-    has_card = "model_card.json" in record.files
-    card = json.loads(registry.read_file(version, "model_card.json")) if has_card else {}
+    has_card = MODEL_CARD_JSON in record.files
+    card = json.loads(registry.read_file(version, MODEL_CARD_JSON)) if has_card else {}
     compared_with = details.get("previous_version")
     at_evaluation = card.get("champion_at_evaluation") or {}
     same_rows = compared_with is not None and at_evaluation.get("version") == compared_with

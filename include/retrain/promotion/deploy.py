@@ -26,11 +26,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from include.retrain.config import DeploymentConfig
+from include.retrain.layout import DEPLOYED, MODEL_FILE
 from include.retrain.promotion.cas import compare_and_swap
 from include.retrain.registry import CHAMPION, ConcurrentUpdate, ModelRegistry, new_change_id, utc_now
 from include.retrain.webhook import InvalidWebhook, post_json
 
-DEPLOYED = "deployed.json"
 BLUE, GREEN = "blue", "green"
 
 
@@ -114,7 +114,7 @@ def deploy_champion(
                 previous_version=deployed.version if deployed else None,
                 strategy=strategy,
                 slot=slot,
-                model=record.files["model.skops"].to_dict(),
+                model=record.files[MODEL_FILE].to_dict(),
                 updated_at=utc_now(),
                 run_id=audit["run_id"],
                 triggered_by=audit["triggered_by"],

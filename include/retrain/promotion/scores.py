@@ -14,6 +14,7 @@ import pandas as pd
 
 from include.retrain.context import RunContext
 from include.retrain.frames import read_frame
+from include.retrain.layout import MODEL_FILE
 from include.retrain.manifests import EvaluateManifest, FeaturesManifest
 from include.retrain.modelio import load_model
 from include.retrain.promotion.policy import PromotionDecision, decide_promotion, needs_significance
@@ -35,7 +36,7 @@ def holdout_rows(run: RunContext, features: FeaturesManifest) -> tuple[pd.DataFr
 def score_version(run: RunContext, version: str, holdout: pd.DataFrame, y: np.ndarray) -> Evaluation:
     """Score a registered version on this run's holdout (sha256 + allowlist checked on load)."""
     registry = run.registry
-    data = registry.read_file(version, "model.skops", manifest_sha256=registry.recorded_manifest_sha256(version))
+    data = registry.read_file(version, MODEL_FILE, manifest_sha256=registry.recorded_manifest_sha256(version))
     model = load_model(data, source=f"registered model {version}")
     return evaluate_model(model, holdout, y, run.config.model.task, run.config.dataset.positive_class)
 

@@ -46,12 +46,10 @@ def promote(
     card = model_card.build_card(run, version, ingested, features, trained, evaluated, gates)
     files = version_files(run, card, features, trained, evaluated)
     created, ours = register_candidate(run, version, files, ingested, evaluated)
-    canary = None
-    if deployment.strategy == "canary":
-        canary = advance_canary(run, scores)
-        outcome = enter_canary(run, version, scores)
-    else:
-        outcome = promote_to_champion(run, version, scores)
+    # A canary first scores the running challenger, then makes the candidate the challenger.
+    canary = advance_canary(run, scores) if deployment.strategy == "canary" else None
+    move = enter_canary if deployment.strategy == "canary" else promote_to_champion
+    outcome = move(run, version, scores)
     record_rejection(run, version, outcome, registered_here=ours)
     deployed = publish(run.registry, deployment, audit=run_audit(run), get_connection=run.get_connection)
     final = run.registry.get_alias(CHAMPION)

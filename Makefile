@@ -46,7 +46,7 @@ test-cluster: install-cluster  ## PostgreSQL + Redis + CeleryExecutor with two w
 	$(BIN)/pytest tests/cluster -m cluster -n 0 -p no:cacheprovider --durations=0
 
 demo: install  ## Retrain the churn model end to end through Airflow, twice, on a loopback S3
-	$(BIN)/python -m include.retrain.devtools.demo
+	$(BIN)/python -m dev.demo
 
 check: install  ## Validate variant files, every problem at once: make check [FILE=path.yaml] (default: include/pipelines)
 	$(BIN)/python -m include.retrain.cli check $(or $(FILE),include/pipelines)
@@ -55,7 +55,7 @@ run: install  ## Run a variant once on your data: make run PIPELINE=name WINDOW_
 	$(BIN)/python -m include.retrain.cli run $(PIPELINE) $(if $(WINDOW_END),--window-end $(WINDOW_END)) $(ARGS)
 
 airflow: install  ## Run the bundle on a local Airflow (UI, loopback S3, data up to today; fresh state each start) until Ctrl-C
-	$(BIN)/python -m include.retrain.devtools.local_airflow
+	$(BIN)/python -m dev.local_airflow
 
 test: install  ## Lint, build the docs site in strict mode (a broken link fails), then run every test
 	$(BIN)/ruff check .
@@ -71,7 +71,7 @@ lint: install  ## ruff check + format check
 	$(BIN)/ruff format --check .
 
 docs: install  ## Write the generated docs pages (config, Params, tasks, benchmarks); build the site into .local/site
-	$(BIN)/python -m include.retrain.devtools.docs_pages
+	$(BIN)/python -m dev.docs_pages
 	$(MKDOCS) build --strict --quiet
 	@echo "site: $(CURDIR)/.local/site/index.html (live preview: $(BIN)/mkdocs serve)"
 

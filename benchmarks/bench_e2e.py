@@ -39,8 +39,8 @@ from benchmarks.common import (
 )
 from benchmarks.floor_dag import FLOOR_DAG_ID, FLOOR_GX_DAG_ID, write_floor_dags
 from benchmarks.landing import write_window
+from dev.local_s3 import LocalS3
 from include.retrain.config import load_pipeline, pipelines_dir
-from include.retrain.devtools.local_s3 import LocalS3
 from include.retrain.monitoring.links import GATES
 
 ROWS = 1_000_000

@@ -32,6 +32,7 @@ WINDOW_END = date(2026, 2, 1)
 
 def gate_inputs(config: PipelineConfig, rows: int) -> dict[str, tuple[dict[str, pd.DataFrame], list[Any], dict]]:
     """Per gate: its tables, its expectation specs and its keyed tables, for a clean window of ``rows`` rows."""
+    from dev.synthetic import GENERATORS
     from include.retrain.gates.drift import drift_table
     from include.retrain.gates.expectations import (
         drift_expectations,
@@ -50,7 +51,6 @@ def gate_inputs(config: PipelineConfig, rows: int) -> dict[str, tuple[dict[str, 
         transform_features,
     )
     from include.retrain.stages.ingest import assemble_window, coerce_to_schema
-    from include.retrain.synthetic import GENERATORS
 
     dataset, features = config.dataset, config.features
     days = config.window.days

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from benchmarks.common import median, scratch
-from include.retrain.devtools.local_s3 import LocalS3
+from dev.local_s3 import LocalS3
 
 SIZES_MIB = (32, 256)
 REPEATS = 5

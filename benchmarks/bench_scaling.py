@@ -22,10 +22,10 @@ from typing import Any
 
 from benchmarks.common import bench_environment, loglog_slope, median, run_child, scratch
 from benchmarks.landing import write_window
+from dev.local_s3 import LocalS3
+from dev.synthetic.landing import delete_prefix
 from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
-from include.retrain.devtools.local_s3 import LocalS3
 from include.retrain.monitoring.links import GATES
-from include.retrain.synthetic.landing import delete_prefix
 
 SIZES = (100_000, 1_000_000, 10_000_000)
 WARM_UP_ROWS = 28_000

@@ -92,7 +92,7 @@ class SoakWorld:
 
     def client(self) -> Any:
         """A client as ``runner.s3_client`` builds it from the shipped StorageConfig (no Airflow here)."""
-        from include.retrain.devtools.local_s3 import loopback_client
+        from dev.local_s3 import loopback_client
         from include.retrain.storage import client_config
 
         return loopback_client(self.endpoint_url, client_config(self.config.storage))
@@ -329,8 +329,8 @@ def check_outcomes(world: SoakWorld, client: Any) -> list[str]:
 
 
 def soak(rounds: int = 200, seed: int = 17, verbose: bool = False) -> dict[str, Any]:
+    from dev.local_s3 import LocalS3
     from include.retrain.config import DEFAULT_PIPELINES_DIR, load_pipeline
-    from include.retrain.devtools.local_s3 import LocalS3
     from tests.faults.proxy import fault_proxy_for
 
     base = load_pipeline(DEFAULT_PIPELINES_DIR / "churn.yaml")

@@ -12,9 +12,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from dev.synthetic import GENERATORS
+from dev.synthetic.landing import encode_frame, partition_key
 from include.retrain.config import DatasetConfig
-from include.retrain.synthetic import GENERATORS
-from include.retrain.synthetic.landing import encode_frame, partition_key
 
 
 @dataclass(frozen=True)

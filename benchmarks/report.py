@@ -1,7 +1,7 @@
 """The results part of the benchmarks page (docs/benchmarks.md), written from benchmarks/results.json.
 
 ``make bench`` writes the results file; ``make docs`` rewrites the page's generated part from it
-(``include.retrain.devtools.docs_pages``), and a test fails when the committed page and the
+(``dev.docs_pages``), and a test fails when the committed page and the
 committed results file disagree. So a new run changes one data file and one generated table, not
 hand-edited prose. Each row shows only what the results file holds: a key no benchmark wrote yet
 is left out.

@@ -25,10 +25,10 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     import boto3
 
+    from dev.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION
     from include.retrain import manifests as m
     from include.retrain.config import PipelineConfig
     from include.retrain.context import RunContext
-    from include.retrain.devtools.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION
     from include.retrain.errors import GateFailure
     from include.retrain.tasks import drift, evaluate, features, gates, ingest, promote, train
     from include.retrain.threads import cpu_budget

@@ -38,7 +38,7 @@ os.environ.update(
 )
 os.environ.pop("RETRAIN_PIPELINES_DIR", None)
 
-from include.retrain.devtools.local_s3 import LocalS3  # noqa: E402
+from dev.local_s3 import LocalS3  # noqa: E402
 
 #: The xdist group of the acceptance tests: they share one session-scoped ``airflow standalone``,
 #: which must start once, on one worker.

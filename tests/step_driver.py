@@ -18,12 +18,12 @@ from typing import Any
 
 import yaml
 
+from dev.synthetic import GENERATORS
+from dev.synthetic.landing import write_days
 from include.retrain import manifests
 from include.retrain.config import DEFAULT_PIPELINES_DIR, PipelineConfig
 from include.retrain.context import RunContext
 from include.retrain.registry import ModelRegistry
-from include.retrain.synthetic import GENERATORS
-from include.retrain.synthetic.landing import write_days
 from include.retrain.tasks.evaluate import evaluate
 from include.retrain.tasks.features import build_features
 from include.retrain.tasks.ingest import ingest

@@ -186,7 +186,7 @@ def test_astro_parse_test_passes_on_the_shipped_dags(tmp_path: Path) -> None:
 def test_dockerignore_keeps_local_state_out_and_the_bundle_in() -> None:
     ignored = {line.strip() for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()}
     ignored -= {""}
-    assert {".git", ".env", ".venv", ".tools", ".local", "airflow_settings.yaml", "pyproject.toml"} <= ignored
+    assert {".git", ".env", ".venv", ".tools", ".local", "airflow_settings.yaml", "pyproject.toml", "dev"} <= ignored
     kept = {"dags", "include", "plugins", "requirements.txt", "packages.txt", ".astro", "Dockerfile"}
     assert not kept & ignored
 
@@ -212,14 +212,14 @@ def _astro_seed_blocks() -> list[str]:
 
 
 def test_astro_seed_commands_are_ones_the_cli_and_the_module_take() -> None:
-    """`astro dev bash` opens a shell and takes no command (the README once said `astro dev bash -c ...`)."""
+    """The seed runs on the host: dev/ is not in the image (.dockerignore), so not in `astro dev bash` either."""
     blocks = _astro_seed_blocks()
     assert len(blocks) == 2, "the README's quickstart and docs/operations/astro.md each show the Astro steps"
-    module = (PROJECT_ROOT / "include" / "retrain" / "devtools" / "seed_landing.py").read_text()
+    module = (PROJECT_ROOT / "dev" / "seed_landing.py").read_text()
     for block in blocks:
-        assert "astro dev bash -c" not in block
-        assert re.search(r"^astro dev bash\b", block, flags=re.MULTILINE)
-        command = block.split("python -m include.retrain.devtools.seed_landing", 1)[1]
+        assert "astro dev bash" not in block
+        assert re.search(r"^astro dev start\b", block, flags=re.MULTILINE)
+        command = block.split(".venv/bin/python -m dev.seed_landing", 1)[1]
         flags = re.findall(r"(--[a-z][a-z-]*)", command)
         assert "--endpoint-url" in flags
         for flag in flags:

@@ -98,7 +98,7 @@ def connection_env(config: PipelineConfig, endpoint_url: str | None, region: str
 
 def airflow_env(airflow_home: Path, folder: Path) -> dict[str, str]:
     """A throwaway local Airflow (SQLite) whose DAGs come from ``folder``'s variant files."""
-    from include.retrain.devtools.demo import airflow_environment_base
+    from include.retrain.local_run import airflow_environment_base
 
     return {**airflow_environment_base(airflow_home), "RETRAIN_PIPELINES_DIR": str(folder)}
 
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported only now: Airflow reads AIRFLOW_HOME and friends at import time.
     from airflow.dag_processing.dagbag import DagBag
 
-    from include.retrain.devtools.demo import run_dag, run_key_of, summarize
+    from include.retrain.local_run import run_dag, run_key_of, summarize
     from include.retrain.storage import ArtifactStore
 
     client = _s3_client(config)

@@ -21,13 +21,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from dev.local_airflow import AirflowApi, LocalAirflow, wait_until
+from dev.local_s3 import LocalS3
+from dev.synthetic import GENERATORS
+from dev.synthetic.landing import write_days
 from include.retrain.config import DEFAULT_PIPELINES_DIR, PipelineConfig, load_pipeline
-from include.retrain.devtools.local_airflow import AirflowApi, LocalAirflow, wait_until
-from include.retrain.devtools.local_s3 import LocalS3
 from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
-from include.retrain.synthetic import GENERATORS
-from include.retrain.synthetic.landing import write_days
 from tests.acceptance.browser import launch
 from tests.acceptance.s3_proxy import S3Proxy
 

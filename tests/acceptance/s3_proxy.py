@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from include.retrain.devtools.local_s3 import free_port
+from dev.local_s3 import free_port
 
 _CHUNK = 16 * 1024
 

@@ -17,10 +17,10 @@ from datetime import date
 
 import pytest
 
-from include.retrain.devtools.local_airflow import wait_until
+from dev.local_airflow import wait_until
+from dev.synthetic import GENERATORS
+from dev.synthetic.landing import encode_frame, partition_key
 from include.retrain.registry import CHAMPION
-from include.retrain.synthetic import GENERATORS
-from include.retrain.synthetic.landing import encode_frame, partition_key
 from tests.acceptance.conftest import (
     FAULTS,
     AirflowApi,

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from include.retrain.devtools.local_airflow import ADMIN, AirflowApi, LocalAirflow, wait_until
-from include.retrain.devtools.local_s3 import LocalS3
-from include.retrain.devtools.seed_landing import seed, utc_today
+from dev.local_airflow import ADMIN, AirflowApi, LocalAirflow, wait_until
+from dev.local_s3 import LocalS3
+from dev.seed_landing import seed, utc_today
 from include.retrain.registry import CHAMPION
 from tests.acceptance.browser import sign_in
 from tests.acceptance.conftest import RUN_TIMEOUT, Variant

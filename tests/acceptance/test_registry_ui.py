@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from include.retrain.devtools.local_airflow import ADMIN
+from dev.local_airflow import ADMIN
 from include.retrain.registry import CHAMPION
 from tests.acceptance.browser import sign_in
 from tests.acceptance.conftest import AirflowApi, LocalAirflow, Variant, trigger_and_wait, window

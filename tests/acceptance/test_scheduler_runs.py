@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from dev.local_airflow import wait_until
 from include.retrain.context import dry_run_key
-from include.retrain.devtools.local_airflow import wait_until
 from include.retrain.registry import CHAMPION
 from tests.acceptance.conftest import (
     SHIPPED,

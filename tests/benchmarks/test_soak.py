@@ -19,8 +19,8 @@ import pytest
 from benchmarks import bench_soak
 from benchmarks.bench_soak import BUCKET, PREFIX, Actor, SoakWorld
 from benchmarks.registry_invariants import check_registry
+from dev.local_s3 import LocalS3
 from include.retrain.config import DEFAULT_PIPELINES_DIR, load_pipeline
-from include.retrain.devtools.local_s3 import LocalS3
 
 ROOT = f"{PREFIX}/churn/registry/"
 

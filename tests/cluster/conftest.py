@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from include.retrain.devtools.local_s3 import LocalS3
+from dev.local_s3 import LocalS3
 
 SHIPPED = ("churn", "demand")
 
@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="module")
 def cluster(local_s3: LocalS3) -> Iterator:
     """The running stack, with landing data ending today and a versioned artifacts bucket."""
-    from include.retrain.devtools.seed_landing import seed
+    from dev.seed_landing import seed
     from tests.cluster.stack import ClusterStack
 
     client = local_s3.client()

@@ -38,9 +38,9 @@ from typing import Any
 
 import httpx
 
-from include.retrain.devtools.local_airflow import ADMIN, AirflowApi, wait_until
-from include.retrain.devtools.local_s3 import LocalS3, free_port
-from include.retrain.devtools.processes import process_id, process_tree, start_watchdog, stop_tree
+from dev.local_airflow import ADMIN, AirflowApi, wait_until
+from dev.local_s3 import LocalS3, free_port
+from dev.processes import process_id, process_tree, start_watchdog, stop_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -262,7 +262,7 @@ class ClusterStack:
         env = self.environment(home)
         self._airflow("db", "migrate", env=env)
         settings = subprocess.run(
-            [sys.executable, "-m", "include.retrain.devtools.apply_airflow_settings",
+            [sys.executable, "-m", "include.retrain.apply_airflow_settings",
              str(PROJECT_ROOT / "airflow_settings.yaml"),
              "--extra", f"aws_default.endpoint_url={self.s3.endpoint_url}"],
             env=env, capture_output=True, text=True, cwd=PROJECT_ROOT,

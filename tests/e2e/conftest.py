@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from dev.synthetic import generator_for
+from dev.synthetic.landing import delete_prefix, encode_frame, partition_key
 from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
 from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
-from include.retrain.synthetic import generator_for
-from include.retrain.synthetic.landing import delete_prefix, encode_frame, partition_key
 
 FIRST_DAY = date(2026, 1, 1)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ class PipelineHarness:
         Each run starts from its own ``conf`` only, also on a DAG object that ran before
         (``demo.run_dag``: Airflow 3.3's dag.test() leaves a run's conf in the DAG's Params).
         """
-        from include.retrain.devtools.demo import run_dag
+        from include.retrain.local_run import run_dag
 
         return run_dag(dag if dag is not None else self.dag(), window_end, conf)
 

@@ -4,7 +4,7 @@ A flights table as a team would point the bundle at it: a text boolean ("Yes"/"N
 quoted as YAML 1.1 needs), a nullable int, a date and a datetime whose parts (month, day of week,
 weekend, hour) are features, and a label derived from a landing column (``late``: arrival delay
 above 15 minutes; a flight whose delay is not known yet has no label and is dropped at ingest).
-No Python goes with it: its landing data comes from ``include.retrain.synthetic.SchemaGenerator``.
+No Python goes with it: its landing data comes from ``dev.synthetic.SchemaGenerator``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Text booleans ("Yes"/"No" strings, quoted as YAML 1.1 needs), a nullable int, a date and a
 datetime column, a three-class label, CSV landing files. No Python goes with it: its landing data
-comes from ``include.retrain.synthetic.SchemaGenerator``.
+comes from ``dev.synthetic.SchemaGenerator``.
 """
 
 from __future__ import annotations

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
+from dev.synthetic import GENERATORS
+from dev.synthetic.landing import write_days
 from include.retrain.config import DEFAULT_PIPELINES_DIR, PipelineConfig, discover_pipelines
 from include.retrain.context import RunContext
 from include.retrain.registry import CHAMPION, ModelRegistry
 from include.retrain.storage import ArtifactStore
-from include.retrain.synthetic import GENERATORS
-from include.retrain.synthetic.landing import write_days
 from include.retrain.tasks.drift import check_drift
 from include.retrain.tasks.evaluate import evaluate
 from include.retrain.tasks.features import build_features

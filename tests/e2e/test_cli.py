@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from dev.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION
 from include.retrain.config import load_pipeline
-from include.retrain.devtools.local_s3 import LOOPBACK_ACCESS_KEY, LOOPBACK_SECRET_KEY, REGION
 from include.retrain.registry import CHAMPION
 from tests.e2e.conftest import FIRST_DAY, PROJECT_ROOT, PipelineHarness
 from tests.e2e.telco_variant import DAYS, ROWS, write_telco_yaml

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dev.synthetic import SchemaGenerator, generator_for
 from include.retrain.modelio import load_model
 from include.retrain.registry import CHAMPION
 from include.retrain.stages.features import to_model_input
-from include.retrain.synthetic import SchemaGenerator, generator_for
 from tests.e2e.conftest import FIRST_DAY, task_states
 from tests.e2e.flights_variant import DAYS, ROWS, write_flights_yaml
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from include.retrain.synthetic import GENERATORS
-from include.retrain.synthetic.landing import encode_frame
+from dev.synthetic import GENERATORS
+from dev.synthetic.landing import encode_frame
 from tests.e2e.conftest import FIRST_DAY, PipelineHarness, task_states
 
 pytestmark = pytest.mark.e2e

@@ -2,7 +2,7 @@
 
 Any valid YAML file added there is covered with no Python: its landing data comes from the
 dataset's hand-written generator when there is one (churn, demand), else from its schema
-(``include.retrain.synthetic.SchemaGenerator``).
+(``dev.synthetic.SchemaGenerator``).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from dev.synthetic import GENERATORS, SchemaGenerator, generator_for, rows_per_day
 from include.retrain.config import DEFAULT_PIPELINES_DIR, load_pipeline
 from include.retrain.registry import CHAMPION
-from include.retrain.synthetic import GENERATORS, SchemaGenerator, generator_for, rows_per_day
 from tests.e2e.conftest import FIRST_DAY, PipelineHarness, task_states
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from include.retrain.devtools.local_s3 import REGION
+from dev.local_s3 import REGION
 from tests.e2e.conftest import PipelineHarness, assert_failed_once_at_ingest
 
 pytestmark = pytest.mark.e2e

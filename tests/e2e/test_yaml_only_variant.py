@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dev.synthetic import SchemaGenerator, generator_for
 from include.retrain.registry import CHAMPION
-from include.retrain.synthetic import SchemaGenerator, generator_for
 from tests.e2e.conftest import FIRST_DAY, task_states
 from tests.e2e.telco_variant import DAYS, ROWS, write_telco_yaml
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from include.retrain.devtools.local_s3 import LocalS3
+from dev.local_s3 import LocalS3
 from tests.faults.proxy import FaultProxy, fault_proxy_for
 
 

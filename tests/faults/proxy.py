@@ -366,7 +366,7 @@ class FaultProxy:
         """A boto3 S3 client through the proxy; ``config`` goes to ``botocore.config.Config``."""
         from botocore.config import Config
 
-        from include.retrain.devtools.local_s3 import loopback_client
+        from dev.local_s3 import loopback_client
 
         return loopback_client(self.endpoint_url, Config(**config) if config else None)
 
@@ -378,7 +378,7 @@ class FaultProxy:
 
     def airflow_connection(self) -> str:
         """An Airflow connection (JSON, for ``AIRFLOW_CONN_<ID>``) that reaches S3 through the proxy."""
-        from include.retrain.devtools.local_s3 import loopback_connection
+        from dev.local_s3 import loopback_connection
 
         return loopback_connection(self.endpoint_url)
 

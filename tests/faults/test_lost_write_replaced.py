@@ -18,8 +18,8 @@ from typing import Any
 
 from benchmarks import bench_soak
 from benchmarks.bench_soak import BUCKET, PREFIX, Actor, SoakWorld
+from dev.local_s3 import LocalS3
 from include.retrain.config import DEFAULT_PIPELINES_DIR, load_pipeline
-from include.retrain.devtools.local_s3 import LocalS3
 from tests.faults.proxy import FaultProxy
 
 A, B, C = "v20260101-aaaaaaaaaa", "v20260102-bbbbbbbbbb", "v20260103-cccccccccc"

@@ -11,7 +11,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
-from include.retrain.devtools.local_s3 import LocalS3
+from dev.local_s3 import LocalS3
 from tests.faults.proxy import FaultProxy, fault_proxy_for
 
 BUCKET = "retrain-artifacts"

@@ -28,7 +28,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from include.retrain.devtools.local_s3 import LocalS3, free_port, loopback_client
+from dev.local_s3 import LocalS3, free_port, loopback_client
 
 BUCKET = "strict-race"
 
@@ -157,7 +157,7 @@ def slow_write_server(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from include.retrain.devtools.strict_s3 import build_app
+    from dev.strict_s3 import build_app
 
     put_object = S3Backend.put_object
 

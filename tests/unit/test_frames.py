@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dev.synthetic.churn import churn_day
 from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.frames import local_copy, read_frame, read_matrix_file, write_frame, write_frames
 from include.retrain.stages.features import (
@@ -24,7 +25,6 @@ from include.retrain.stages.features import (
 )
 from include.retrain.stages.train import train_model
 from include.retrain.storage import ArtifactStore
-from include.retrain.synthetic.churn import churn_day
 
 FAST = {"max_iter": 20}
 

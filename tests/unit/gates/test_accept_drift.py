@@ -17,13 +17,13 @@ import pandas as pd
 import pytest
 
 from dags.retrain_factory.params import build_params
+from dev.synthetic.churn import churn_day
+from dev.synthetic.landing import write_days
 from include.retrain.errors import GateFailure, InvalidRunOptions
 from include.retrain.monitoring.overview import read_overview
 from include.retrain.monitoring.pages import VariantSection, registry_page
 from include.retrain.registry import CHAMPION
 from include.retrain.runs import RunOptions
-from include.retrain.synthetic.churn import churn_day
-from include.retrain.synthetic.landing import write_days
 from include.retrain.tasks.drift import check_drift
 from include.retrain.tasks.ingest import ingest
 from tests.step_driver import FIRST_DAY, StepDriver, churn_config

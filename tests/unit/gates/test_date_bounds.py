@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from dev.synthetic.churn import churn_day
 from include.retrain.config import ColumnSpec, PipelineConfig, load_pipeline
 from include.retrain.errors import ConfigError
 from include.retrain.gates.expectations import ExpectationSpec, raw_expectations
 from include.retrain.runs import TrainingWindow
-from include.retrain.synthetic.churn import churn_day
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 WINDOW = TrainingWindow.ending(date(2026, 2, 1), 28)

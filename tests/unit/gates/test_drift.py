@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dev.synthetic.churn import churn_day
 from include.retrain.gates.drift import EPSILON, binned_ks, drift_table, population_stability_index
 from include.retrain.gates.profile import MISSING, reference_profile
-from include.retrain.synthetic.churn import churn_day
 
 
 class TestPopulationStabilityIndex:

@@ -17,13 +17,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from dev.synthetic.churn import churn_day
+from dev.synthetic.landing import write_days
 from include.retrain.config import DEFAULT_PIPELINES_DIR, PipelineConfig
 from include.retrain.errors import GateFailure
 from include.retrain.gates.drift import label_drift_table, population_stability_index
 from include.retrain.gates.expectations import drift_expectations
 from include.retrain.gates.profile import reference_profile
-from include.retrain.synthetic.churn import churn_day
-from include.retrain.synthetic.landing import write_days
 from include.retrain.tasks.drift import check_drift
 from include.retrain.tasks.ingest import ingest
 from tests.step_driver import FIRST_DAY, StepDriver, churn_config

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dev.synthetic.churn import churn_day
 from include.retrain.gates import leakage
 from include.retrain.gates.leakage import single_feature_scores
-from include.retrain.synthetic.churn import churn_day
 
 BAR = 0.999  # the default expectations.features.max_single_feature_score
 N = 4000

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dev.synthetic.churn import churn_day
 from include.retrain.gates.profile import (
     MISSING,
     bin_shares,
@@ -17,7 +18,6 @@ from include.retrain.gates.profile import (
     quantile_edges,
     reference_profile,
 )
-from include.retrain.synthetic.churn import churn_day
 
 
 class TestNumericBins:

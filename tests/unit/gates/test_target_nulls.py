@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from dev.synthetic.churn import churn_day
+from dev.synthetic.landing import write_days
 from include.retrain.config import DEFAULT_PIPELINES_DIR, load_pipeline
 from include.retrain.errors import ConfigError, GateFailure
 from include.retrain.frames import read_frame
 from include.retrain.gates.expectations import CheckRule, apply_checks, raw_expectations
 from include.retrain.runs import TrainingWindow
-from include.retrain.synthetic.churn import churn_day
-from include.retrain.synthetic.landing import write_days
 from include.retrain.tasks.features import build_features
 from include.retrain.tasks.gates import validate_raw
 from include.retrain.tasks.ingest import ingest

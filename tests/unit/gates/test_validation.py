@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dev.synthetic.churn import churn_day
 from include.retrain.config import ColumnSpec, PipelineConfig, load_pipeline
 from include.retrain.gates import validation
 from include.retrain.gates.expectations import ExpectationSpec, raw_expectations
@@ -23,7 +24,6 @@ from include.retrain.gates.result import GateResult
 from include.retrain.gates.validation import run_gate
 from include.retrain.runs import TrainingWindow
 from include.retrain.stages.ingest import assemble_window, coerce_to_schema
-from include.retrain.synthetic.churn import churn_day
 from tests.unit.gates.conftest import schema_defaults
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dev.synthetic.churn import churn_day
 from include.retrain.config import FeaturesConfig, PipelineConfig, SplitConfig, load_pipeline
 from include.retrain.errors import DataFailure
 from include.retrain.modelio import dump_model, load_model, untrusted_types
@@ -27,7 +28,6 @@ from include.retrain.stages.features import (
     transform_features,
 )
 from include.retrain.stages.ingest import assemble_window, coerce_to_schema
-from include.retrain.synthetic.churn import churn_day
 from tests.fitted import assert_same_fitted
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"

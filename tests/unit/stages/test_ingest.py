@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dev.synthetic.churn import churn_day
+from dev.synthetic.landing import encode_frame
 from include.retrain.config import ColumnSpec, DatasetConfig, PipelineConfig, load_pipeline
 from include.retrain.errors import DataFailure
 from include.retrain.runs import TrainingWindow
@@ -26,8 +28,6 @@ from include.retrain.stages.ingest import (
     sample_rows,
     select_window_files,
 )
-from include.retrain.synthetic.churn import churn_day
-from include.retrain.synthetic.landing import encode_frame
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 WINDOW = TrainingWindow(start=date(2026, 1, 4), end=date(2026, 2, 1))

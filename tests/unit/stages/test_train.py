@@ -12,12 +12,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestRegress
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
+from dev.synthetic.churn import churn_day
 from include.retrain.config import ModelConfig, PipelineConfig, load_pipeline
 from include.retrain.errors import InvalidRunOptions, PipelineFailure
 from include.retrain.stages.features import build_feature_transformer, fit_features, target_values, to_model_input
 from include.retrain.stages.ingest import assemble_window, coerce_to_schema
 from include.retrain.stages.train import FitOrder, assemble_model, fit_order, make_estimator, train_model
-from include.retrain.synthetic.churn import churn_day
 from tests.fitted import assert_same_fitted
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"

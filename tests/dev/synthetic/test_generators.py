@@ -1,4 +1,4 @@
-"""Unit tests for ``include.retrain.synthetic``: the churn generator and the landing writer."""
+"""Unit tests for ``dev.synthetic``: the churn generator and the landing writer."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dev.local_s3 import LocalS3
+from dev.synthetic import GENERATORS
+from dev.synthetic.churn import PLANS, REGIONS, churn_day
+from dev.synthetic.landing import encode_frame, partition_key, write_days
 from include.retrain.config import PipelineConfig, load_pipeline
-from include.retrain.devtools.local_s3 import LocalS3
 from include.retrain.runs import TrainingWindow
 from include.retrain.stages.ingest import assemble_window, coerce_to_schema, read_landing_file, select_window_files
-from include.retrain.synthetic import GENERATORS
-from include.retrain.synthetic.churn import PLANS, REGIONS, churn_day
-from include.retrain.synthetic.landing import encode_frame, partition_key, write_days
 
-CHURN_YAML = Path(__file__).resolve().parents[2] / "include" / "pipelines" / "churn.yaml"
+CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 DAY = date(2026, 1, 5)
 COLUMNS = {
     "customer_id": "str",

@@ -2,11 +2,11 @@
 
 Each generated part sits in a hand-written page between ``<!-- generated:<name>:start -->`` and
 ``<!-- generated:<name>:end -->``; this module rewrites what is between the markers and leaves the
-prose around them alone. The pages are committed, and ``tests/unit/devtools/test_docs_pages.py`` fails when one
+prose around them alone. The pages are committed, and ``tests/dev/test_docs_pages.py`` fails when one
 differs from what this module would write, so the site cannot drift from the config models, the
 trigger forms, the task docs of the grid view or ``benchmarks/results.json``.
 
-``python -m include.retrain.devtools.docs_pages --check`` lists the stale pages and exits 1.
+``python -m dev.docs_pages --check`` lists the stale pages and exits 1.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DOCS = PROJECT_ROOT / "docs"
 #: The variant whose trigger form the Params reference shows (defaults and the overridable model
 #: parameters depend on the variant).
@@ -25,7 +25,7 @@ PARAMS_VARIANT = "churn"
 
 
 def _config_reference() -> str:
-    from include.retrain.devtools.config_reference import reference_table
+    from dev.config_reference import reference_table
 
     return reference_table()
 

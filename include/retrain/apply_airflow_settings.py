@@ -3,7 +3,7 @@
 The Astro CLI applies that file on ``astro dev start``; this does the same for any other
 Airflow 3 deployment, with the Airflow CLI of the current environment::
 
-    python -m include.retrain.devtools.apply_airflow_settings airflow_settings.yaml \\
+    python -m include.retrain.apply_airflow_settings airflow_settings.yaml \\
         --extra aws_default.endpoint_url=http://127.0.0.1:5000
 
 ``--extra CONN.KEY=VALUE`` overrides one key of a connection's extra (for instance the local S3

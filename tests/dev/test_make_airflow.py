@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from dev import local_airflow
+from dev.local_airflow import ADMIN, PID_FILE, LocalAirflow, banner, reset_home
+from dev.local_s3 import LocalS3
+from dev.processes import alive, process_id
+from dev.seed_landing import seed, seeded_configs, utc_today
 from include.retrain.config import PipelineConfig
-from include.retrain.devtools import local_airflow
-from include.retrain.devtools.local_airflow import ADMIN, PID_FILE, LocalAirflow, banner, reset_home
-from include.retrain.devtools.local_s3 import LocalS3
-from include.retrain.devtools.processes import alive, process_id
-from include.retrain.devtools.seed_landing import seed, seeded_configs, utc_today
 from include.retrain.runs import RunOptions, resolve_window
-from tests.unit.devtools.test_process_stop import start_standalone_stand_in
+from tests.dev.test_process_stop import start_standalone_stand_in
 
 
 class _StopBeforeAirflow(Exception):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROC = Path("/proc")
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def watch(owner: ProcessId, target: ProcessId, grace: float = 10, interval: floa
 
 def start_watchdog(owner: ProcessId, target: ProcessId, grace: float = 10) -> subprocess.Popen:
     """Run ``watch(owner, target)`` in a separate process (see watch)."""
-    command = [sys.executable, "-m", "include.retrain.devtools.processes"]
+    command = [sys.executable, "-m", "dev.processes"]
     command += [str(n) for n in (owner.pid, owner.started, target.pid, target.started, grace)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.Popen(

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from include.retrain.devtools.local_s3 import LocalS3
+from dev.local_s3 import LocalS3
 
 
 def test_a_stopped_server_leaves_no_log_behind() -> None:
@@ -60,7 +60,7 @@ def test_the_strict_server_locks_the_keys_a_request_writes(
 ) -> None:
     import io
 
-    from include.retrain.devtools.strict_s3 import object_keys_written
+    from dev.strict_s3 import object_keys_written
 
     environ = {
         "REQUEST_METHOD": method,
@@ -83,7 +83,7 @@ def test_an_upload_that_never_finishes_holds_no_lock(s3: LocalS3) -> None:
     """
     from botocore.config import Config
 
-    from include.retrain.devtools.local_s3 import loopback_client
+    from dev.local_s3 import loopback_client
 
     client = loopback_client(s3.endpoint_url, Config(read_timeout=5, retries={"total_max_attempts": 1}))
     client.create_bucket(Bucket="stalled-uploads")

@@ -1,7 +1,7 @@
 """The pipeline config reference of the docs site (docs/reference/config.md), from the config models.
 
 Every key's type, default and meaning come from ``include.retrain.config`` itself, so the
-docs cannot drift: ``make docs`` (``include.retrain.devtools.docs_pages``) rewrites the table and
+docs cannot drift: ``make docs`` (``dev.docs_pages``) rewrites the table and
 a test fails if the committed page is stale.
 """
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from include.retrain.devtools import local_airflow
-from include.retrain.devtools.local_airflow import AirflowApi
+from dev import local_airflow
+from dev.local_airflow import AirflowApi
 
 LOCKED = {"detail": "Database is locked. Backfill creation is not supported on SQLite under concurrent access."}
 #: Airflow 3.3's answer to an OperationalError with ``[api] expose_stacktrace`` on (LocalAirflow sets it).
@@ -144,7 +144,7 @@ def test_the_local_airflow_waits_for_sqlite_locks_and_names_database_errors(
 
 def test_the_api_client_waits_longer_than_an_sqlite_writer_may_wait_for_its_lock() -> None:
     """A trigger answered after one full lock wait must not time out in the client first."""
-    from include.retrain.devtools.sqlite_metadata import CONNECT_ARGS
+    from dev.sqlite_metadata import CONNECT_ARGS
 
     api = AirflowApi("http://127.0.0.1:1", "admin", "unused")
     try:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from include.retrain.devtools.local_airflow import LocalAirflow
-from include.retrain.devtools.processes import ProcessId, alive, process_id, start_watchdog, stop_tree
+from dev.local_airflow import LocalAirflow
+from dev.processes import ProcessId, alive, process_id, start_watchdog, stop_tree
 
 #: Each child says it is ready (its signal handling set up) by creating the file named in argv[1].
 STUBBORN = (

@@ -12,11 +12,11 @@ import yaml
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import roc_auc_score
 
+from dev.synthetic import GENERATORS, SchemaGenerator, generator_for, rows_per_day
 from include.retrain.config import PipelineConfig, load_pipeline
 from include.retrain.stages.ingest import coerce_to_schema
-from include.retrain.synthetic import GENERATORS, SchemaGenerator, generator_for, rows_per_day
 
-PIPELINES = Path(__file__).resolve().parents[2] / "include" / "pipelines"
+PIPELINES = Path(__file__).resolve().parents[3] / "include" / "pipelines"
 DAY = date(2026, 2, 10)
 
 
@@ -117,7 +117,7 @@ def test_rows_per_day_covers_the_gates() -> None:
 
 
 def test_make_airflow_seeds_a_yaml_only_variant(local_s3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from include.retrain.devtools.seed_landing import seed
+    from dev.seed_landing import seed
     from tests.e2e.telco_variant import write_telco_yaml
 
     write_telco_yaml(tmp_path)

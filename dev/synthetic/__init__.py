@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from dev.synthetic.churn import churn_day
+from dev.synthetic.demand import demand_day
+from dev.synthetic.landing import DayGenerator
+from dev.synthetic.schema import SchemaGenerator
 from include.retrain.config import PipelineConfig
-from include.retrain.synthetic.churn import churn_day
-from include.retrain.synthetic.demand import demand_day
-from include.retrain.synthetic.landing import DayGenerator
-from include.retrain.synthetic.schema import SchemaGenerator
 
 #: Hand-written generators by dataset name: ``generator(day, rows) -> DataFrame``.
 GENERATORS = {"churn": churn_day, "demand": demand_day}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from include.retrain.devtools import docs_pages
+from dev import docs_pages
 
 
 def test_every_generated_page_is_current() -> None:

@@ -2,7 +2,7 @@
 
 What ``make airflow`` seeds its loopback S3 with (and the acceptance suite its shared stack), and
 for environments without it: under Astro (``astro dev bash``, then
-``python -m include.retrain.devtools.seed_landing --endpoint-url http://s3:5000``) or against
+``python -m dev.seed_landing --endpoint-url http://s3:5000``) or against
 MinIO. Credentials come from the usual AWS environment variables or ``--access-key``.
 
 The partitions are ``ds=<today - N + 1>`` .. ``ds=<today>``. A run trains on the ``window.days``
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from dev.synthetic import generator_for
+from dev.synthetic.landing import write_days
 from include.retrain.config import PipelineConfig, discover_pipelines
-from include.retrain.synthetic import generator_for
-from include.retrain.synthetic.landing import write_days
 
 #: Days seeded beyond the longest window: one for the scheduled run before today's cron time,
 #: one or two for a manual run whose window ends a day or two back.

@@ -6,7 +6,7 @@ any task read a local file another task wrote, it would not find it. Each attemp
 JSON line (task, try, pid, directories) to ``$RETRAIN_ISOLATION_LOG`` so tests can check it.
 
 Enable it with an ``airflow_local_settings.py`` containing
-``from include.retrain.devtools.task_isolation import task_policy``.
+``from dev.task_isolation import task_policy``.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from typing import Any
 
 import httpx
 
-from include.retrain.devtools.local_s3 import LocalS3, free_port
-from include.retrain.devtools.processes import ProcessId, alive, process_id, start_watchdog, stop_tree
+from dev.local_s3 import LocalS3, free_port
+from dev.processes import ProcessId, alive, process_id, start_watchdog, stop_tree
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ADMIN = "admin"
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 
@@ -40,7 +40,7 @@ LOCKED_DATABASE_ATTEMPTS = 6
 READ_TIMEOUT_SECONDS = 120
 
 #: ``[database] sql_alchemy_connect_args`` of the local Airflow (an import path).
-SQLITE_CONNECT_ARGS = "include.retrain.devtools.sqlite_metadata.CONNECT_ARGS"
+SQLITE_CONNECT_ARGS = "dev.sqlite_metadata.CONNECT_ARGS"
 
 #: In the Airflow home: who started ``airflow standalone`` and its pid (see reset_home).
 PID_FILE = "standalone.pid.json"
@@ -237,7 +237,7 @@ class LocalAirflow:
             (self.home / "config").mkdir(exist_ok=True)
             (self.home / "task-scratch").mkdir(exist_ok=True)
             (self.home / "config" / "airflow_local_settings.py").write_text(
-                "from include.retrain.devtools.task_isolation import task_policy  # noqa: F401\n"
+                "from dev.task_isolation import task_policy  # noqa: F401\n"
             )
         env = self.environment()
         self._airflow("db", "migrate")
@@ -245,7 +245,7 @@ class LocalAirflow:
             [
                 sys.executable,
                 "-m",
-                "include.retrain.devtools.apply_airflow_settings",
+                "include.retrain.apply_airflow_settings",
                 str(PROJECT_ROOT / "airflow_settings.yaml"),
                 "--extra",
                 f"aws_default.endpoint_url={self.s3.endpoint_url}",
@@ -400,7 +400,7 @@ Ctrl-C stops everything (nothing is left running).
 
 def main() -> int:
     """``make airflow``: run the bundle on a local Airflow with a loopback S3 until Ctrl-C."""
-    from include.retrain.devtools.seed_landing import seed
+    from dev.seed_landing import seed
 
     def leave(signum: int, _frame: Any) -> None:
         print(f"{signal.Signals(signum).name}: stopping Airflow and the loopback S3...", flush=True)

@@ -4,7 +4,8 @@ Each generated part sits in a hand-written page between ``<!-- generated:<name>:
 ``<!-- generated:<name>:end -->``; this module rewrites what is between the markers and leaves the
 prose around them alone. The pages are committed, and ``tests/dev/test_docs_pages.py`` fails when one
 differs from what this module would write, so the site cannot drift from the config models, the
-trigger forms, the task docs of the grid view or ``benchmarks/results.json``.
+trigger forms, the task docs of the grid view, the run folder's paths (``include/retrain/layout.py``)
+or ``benchmarks/results.json``.
 
 ``python -m dev.docs_pages --check`` lists the stale pages and exits 1.
 """
@@ -51,6 +52,12 @@ def _rollback_params() -> str:
     return params_table_markdown(build_rollback_params())
 
 
+def _run_folder() -> str:
+    from include.retrain.layout import run_folder_block
+
+    return run_folder_block()
+
+
 def _benchmark_results() -> str:
     from benchmarks.common import RESULTS
     from benchmarks.report import results_markdown
@@ -65,6 +72,7 @@ PARTS: dict[str, Callable[[], str]] = {
     "retrain-params": _retrain_params,
     "rollback-params": _rollback_params,
     "benchmark-results": _benchmark_results,
+    "run-folder": _run_folder,
 }
 
 

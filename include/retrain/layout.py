@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RunPath:
-    """One artifact of a run: ``<stage>/<name>`` under the run's folder."""
+    """One artifact of a run: ``<stage>/<name>`` under the run's folder, and what it holds."""
 
     stage: str
     name: str
+    what: str = ""
 
     @property
     def path(self) -> str:
@@ -32,16 +33,18 @@ STAGE_MANIFEST = "manifest.json"
 #: The reference profile of the training rows; registered with the version as the same file name.
 PROFILE_FILE = "reference_profile.json"
 
-RAW = RunPath("ingest", "raw.parquet")
-SOURCES = RunPath("ingest", "sources.json")
-TRAIN_MATRIX = RunPath("features", "train.parquet")
-HOLDOUT_MATRIX = RunPath("features", "holdout.parquet")
-HOLDOUT_INPUT = RunPath("features", "holdout_input.parquet")
-TRANSFORMER = RunPath("features", "transformer.skops")
-REFERENCE_PROFILE = RunPath("features", PROFILE_FILE)
-MODEL = RunPath("train", "model.skops")
-PREDICTIONS = RunPath("evaluate", "predictions.parquet")
-SEGMENT_METRICS = RunPath("evaluate", "segment_metrics.json")
+RAW = RunPath("ingest", "raw.parquet", "the window's landing data, coerced to the schema")
+SOURCES = RunPath("ingest", "sources.json", "every landing file read, with its sha256 and row count")
+TRAIN_MATRIX = RunPath("features", "train.parquet", "the training matrix (transformed features and the target)")
+HOLDOUT_MATRIX = RunPath("features", "holdout.parquet", "the holdout matrix")
+HOLDOUT_INPUT = RunPath("features", "holdout_input.parquet", "the holdout's raw model input and target (and segment)")
+TRANSFORMER = RunPath("features", "transformer.skops", "the fitted feature transformer")
+REFERENCE_PROFILE = RunPath("features", PROFILE_FILE, "the training rows' profile, registered with the version")
+MODEL = RunPath("train", "model.skops", "the candidate: transformer + estimator")
+PREDICTIONS = RunPath("evaluate", "predictions.parquet", "per-row outputs of the candidate and the champion")
+SEGMENT_METRICS = RunPath(
+    "evaluate", "segment_metrics.json", "every metric per segment (with expectations.model.segments)"
+)
 GATES = "gates"
 
 
@@ -73,6 +76,19 @@ RUN_PATHS = (
     PREDICTIONS,
     SEGMENT_METRICS,
 )
+
+
+def run_folder_block() -> str:
+    """The run folder's layout as the serving page shows it (``make docs`` writes it there)."""
+    rows = [(path.path, path.what) for path in RUN_PATHS]
+    rows.append(
+        (f"{gate_report('<gate>').path}, {gate_data_docs('<gate>').path}", "each gate's JSON report and data docs")
+    )
+    rows.append((stage_manifest("<stage>").path, "what the stage's task returned (its XCom)"))
+    lines = [f"s3://<storage.bucket>/<storage.prefix>/<pipeline>/{RUNS}/<run key>/"]
+    lines += [f"  {path:<38} {what}" for path, what in rows]
+    return "```\n" + "\n".join(lines) + "\n```"
+
 
 # -- the registry: <prefix>/<pipeline>/registry/ -----------------------------------------------
 

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from include.retrain.layout import RUNS, gate_report, stage_manifest
 from include.retrain.monitoring.links import GATES
 from include.retrain.summaries import gate_headline, summary_parts
 
@@ -54,17 +55,17 @@ def _stage_line(stage: str, manifest: dict[str, Any]) -> str:
 def summarize(run: Any, store: Any, pipeline: str, run_key: str, tasks: list[str]) -> tuple[bool, str]:
     """A short report of one run (``tasks`` in run order): state, rows, gates, metrics, version, decision."""
     states = {ti.task_id: str(ti.state).split(".")[-1].lower() for ti in run.get_task_instances()}
-    base = store.key(pipeline, "runs", run_key)
+    base = store.key(pipeline, RUNS, run_key)
     state = str(run.state).split(".")[-1].lower()
     lines = [f"retrain_{pipeline}  run key {run_key}  state: {state.upper()}"]
     stage_folders = {"build_features": "features"}
     for task in tasks:
         if task in GATES:
-            found = store.read_json(f"{base}/gates/{task}.json")
+            found = store.read_json(f"{base}/{gate_report(task).path}")
             text = _gate_line(found) if found else None
         else:
             stage = stage_folders.get(task, task)
-            found = store.read_json(f"{base}/{stage}/manifest.json")
+            found = store.read_json(f"{base}/{stage_manifest(stage).path}")
             text = _stage_line(stage, found) if found else None
         task_state = states.get(task, "not run")
         lines.append(f"  {task:<19} {text if text and task_state == 'success' else task_state.upper()}")

@@ -12,10 +12,8 @@ or nothing, never half a file. The sha256 recorded in each manifest catches anyt
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -23,6 +21,7 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from include.retrain.artifact_ref import ArtifactRef, VersionedObject, parse_s3_uri, sha256_bytes, sha256_file
 from include.retrain.config import StorageConfig, check_safe_prefix
 from include.retrain.errors import IntegrityError, PipelineFailure
 
@@ -45,49 +44,6 @@ def client_config(storage: StorageConfig) -> Config:
         connect_timeout=storage.connect_timeout_seconds,
         read_timeout=storage.read_timeout_seconds,
     )
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    """The file's sha256, streamed: ``hashlib.file_digest`` reads into one reused buffer (measured
-    0.026 s vs 0.043 s per 32 MiB for a loop of 8 MiB ``read`` calls, each a fresh bytes object)."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """Split ``s3://bucket/key`` into its parts."""
-    if not uri.startswith("s3://") or "/" not in uri[5:]:
-        raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
-    bucket, key = uri[5:].split("/", 1)
-    return bucket, key
-
-
-@dataclass(frozen=True)
-class ArtifactRef:
-    """Where an artifact is and what its bytes hash to: what manifests and XCom carry."""
-
-    uri: str
-    sha256: str
-    size: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ArtifactRef:
-        return cls(uri=str(data["uri"]), sha256=str(data["sha256"]), size=int(data["size"]))
-
-
-@dataclass(frozen=True)
-class VersionedObject:
-    """An object's bytes together with the ETag a compare-and-swap must match."""
-
-    data: bytes
-    etag: str
 
 
 class ObjectAlreadyExists(Exception):
@@ -323,3 +279,21 @@ class ArtifactStore:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             found.extend((item["Key"], int(item["Size"])) for item in page.get("Contents", []))
         return found
+
+
+__all__ = [
+    "BINARY_CONTENT_TYPE",
+    "JSON_CONTENT_TYPE",
+    "SHA256_METADATA_KEY",
+    "ArtifactRef",
+    "ArtifactStore",
+    "ConcurrentUpdate",
+    "MissingArtifact",
+    "MissingBucket",
+    "ObjectAlreadyExists",
+    "VersionedObject",
+    "client_config",
+    "parse_s3_uri",
+    "sha256_bytes",
+    "sha256_file",
+]

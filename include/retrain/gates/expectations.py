@@ -1,7 +1,7 @@
 """Which expectations each gate runs, derived from the pipeline config.
 
-Plain data (no Great Expectations import): a spec names a GX expectation class, its
-arguments, its severity and the table of the gate it applies to. ``validation`` turns
+Plain data (no Great Expectations import): a spec (``expectation_spec``) names a GX expectation
+class, its arguments, its severity and the table of the gate it applies to. ``validation`` turns
 specs into a GX suite.
 
 Defaults come from the schema and the gate settings; the shorthand ``checks`` of each gate
@@ -14,12 +14,11 @@ still fails the run. Invariants (dtypes, no NaN/inf features, leakage, ...) are 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from include.retrain.config import WINDOW_END, CheckRule, ColumnSpec, PipelineConfig, Severity
+from include.retrain.config import WINDOW_END, CheckRule, ColumnSpec, PipelineConfig
+from include.retrain.gates.expectation_spec import ExpectationSpec, apply_checks, check_spec, not_null
 from include.retrain.gates.feature_tables import COUNT_COLUMNS
 from include.retrain.runs import TrainingWindow
 from include.retrain.stages.ingest import PANDAS_DTYPES
@@ -37,76 +36,6 @@ _ALSO_ACCEPTED: dict[str, list[str]] = {
 ACCEPTED_DTYPES: dict[str, list[str]] = {
     kind: [dtype, *_ALSO_ACCEPTED.get(kind, [])] for kind, dtype in PANDAS_DTYPES.items()
 }
-
-
-@dataclass(frozen=True)
-class ExpectationSpec:
-    """One expectation: GX class name, arguments, severity, and the gate table it checks.
-
-    ``rule`` names the shorthand rule a default implements (``between``, ``in_set``, ...), so a
-    check of that rule can replace it; None marks an invariant no check replaces.
-    """
-
-    expectation: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    severity: Severity = "fail"
-    table: str = "data"
-    rule: str | None = None
-
-    @property
-    def override_key(self) -> tuple[str, str | None, Any, str]:
-        """What a check must match to replace this spec: table, rule, column and severity."""
-        return (self.table, self.rule, self.kwargs.get("column"), self.severity)
-
-
-def _not_null(column: str, max_null_fraction: float, **extra: Any) -> ExpectationSpec:
-    kwargs: dict[str, Any] = {"column": column}
-    if max_null_fraction > 0:
-        kwargs["mostly"] = round(1.0 - max_null_fraction, 10)
-    return ExpectationSpec("ExpectColumnValuesToNotBeNull", kwargs, rule="max_null_fraction", **extra)
-
-
-def check_spec(check: CheckRule, table: str) -> ExpectationSpec:
-    """The GX expectation one shorthand check stands for, on ``table``."""
-    where = {"severity": check.severity, "table": table}
-    if check.table == "row_count":
-        low, high = check.between  # the only rule a table check takes
-        return ExpectationSpec(
-            "ExpectTableRowCountToBeBetween",
-            {"min_value": low, "max_value": high},
-            rule="between",
-            **where,
-        )
-    column = check.column
-    if check.between is not None:
-        low, high = check.between
-        kwargs = {"column": column, "min_value": low, "max_value": high}
-        return ExpectationSpec("ExpectColumnValuesToBeBetween", kwargs, rule="between", **where)
-    if check.in_set is not None:
-        return ExpectationSpec(
-            "ExpectColumnValuesToBeInSet", {"column": column, "value_set": list(check.in_set)}, rule="in_set", **where
-        )
-    if check.max_null_fraction is not None:
-        return _not_null(column, check.max_null_fraction, **where)
-    if check.mean_between is not None:
-        low, high = check.mean_between
-        kwargs = {"column": column, "min_value": low, "max_value": high}
-        return ExpectationSpec("ExpectColumnMeanToBeBetween", kwargs, rule="mean_between", **where)
-    if check.unique:
-        return ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": column}, rule="unique", **where)
-    return ExpectationSpec(
-        "ExpectColumnValuesToMatchRegex", {"column": column, "regex": check.regex}, rule="regex", **where
-    )
-
-
-def apply_checks(
-    defaults: Sequence[ExpectationSpec], checks: Sequence[CheckRule], tables: Callable[[CheckRule], Sequence[str]]
-) -> list[ExpectationSpec]:
-    """Defaults minus those a check replaces, then the checks (each on every table ``tables`` names)."""
-    added = [check_spec(check, table) for check in checks for table in tables(check)]
-    replaced = {spec.override_key for spec in added}
-    kept = [spec for spec in defaults if spec.rule is None or spec.override_key not in replaced]
-    return [*kept, *added]
 
 
 def _bounds(column: str, spec: ColumnSpec, window: TrainingWindow) -> dict[str, Any]:
@@ -155,7 +84,7 @@ def raw_expectations(config: PipelineConfig, window: TrainingWindow) -> list[Exp
             # (fail: this gate fails on any; drop: ingest dropped them before the gate).
             specs.append(ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": name}))
         elif spec.max_null_fraction < 1.0:
-            specs.append(_not_null(name, spec.max_null_fraction))
+            specs.append(not_null(name, spec.max_null_fraction))
         if spec.min is not None or spec.max is not None:
             specs.append(ExpectationSpec("ExpectColumnValuesToBeBetween", _bounds(name, spec, window), rule="between"))
         if spec.values is not None:
@@ -323,3 +252,16 @@ def model_expectations(config: PipelineConfig, *, has_champion: bool) -> list[Ex
             )
         )
     return apply_checks(specs, rules.checks, _model_table)
+
+
+__all__ = [
+    "ACCEPTED_DTYPES",
+    "CheckRule",
+    "ExpectationSpec",
+    "apply_checks",
+    "check_spec",
+    "drift_expectations",
+    "features_expectations",
+    "model_expectations",
+    "raw_expectations",
+]

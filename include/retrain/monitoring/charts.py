@@ -22,19 +22,14 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+
+from include.retrain.monitoring.chart_axes import nice_step, time_range, time_ticks, value_range
 
 #: The SVG's size in CSS pixels (it scales down with the page: ``viewBox`` and ``width: 100%``).
 WIDTH, HEIGHT = 760, 280
 #: Room for the y-axis labels (left), the x-axis labels (bottom) and marker labels (top).
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 40, 28, 40
-#: The shortest time span an axis shows: events seconds apart (a version registered and promoted by
-#: one run) are drawn on a readable scale, around their middle.
-MIN_SPAN = timedelta(days=1)
-#: Room left at each end of the time axis, as a share of the span (no point sits on the axis).
-TIME_PADDING = 0.03
-#: About how many ticks each axis gets.
-Y_TICKS, X_TICKS = 5, 6
 #: Colours for the series, in order (each also has its name in the legend; the 8 are distinct for
 #: the common colour-vision deficiencies: the Okabe-Ito palette).
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442")
@@ -173,60 +168,6 @@ def _data_attributes(attributes: Mapping[str, str]) -> list[tuple[str, str]]:
     return [(f"data-{name}", str(value)) for name, value in attributes.items()]
 
 
-def nice_step(span: float, ticks: int = Y_TICKS) -> float:
-    """A round tick step (1, 2 or 5 times a power of ten) giving about ``ticks`` ticks over ``span``."""
-    if span <= 0 or not math.isfinite(span):
-        return 1.0
-    raw = span / max(ticks - 1, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))  # 0.2/4 is 0.05 too
-
-
-def value_range(values: Sequence[float]) -> tuple[float, float, float]:
-    """The y-axis: ``(low, high, step)``, round numbers enclosing ``values`` (one value or none: a unit around it)."""
-    if not values:
-        return 0.0, 1.0, 0.25
-    low, high = min(values), max(values)
-    if high - low < 1e-12:
-        pad = abs(low) * 0.05 or 0.05
-        low, high = low - pad, high + pad
-    step = nice_step(high - low)
-    # Rounded a little first: 0.7 / 0.05 is 13.999... in floating point, and must give 0.7, not 0.65.
-    return math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step, step
-
-
-def time_range(times: Sequence[datetime]) -> tuple[datetime, datetime]:
-    """The time axis: every time, padded a little at both ends, and at least ``MIN_SPAN`` long."""
-    if not times:
-        now = datetime(1970, 1, 1, tzinfo=UTC)
-        return now, now + MIN_SPAN
-    first, last = min(times), max(times)
-    span = max(last - first, MIN_SPAN)
-    middle = first + (last - first) / 2
-    half = span * (0.5 + TIME_PADDING)
-    return middle - half, middle + half
-
-
-#: Tick steps of the time axis, in hours: the first that gives at most about ``X_TICKS`` ticks.
-_TIME_STEPS = (1, 2, 3, 4, 6, 12, 24, 48, 72, 168, 336, 672, 1344, 2184, 4368, 8760)
-
-
-def time_ticks(start: datetime, end: datetime, ticks: int = X_TICKS) -> list[tuple[datetime, str]]:
-    """Round times between ``start`` and ``end`` (whole hours, or midnights a step of days apart), labelled."""
-    hours = (end - start).total_seconds() / 3600 / max(ticks - 1, 1)
-    step = timedelta(hours=next((h for h in _TIME_STEPS if h >= hours), math.ceil(hours / 24) * 24))
-    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    if step >= timedelta(days=1):
-        at = midnight if midnight >= start else midnight + timedelta(days=1)
-    else:
-        at = midnight + step * math.ceil((start - midnight) / step)
-    found = []
-    while at <= end:
-        found.append((at, f"{at:%Y-%m-%d}" if step >= timedelta(days=1) else f"{at:%m-%d %H:%M}"))
-        at += step
-    return found
-
-
 def lay_out(chart: TimeChart, *, width: int = WIDTH, height: int = HEIGHT) -> ChartLayout:
     """Where everything of ``chart`` goes in a ``width`` x ``height`` SVG.
 
@@ -300,3 +241,6 @@ def lay_out(chart: TimeChart, *, width: int = WIDTH, height: int = HEIGHT) -> Ch
         notes=list(chart.notes),
         summary=summary,
     )
+
+
+__all__ = ["Bar", "ChartLayout", "Marker", "Point", "Series", "TimeChart", "lay_out", "nice_step", "value_range"]

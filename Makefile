@@ -55,7 +55,7 @@ run: install  ## Run a variant once on your data: make run PIPELINE=name WINDOW_
 	$(BIN)/python -m include.retrain.cli run $(PIPELINE) $(if $(WINDOW_END),--window-end $(WINDOW_END)) $(ARGS)
 
 airflow: install  ## Run the bundle on a local Airflow (UI, loopback S3, data up to today; fresh state each start) until Ctrl-C
-	$(BIN)/python -m dev.local_airflow
+	$(BIN)/python -m dev.make_airflow
 
 test: install  ## Lint, build the docs site in strict mode (a broken link fails), then run every test
 	$(BIN)/ruff check .

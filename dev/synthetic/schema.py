@@ -28,9 +28,7 @@ Deterministic: the same config, seed, day and row count always give the same row
 
 from __future__ import annotations
 
-import hashlib
 import math
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import NormalDist
 from typing import Any
@@ -38,7 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.retrain.config import WINDOW_END, CheckRule, ColumnSpec, PipelineConfig
+from dev.synthetic.domains import DEFAULT_DATE_SPAN_DAYS, column_domain, numeric_range, stable_seed
+from include.retrain.config import WINDOW_END, ColumnSpec, PipelineConfig
 from include.retrain.stages.features import with_date_parts
 
 #: Standard deviation of the noise added to the standardized feature score: the target is learnable
@@ -52,69 +51,6 @@ POSITIVE_SHARE = 0.45
 #: share against the bar, so the data stays well inside it).
 NULL_SHARE_OF_BAR = 0.3
 
-#: Default span of an unbounded numeric column, and of an unbounded date column (days).
-DEFAULT_SPAN = 100.0
-DEFAULT_DATE_SPAN_DAYS = 730
-
-
-def _stable_seed(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-
-
-@dataclass(frozen=True)
-class _Domain:
-    """What one column may hold once the schema and the raw gate's checks are combined."""
-
-    low: float | None
-    high: float | None
-    values: tuple[Any, ...] | None
-    null_fraction: float
-    unique: bool
-    mean: float | None
-
-
-def _domain(name: str, spec: ColumnSpec, checks: tuple[CheckRule, ...]) -> _Domain:
-    low = spec.min if isinstance(spec.min, float) else None
-    high = spec.max if isinstance(spec.max, float) else None
-    values: tuple[Any, ...] | None = spec.values
-    null_fraction = spec.max_null_fraction
-    unique, mean = False, None
-    for check in checks:
-        if check.column != name:
-            continue
-        if check.between is not None:
-            low = check.between[0] if low is None or (check.between[0] is not None and check.between[0] > low) else low
-            high = (
-                check.between[1] if high is None or (check.between[1] is not None and check.between[1] < high) else high
-            )
-        elif check.in_set is not None:
-            allowed = check.in_set if values is None else tuple(v for v in values if v in check.in_set)
-            values = allowed or values
-        elif check.max_null_fraction is not None:
-            null_fraction = min(null_fraction, check.max_null_fraction)
-        elif check.unique:
-            unique = True
-        elif check.mean_between is not None:
-            bounds = [b for b in check.mean_between if b is not None]
-            mean = sum(bounds) / len(bounds)
-    return _Domain(low, high, values, null_fraction, unique, mean)
-
-
-def _numeric_range(domain: _Domain, non_negative: bool) -> tuple[float, float]:
-    low, high = domain.low, domain.high
-    if non_negative:
-        low = 0.0 if low is None else max(low, 0.0)
-    if low is None and high is None:
-        low, high = 0.0, DEFAULT_SPAN
-    elif low is None:
-        low = high - DEFAULT_SPAN
-    elif high is None:
-        high = low + DEFAULT_SPAN
-    if domain.mean is not None and low <= domain.mean <= high:  # a symmetric range centred on the asked mean
-        half = min(domain.mean - low, high - domain.mean)
-        low, high = domain.mean - half, domain.mean + half
-    return float(low), float(high)
-
 
 class SchemaGenerator:
     """Day generator for ``config``'s dataset: ``SchemaGenerator(config)(day, rows) -> DataFrame``."""
@@ -124,11 +60,11 @@ class SchemaGenerator:
         self.seed = seed
         dataset = config.dataset
         checks = config.expectations.raw.checks
-        self.domains = {name: _domain(name, spec, checks) for name, spec in dataset.columns.items()}
+        self.domains = {name: column_domain(name, spec, checks) for name, spec in dataset.columns.items()}
         self.classes = self._classes() if config.model.task == "classification" else None
         # Per-variant constants (the same every day, so the data does not drift): feature weights
         # and the effect of each category value.
-        fixed = np.random.default_rng([seed, _stable_seed(config.name)])
+        fixed = np.random.default_rng([seed, stable_seed(config.name)])
         features = config.features.compared  # date columns count by their parts, as the model sees them
         self.weights = dict(zip(features, fixed.choice([-1.0, 1.0], size=len(features)), strict=True))
         self.effects: dict[str, dict[Any, float]] = {}
@@ -174,7 +110,7 @@ class SchemaGenerator:
             return pd.Series(picked, dtype="str")
         if kind in ("int", "float"):
             transform = self.config.features.transforms.get(name)
-            low, high = _numeric_range(domain, non_negative=transform in ("log1p", "sqrt"))
+            low, high = numeric_range(domain, non_negative=transform in ("log1p", "sqrt"))
             if kind == "int":
                 low_int, high_int = math.ceil(low), math.floor(high)
                 return pd.Series(pd.array(rng.integers(low_int, max(low_int, high_int) + 1, size=rows), dtype="Int64"))
@@ -273,7 +209,7 @@ class SchemaGenerator:
             if spec.type == "category":
                 return pd.Series(pd.Categorical(labels, categories=list(self.classes)))
             return pd.Series(labels, dtype="float64" if spec.type == "float" else "str")
-        low, high = _numeric_range(self.domains[target], non_negative=False)
+        low, high = numeric_range(self.domains[target], non_negative=False)
         center, signal = (low + high) / 2, (high - low) / 8
         promotion = self.config.promotion
         if promotion.metric in ("rmse", "mae") and promotion.threshold:
@@ -293,7 +229,7 @@ class SchemaGenerator:
         positive = labels.to_numpy(dtype=bool, na_value=False)
         rows = len(positive)
         if label.rule in ("greater_than", "less_than"):
-            low, high = _numeric_range(domain, non_negative=False)
+            low, high = numeric_range(domain, non_negative=False)
             cut = float(label.operand)
             step = 1.0 if spec.type == "int" else 1e-3
             above = (max(low, cut + step), high)  # > cut
@@ -328,7 +264,7 @@ class SchemaGenerator:
     # -- one day ----------------------------------------------------------------------------------
 
     def __call__(self, day: date, rows: int) -> pd.DataFrame:
-        rng = np.random.default_rng([self.seed, _stable_seed(self.config.name), day.toordinal()])
+        rng = np.random.default_rng([self.seed, stable_seed(self.config.name), day.toordinal()])
         dataset = self.config.dataset
         frame = pd.DataFrame(
             {name: self._column(name, day, rows, rng) for name in dataset.columns if name != dataset.target}

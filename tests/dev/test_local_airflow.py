@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from dev import local_airflow
-from dev.local_airflow import AirflowApi
+from dev import airflow_api, local_airflow
+from dev.airflow_api import AirflowApi
 
 LOCKED = {"detail": "Database is locked. Backfill creation is not supported on SQLite under concurrent access."}
 #: Airflow 3.3's answer to an OperationalError with ``[api] expose_stacktrace`` on (LocalAirflow sets it).
@@ -63,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setattr(local_airflow.time, "sleep", lambda seconds: None)  # no pauses between attempts
+    monkeypatch.setattr(airflow_api.time, "sleep", lambda seconds: None)  # no pauses between attempts
     servers = []
 
     def start(answers: list[tuple[int, dict]]) -> tuple[FakeAirflowApi, AirflowApi]:
@@ -100,7 +100,7 @@ def test_a_database_error_that_says_locked_is_sent_again(serve: Any) -> None:
 
 
 def test_a_database_that_stays_locked_returns_the_last_refusal(serve: Any) -> None:
-    attempts = local_airflow.LOCKED_DATABASE_ATTEMPTS
+    attempts = airflow_api.LOCKED_DATABASE_ATTEMPTS
     server, api = serve([(503, LOCKED)] * attempts)
 
     response = api.request("POST", "/api/v2/backfills", json={})

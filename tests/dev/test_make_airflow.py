@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from dev import local_airflow
-from dev.local_airflow import ADMIN, PID_FILE, LocalAirflow, banner, reset_home
+from dev.local_airflow import ADMIN, PID_FILE, LocalAirflow
 from dev.local_s3 import LocalS3
+from dev.make_airflow import banner, reset_home
 from dev.processes import alive, process_id
 from dev.seed_landing import seed, seeded_configs, utc_today
 from include.retrain.config import PipelineConfig

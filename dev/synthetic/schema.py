@@ -38,7 +38,7 @@ import pandas as pd
 
 from dev.synthetic.domains import DEFAULT_DATE_SPAN_DAYS, column_domain, numeric_range, stable_seed
 from include.retrain.config import WINDOW_END, ColumnSpec, PipelineConfig
-from include.retrain.stages.features import with_date_parts
+from include.retrain.stages.dates import with_date_parts
 
 #: Standard deviation of the noise added to the standardized feature score: the target is learnable
 #: but not a function of the features.

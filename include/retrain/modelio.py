@@ -19,7 +19,7 @@ from include.retrain.errors import UntrustedModelError
 #: estimator; tests/unit/test_modelio.py fails if one is missing).
 TRUSTED_EXTRA_TYPES: frozenset[str] = frozenset(
     {
-        "include.retrain.stages.features.DateParts",  # features.date_parts: pure pandas, no state but names
+        "include.retrain.stages.dates.DateParts",  # features.date_parts: pure pandas, no state but names
         "numpy.dtype",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
         "sklearn.tree._tree.Tree",

@@ -18,6 +18,7 @@ from sklearn.compose import ColumnTransformer
 from include.retrain.errors import DataFailure
 from include.retrain.frames import release_unused_memory
 from include.retrain.gates.profile import reference_profile
+from include.retrain.stages.dates import with_date_parts
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_transformer,
@@ -26,7 +27,6 @@ from include.retrain.stages.features import (
     target_values,
     to_model_input,
     transform_in_chunks,
-    with_date_parts,
 )
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from include.retrain.gates.drift_inputs import champion_profile, drift_tables
 from include.retrain.gates.expectations import ExpectationSpec, drift_expectations
 from include.retrain.gates.publish import publish_gate, run_gate
 from include.retrain.manifests import GateSummary, IngestManifest
-from include.retrain.stages.features import with_date_parts
+from include.retrain.stages.dates import with_date_parts
 
 
 def check_drift(run: RunContext, ingested: IngestManifest) -> GateSummary:

@@ -10,13 +10,12 @@ from include.retrain.manifests import IngestManifest
 from include.retrain.stages.ingest import (
     assemble_window,
     coerce_to_schema,
-    derive_label,
-    drop_unlabelled,
     empty_window_failure,
     malformed_folders,
     sample_rows,
     select_window_files,
 )
+from include.retrain.stages.labels import derive_label, drop_unlabelled
 from include.retrain.storage import ArtifactStore
 from include.retrain.tasks.record import record
 

@@ -132,8 +132,8 @@ def test_make_airflow_seeds_a_yaml_only_variant(local_s3, tmp_path: Path, monkey
 
 
 def test_a_derived_label_is_learnable_from_the_features_and_its_date_parts(tmp_path: Path) -> None:
-    from include.retrain.stages.features import with_date_parts
-    from include.retrain.stages.ingest import derive_label
+    from include.retrain.stages.dates import with_date_parts
+    from include.retrain.stages.labels import derive_label
     from tests.e2e.flights_variant import write_flights_yaml
 
     config = load_pipeline(write_flights_yaml(tmp_path))

@@ -15,14 +15,8 @@ import skops.io as sio
 from include.retrain.config import DATE_PARTS, FeaturesConfig
 from include.retrain.gates.profile import reference_profile
 from include.retrain.modelio import dump_model, load_model
-from include.retrain.stages.features import (
-    DateParts,
-    build_feature_transformer,
-    date_part_values,
-    fit_transformer,
-    to_model_input,
-    with_date_parts,
-)
+from include.retrain.stages.dates import DateParts, date_part_values, with_date_parts
+from include.retrain.stages.features import build_feature_transformer, fit_transformer, to_model_input
 
 FEATURES = FeaturesConfig(
     numeric=("amount",),
@@ -111,7 +105,7 @@ def test_a_model_file_with_date_parts_loads_through_the_allowlist_only() -> None
     loaded = load_model(data, source="transformer")
 
     pd.testing.assert_frame_equal(loaded.transform(model_input), transformer.transform(model_input))
-    assert "include.retrain.stages.features.DateParts" in sio.get_untrusted_types(data=data)
+    assert "include.retrain.stages.dates.DateParts" in sio.get_untrusted_types(data=data)
 
 
 def test_profile_frame_holds_the_parts_the_model_computes() -> None:

@@ -19,7 +19,8 @@ from dev.synthetic.landing import write_days
 from include.retrain.config import PipelineConfig
 from include.retrain.errors import DataFailure, GateFailure
 from include.retrain.frames import read_frame
-from include.retrain.stages.ingest import coerce_to_schema, derive_label
+from include.retrain.stages.ingest import coerce_to_schema
+from include.retrain.stages.labels import derive_label
 from include.retrain.tasks.features import build_features
 from include.retrain.tasks.gates import validate_raw
 from include.retrain.tasks.ingest import ingest

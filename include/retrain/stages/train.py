@@ -41,6 +41,9 @@ def make_estimator(model: ModelConfig, overrides: Mapping[str, Any] | None = Non
         params.setdefault("random_state", model.seed)
     estimator = estimator_class(**params)
     try:
+        # sklearn has no public way to check params without fitting; _validate_params (1.2+) is
+        # what fit calls first. Pinned for every allowlisted estimator by
+        # tests/unit/stages/test_train.py::test_every_allowlisted_estimator_refuses_a_bad_param_before_fit.
         estimator._validate_params()
     except (ValueError, TypeError) as exc:
         raise InvalidRunOptions(f"model.params are invalid for {model.estimator}: {exc}") from exc

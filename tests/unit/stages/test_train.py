@@ -13,7 +13,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
 from dev.synthetic.churn import churn_day
-from include.retrain.config import ModelConfig, PipelineConfig, load_pipeline
+from include.retrain.config import ESTIMATORS, ModelConfig, PipelineConfig, load_pipeline
 from include.retrain.errors import InvalidRunOptions, PipelineFailure
 from include.retrain.stages.features import build_feature_transformer, fit_features, target_values, to_model_input
 from include.retrain.stages.ingest import assemble_window, coerce_to_schema
@@ -92,6 +92,27 @@ class TestMakeEstimator:
     def test_invalid_value_raises(self, config: PipelineConfig, overrides: dict, name: str) -> None:
         with pytest.raises(InvalidRunOptions, match=name):
             make_estimator(config.model, overrides)
+
+
+#: A value each allowlisted estimator's own parameter constraints refuse (a new estimator needs one).
+BAD_PARAM = {
+    "sklearn.ensemble.HistGradientBoostingClassifier": {"max_iter": 0},
+    "sklearn.ensemble.HistGradientBoostingRegressor": {"max_iter": 0},
+    "sklearn.ensemble.RandomForestClassifier": {"n_estimators": 0},
+    "sklearn.ensemble.RandomForestRegressor": {"n_estimators": 0},
+    "sklearn.linear_model.LogisticRegression": {"C": -1.0},
+    "sklearn.linear_model.Ridge": {"alpha": -1.0},
+}
+
+
+@pytest.mark.parametrize("estimator", sorted(ESTIMATORS))
+def test_every_allowlisted_estimator_refuses_a_bad_param_before_fit(estimator: str) -> None:
+    """make_estimator relies on sklearn's private ``_validate_params`` (there is no public check
+    short of fitting): if an sklearn upgrade drops or renames it, this fails for every estimator
+    instead of a bad Param surfacing in the middle of train."""
+    (name,) = BAD_PARAM[estimator]
+    with pytest.raises(InvalidRunOptions, match=rf"model\.params are invalid for {estimator}: .*'{name}'"):
+        make_estimator(ModelConfig(estimator=estimator), BAD_PARAM[estimator])
 
 
 class TestTrainModel:

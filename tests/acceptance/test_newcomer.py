@@ -52,7 +52,10 @@ def submit_trigger_form(page: Any, airflow: LocalAirflow, dag_id: str, fill: dic
         timeout=5_000
     )
     submit.click()
-    expect(page.get_by_text("Dag run has been successfully triggered")).to_be_visible()
+    # The form stays open with its button disabled until the API answers, and on a busy machine the
+    # API server's SQLite write may wait up to 30 s for the scheduler's lock (dev/sqlite_metadata.py):
+    # playwright's default 5 s saw a pending trigger as a failed one.
+    expect(page.get_by_text("Dag run has been successfully triggered")).to_be_visible(timeout=120_000)
     new: set[str] = set()
 
     def created() -> bool:

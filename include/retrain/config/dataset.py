@@ -115,6 +115,21 @@ class DatasetConfig(_Strict):
         """A derived label: a new column name, from a declared column, by a rule that fits that column's type."""
         label = self.label
         assert label is not None
+        spec = self._label_source_spec(label)
+        rule = label.rule
+        if rule in ("greater_than", "less_than"):
+            if spec.type not in ("int", "float"):
+                raise ValueError(
+                    f"label.{rule}: compares numbers, but label.column {label.column!r} has type {spec.type} "
+                    "(use equals or in_set)"
+                )
+            return
+        if spec.type in ("date", "datetime"):
+            raise ValueError(f"label.{rule}: label.column {label.column!r} is a {spec.type} column; no label from it")
+        self._label_operand_fits(label, spec)
+
+    def _label_source_spec(self, label: LabelConfig) -> ColumnSpec:
+        """The spec of the label's source column, once the target is a new name and the source a declared column."""
         if self.target in self.columns:
             raise ValueError(
                 f"target {self.target!r} is derived by label from {label.column!r}, so it must not also be a column "
@@ -127,16 +142,12 @@ class DatasetConfig(_Strict):
             raise ValueError(f"label.column {label.column!r} is not a column in dataset.columns")
         if label.column == self.id_column:
             raise ValueError(f"label.column {label.column!r} is the id column")
+        return spec
+
+    @staticmethod
+    def _label_operand_fits(label: LabelConfig, spec: ColumnSpec) -> None:
+        """An equals/in_set label's values are values of its source column (its type, and its values if listed)."""
         rule, operand = label.rule, label.operand
-        if rule in ("greater_than", "less_than"):
-            if spec.type not in ("int", "float"):
-                raise ValueError(
-                    f"label.{rule}: compares numbers, but label.column {label.column!r} has type {spec.type} "
-                    "(use equals or in_set)"
-                )
-            return
-        if spec.type in ("date", "datetime"):
-            raise ValueError(f"label.{rule}: label.column {label.column!r} is a {spec.type} column; no label from it")
         for value in operand if isinstance(operand, tuple) else (operand,):
             if not _value_fits(value, spec.type):
                 hint = ""

@@ -53,26 +53,41 @@ class PipelineConfig(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> PipelineConfig:
-        columns = self.dataset.columns
-        reserved = {self.dataset.target, self.dataset.id_column}
+        """Cross-section checks: features against the columns, the metric and target against the model."""
+        self._label_source_not_a_feature()
+        self._date_parts_fit_columns()
+        self._features_fit_columns()
+        self._model_fits_target()
+        if self.split.strategy == "hash" and not self.dataset.id_column:
+            raise ValueError("split.strategy hash needs dataset.id_column (or use strategy random or time)")
+        return self
+
+    def _feature_lists(self) -> tuple[tuple[str, tuple[str, ...], frozenset[str]], ...]:
+        """Each feature kind with its columns and the column types it allows."""
+        return (
+            ("numeric", self.features.numeric, NUMERIC_TYPES),
+            ("categorical", self.features.categorical, CATEGORICAL_TYPES),
+            ("passthrough", self.features.passthrough, NUMERIC_TYPES),
+        )
+
+    def _label_source_not_a_feature(self) -> None:
+        """A derived label's source column is no feature (it would hand the model the answer)."""
         label = self.dataset.label
-        for kind, names in (
-            ("numeric", self.features.numeric),
-            ("categorical", self.features.categorical),
-            ("passthrough", self.features.passthrough),
-        ):
+        if label is None:
+            return
+        for kind, names, _allowed in self._feature_lists():
             for column in names:
-                if label is not None and column == label.column:
+                if column == label.column:
                     raise ValueError(
                         f"features.{kind}: {column!r} is the source of the derived label {self.dataset.target!r} "
                         f"(dataset.label.column): as a feature it would hand the model the answer; remove it"
                     )
-        self._date_parts_fit_columns()
-        for kind, names, allowed in (
-            ("numeric", self.features.numeric, NUMERIC_TYPES),
-            ("categorical", self.features.categorical, CATEGORICAL_TYPES),
-            ("passthrough", self.features.passthrough, NUMERIC_TYPES),
-        ):
+
+    def _features_fit_columns(self) -> None:
+        """Every feature is a declared column, not the target or id, of a type its kind allows."""
+        columns = self.dataset.columns
+        reserved = {self.dataset.target, self.dataset.id_column}
+        for kind, names, allowed in self._feature_lists():
             for column in names:
                 if column not in columns:
                     raise ValueError(f"features.{kind}: {column!r} is not a column in dataset.columns")
@@ -83,6 +98,9 @@ class PipelineConfig(_Strict):
                         f"features.{kind}: {column!r} has type {columns[column].type}; "
                         f"{kind} features need one of {sorted(allowed)}"
                     )
+
+    def _model_fits_target(self) -> None:
+        """The promotion metric is for the model's task; a regression model has a numeric, underived target."""
         metric_task = METRICS[self.promotion.metric][0]
         if metric_task != self.model.task:
             raise ValueError(
@@ -90,21 +108,20 @@ class PipelineConfig(_Strict):
                 f"{self.model.estimator} is a {self.model.task} model"
             )
         target_type = self.dataset.target_spec.type
-        if self.model.task == "regression" and label is not None:
+        if self.model.task != "regression":
+            return
+        if self.dataset.label is not None:
             raise ValueError(
                 f"dataset.label derives a binary label; {self.model.estimator} is a regression model (use a "
                 "classifier, or drop label and name a numeric target column)"
             )
-        if self.model.task == "regression" and target_type not in ("int", "float"):
+        if target_type not in ("int", "float"):
             raise ValueError(f"dataset.target {self.dataset.target!r} must be int or float for regression")
-        if self.model.task == "regression" and self.dataset.positive_class is not None:
+        if self.dataset.positive_class is not None:
             raise ValueError(
                 f"dataset.positive_class applies to classification; {self.model.estimator} is a regression model "
                 "(remove positive_class)"
             )
-        if self.split.strategy == "hash" and not self.dataset.id_column:
-            raise ValueError("split.strategy hash needs dataset.id_column (or use strategy random or time)")
-        return self
 
     def _date_parts_fit_columns(self) -> None:
         """Each ``date_parts`` column is a declared date/datetime column; ``hour`` needs a datetime."""

@@ -25,34 +25,37 @@ def yaml11_booleans(text: str) -> YamlBooleans:
     nesting are refused before, by ``_check_yaml_bounds``).
     """
     found: YamlBooleans = {}
-
-    def loaded(node: yaml.Node) -> Any:
-        if node.tag == _BOOL_TAG:
-            return node.value.lower() in ("yes", "true", "on")
-        if node.tag == _INT_TAG:
-            try:
-                return int(node.value)
-            except ValueError:
-                return node.value
-        return node.value
-
-    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    if key.tag == _BOOL_TAG:
-                        found[(*path, loaded(key), "[key]")] = (key.value, key.start_mark.line + 1)
-                    walk(value, (*path, loaded(key)))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                walk(item, (*path, index))
-        elif node.tag == _BOOL_TAG and not node.style:
-            found[path] = (node.value, node.start_mark.line + 1)
-
     root = yaml.compose(text, Loader=YAML_LOADER)
     if root is not None:
-        walk(root, ())
+        _walk(root, (), found)
     return found
+
+
+def _loaded(node: yaml.Node) -> Any:
+    """A key's value as PyYAML loads it (a boolean, an int, else the text), for the path to what follows it."""
+    if node.tag == _BOOL_TAG:
+        return node.value.lower() in ("yes", "true", "on")
+    if node.tag == _INT_TAG:
+        try:
+            return int(node.value)
+        except ValueError:
+            return node.value
+    return node.value
+
+
+def _walk(node: yaml.Node, path: tuple[Any, ...], found: YamlBooleans) -> None:
+    """Record in ``found`` every plain boolean scalar (and boolean key) under ``node``, at ``path``."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.tag == _BOOL_TAG:
+                    found[(*path, _loaded(key), "[key]")] = (key.value, key.start_mark.line + 1)
+                _walk(value, (*path, _loaded(key)), found)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), found)
+    elif node.tag == _BOOL_TAG and not node.style:
+        found[path] = (node.value, node.start_mark.line + 1)
 
 
 def _where(path: tuple[Any, ...]) -> str:

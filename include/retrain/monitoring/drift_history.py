@@ -130,35 +130,58 @@ def read_drift_history(store: ArtifactStore, pipeline: str, *, limit: int = RUNS
     newest = keys[-limit:] if limit > 0 else []
     with ThreadPoolExecutor(PARALLEL_READS) as pool:
         reports = list(pool.map(lambda key: _read_report(store, pipeline, key), newest))
+    runs, sorted_out = _sort_reports(newest, reports)
+    return DriftHistory(runs, _notes(len(newest), len(keys), sorted_out), len(keys))
+
+
+@dataclass
+class _SortedOut:
+    """The newest runs that give no drift values, by why (run keys; unreadable ones with the error)."""
+
+    missing: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+
+def _sort_reports(
+    keys: list[str], reports: list[Mapping[str, Any] | Exception | None]
+) -> tuple[list[RunDrift], _SortedOut]:
+    """The runs whose reports list drift values, and the rest sorted by why they do not."""
     runs: list[RunDrift] = []
-    missing, unchecked, unlisted, unreadable = [], [], [], []
-    for key, report in zip(newest, reports, strict=True):
+    out = _SortedOut()
+    for key, report in zip(keys, reports, strict=True):
         if report is None:
-            missing.append(key)
+            out.missing.append(key)
             continue
         try:
             if isinstance(report, Exception):
                 raise report
             drift = run_drift(key, report)
         except Exception as exc:  # unreadable, or values that are not what the gate writes
-            unreadable.append(f"{key} ({type(exc).__name__}: {str(exc)[:120]})")
+            out.unreadable.append(f"{key} ({type(exc).__name__}: {str(exc)[:120]})")
             continue
         if drift is not None:
             runs.append(drift)
         elif compared(report):
-            unlisted.append(key)
+            out.unlisted.append(key)
         else:
-            unchecked.append(key)
-    notes = [f"Read the {len(newest)} newest of {len(keys)} training runs (dry runs left out)."]
-    if unchecked:
-        notes.append(f"Nothing compared in {len(unchecked)} (no champion with a reference profile yet).")
-    if missing:
-        notes.append(f"No check_drift report in {len(missing)} (the run stopped before the gate, or is running).")
-    if unlisted:
+            out.unchecked.append(key)
+    return runs, out
+
+
+def _notes(read: int, listed: int, out: _SortedOut) -> list[str]:
+    """What the page says about the runs read and the ones it cannot chart."""
+    notes = [f"Read the {read} newest of {listed} training runs (dry runs left out)."]
+    if out.unchecked:
+        notes.append(f"Nothing compared in {len(out.unchecked)} (no champion with a reference profile yet).")
+    if out.missing:
+        notes.append(f"No check_drift report in {len(out.missing)} (the run stopped before the gate, or is running).")
+    if out.unlisted:
         notes.append(
-            f"{len(unlisted)} reports list no per-feature values (written before the gate recorded them; their "
-            f"failed expectations name the features beyond a bar): {', '.join(unlisted[-5:])}."
+            f"{len(out.unlisted)} reports list no per-feature values (written before the gate recorded them; their "
+            f"failed expectations name the features beyond a bar): {', '.join(out.unlisted[-5:])}."
         )
-    if unreadable:
-        notes.append(f"{len(unreadable)} reports could not be read: {'; '.join(unreadable[-3:])}.")
-    return DriftHistory(runs, notes, len(keys))
+    if out.unreadable:
+        notes.append(f"{len(out.unreadable)} reports could not be read: {'; '.join(out.unreadable[-3:])}.")
+    return notes

@@ -118,43 +118,9 @@ def _resolve(
     reason = reason.strip()
     requested = to_version.strip()
     expected = expected_champion.strip()
-    if not reason:
-        raise RollbackRefused("param reason is required: say why you roll back (it is recorded with the rollback)")
-    for name, value in (("to_version", requested), ("expected_champion", expected)):
-        if value and not VERSION_ID_RE.match(value):
-            raise RollbackRefused(
-                f"param {name} {value!r} is not a version id (v<YYYYMMDD>-<10 hex>); recent: {_recent(registry)}"
-            )
-    current = registry.get_alias(CHAMPION)
-    if current is None:
-        raise RollbackRefused(f"{registry.pipeline} has no champion yet; there is nothing to roll back")
-    if expected and current.version != expected:
-        raise RollbackRefused(
-            f"param expected_champion is {expected}, but the champion of {registry.pipeline} is {current.version} "
-            f"(since {current.updated_at}, run {current.run_id}: {current.reason}); nothing changed"
-        )
-    if not expected and not requested and requested_at is not None:
-        then = champion_at(current, requested_at)
-        if then != current.version:
-            raise RollbackRefused(
-                f"the champion of {registry.pipeline} changed since this rollback was requested at "
-                f"{requested_at.isoformat()}: it was {then or 'another version'}, it is {current.version} since "
-                f'{current.updated_at} (run {current.run_id}: {current.reason}); "the previous version" now means '
-                "something else, so nothing changed. Check the registry and trigger again, with expected_champion "
-                "(and to_version) set"
-            )
-    target = requested or current.previous_version
-    if not target:
-        raise RollbackRefused(
-            f"champion {current.version} has no previous version; set to_version to one of: {_recent(registry)}"
-        )
-    if current.version == target:
-        raise RollbackRefused(f"{target} is already the champion of {registry.pipeline}; nothing to roll back")
-    if registry.get_version(target) is None:
-        raise RollbackRefused(
-            f"version {target!r} is not registered for {registry.pipeline}; "
-            f"recent versions (newest first): {_recent(registry)}"
-        )
+    _check_params(registry, reason, requested, expected)
+    current = _current_champion(registry, requested, expected, requested_at)
+    target = _rollback_target(registry, current, requested)
     registered = registry.registered_digests(target)
     manifest_sha256 = registered["manifest_sha256"] if registered else None
     try:
@@ -174,6 +140,59 @@ def _resolve(
         "target_manifest_sha256": manifest_sha256,
         "change_id": new_change_id(),
     }
+
+
+def _check_params(registry: ModelRegistry, reason: str, requested: str, expected: str) -> None:
+    """Refuse a request without a reason, or with a version param that is not a version id."""
+    if not reason:
+        raise RollbackRefused("param reason is required: say why you roll back (it is recorded with the rollback)")
+    for name, value in (("to_version", requested), ("expected_champion", expected)):
+        if value and not VERSION_ID_RE.match(value):
+            raise RollbackRefused(
+                f"param {name} {value!r} is not a version id (v<YYYYMMDD>-<10 hex>); recent: {_recent(registry)}"
+            )
+
+
+def _current_champion(
+    registry: ModelRegistry, requested: str, expected: str, requested_at: datetime | None
+) -> AliasPointer:
+    """The champion now; refuse if there is none, or it is not the one the request expected."""
+    current = registry.get_alias(CHAMPION)
+    if current is None:
+        raise RollbackRefused(f"{registry.pipeline} has no champion yet; there is nothing to roll back")
+    if expected and current.version != expected:
+        raise RollbackRefused(
+            f"param expected_champion is {expected}, but the champion of {registry.pipeline} is {current.version} "
+            f"(since {current.updated_at}, run {current.run_id}: {current.reason}); nothing changed"
+        )
+    if not expected and not requested and requested_at is not None:
+        then = champion_at(current, requested_at)
+        if then != current.version:
+            raise RollbackRefused(
+                f"the champion of {registry.pipeline} changed since this rollback was requested at "
+                f"{requested_at.isoformat()}: it was {then or 'another version'}, it is {current.version} since "
+                f'{current.updated_at} (run {current.run_id}: {current.reason}); "the previous version" now means '
+                "something else, so nothing changed. Check the registry and trigger again, with expected_champion "
+                "(and to_version) set"
+            )
+    return current
+
+
+def _rollback_target(registry: ModelRegistry, current: AliasPointer, requested: str) -> str:
+    """The version to roll back to (the requested one, else the previous); refuse one that cannot be."""
+    target = requested or current.previous_version
+    if not target:
+        raise RollbackRefused(
+            f"champion {current.version} has no previous version; set to_version to one of: {_recent(registry)}"
+        )
+    if current.version == target:
+        raise RollbackRefused(f"{target} is already the champion of {registry.pipeline}; nothing to roll back")
+    if registry.get_version(target) is None:
+        raise RollbackRefused(
+            f"version {target!r} is not registered for {registry.pipeline}; "
+            f"recent versions (newest first): {_recent(registry)}"
+        )
+    return target
 
 
 def _carry_out(registry: ModelRegistry, intent: Mapping[str, Any], audit: Mapping[str, str]) -> str | None:

@@ -222,36 +222,52 @@ def coerce_to_schema(frame: pd.DataFrame, columns: Mapping[str, ColumnSpec]) -> 
 
 
 def _convert(series: pd.Series, kind: str) -> pd.Series | None:
+    """``series`` as the pandas dtype of column type ``kind``, or None where it does not convert cleanly."""
     target = PANDAS_DTYPES[kind]
     if str(series.dtype) == target:
         return series
     try:
         if kind in ("int", "float"):
-            numeric = pd.to_numeric(series, errors="raise")
-            if kind == "int":
-                finite = numeric.dropna()
-                if not np.all(np.equal(np.mod(finite.to_numpy(dtype="float64"), 1), 0)):
-                    return None
-            return numeric.astype(target)
+            return _convert_numeric(series, kind, target)
         if kind == "bool":
-            if series.dtype == bool:
-                return series.astype(target)
-            # Strings from CSV, or Python bools with None from Parquet written without pandas.
-            normalized = series.map(lambda v: v.strip().lower() if isinstance(v, str) else v)
-            mapped = normalized.map(_BOOL_VALUES)
-            if mapped.isna().sum() != series.isna().sum():
-                return None
-            return mapped.astype(target)
+            return _convert_bool(series, target)
         if kind in ("date", "datetime"):
-            parsed = pd.to_datetime(series, errors="raise", utc=kind == "datetime")
-            if kind == "datetime":
-                parsed = parsed.dt.tz_localize(None)
-            return parsed.astype(target)
+            return _convert_dates(series, kind, target)
         if kind == "category":
             return series.astype("str").astype("category") if series.dtype != "category" else series
         return series.astype(target)
     except (ValueError, TypeError, OverflowError, AttributeError):
         return None
+
+
+def _convert_numeric(series: pd.Series, kind: str, target: str) -> pd.Series | None:
+    """An int or float column; None for an int column holding a fraction (raises on non-numbers)."""
+    numeric = pd.to_numeric(series, errors="raise")
+    if kind == "int":
+        finite = numeric.dropna()
+        if not np.all(np.equal(np.mod(finite.to_numpy(dtype="float64"), 1), 0)):
+            return None
+    return numeric.astype(target)
+
+
+def _convert_bool(series: pd.Series, target: str) -> pd.Series | None:
+    """A bool column; None when a value is not one of the accepted true/false spellings."""
+    if series.dtype == bool:
+        return series.astype(target)
+    # Strings from CSV, or Python bools with None from Parquet written without pandas.
+    normalized = series.map(lambda v: v.strip().lower() if isinstance(v, str) else v)
+    mapped = normalized.map(_BOOL_VALUES)
+    if mapped.isna().sum() != series.isna().sum():
+        return None
+    return mapped.astype(target)
+
+
+def _convert_dates(series: pd.Series, kind: str, target: str) -> pd.Series:
+    """A date or datetime column (a datetime is read as UTC and kept naive); raises when unparseable."""
+    parsed = pd.to_datetime(series, errors="raise", utc=kind == "datetime")
+    if kind == "datetime":
+        parsed = parsed.dt.tz_localize(None)
+    return parsed.astype(target)
 
 
 def sample_rows(frame: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:

@@ -29,7 +29,9 @@ def dag_schedule(config: PipelineConfig) -> Any:
     return AssetOrTimeSchedule(timetable=CronTriggerTimetable(cron, timezone=config.schedule.timezone), assets=asset)
 
 
-def build_retrain_dag(config: PipelineConfig) -> DAG:
+# C901 counts the DAG's shape: its nine tasks are defined inside (each one line of logic, a call
+# into include/), so splitting it would only scatter the DAG's definition.
+def build_retrain_dag(config: PipelineConfig) -> DAG:  # noqa: C901
     """Create the retraining DAG for ``config``; each task body is one call into ``include``."""
     limits = config.tasks
     infra = infra_task_args(limits)

@@ -38,6 +38,7 @@ from include.retrain.config.model import (
 from include.retrain.config.notifications import MonitoringConfig, NotificationEvent, NotificationsConfig
 from include.retrain.config.pipeline import PipelineConfig
 from include.retrain.config.schedule import ScheduleConfig
+from include.retrain.config.scoring import ScoringConfig
 from include.retrain.config.storage import StorageConfig
 from include.retrain.config.tasks import TasksConfig
 
@@ -68,6 +69,7 @@ __all__ = [
     "PromotionConfig",
     "RawGateConfig",
     "ScheduleConfig",
+    "ScoringConfig",
     "SegmentsConfig",
     "Severity",
     "SplitConfig",

@@ -21,11 +21,12 @@ from include.retrain.config.features import DATETIME_ONLY_PARTS, FeaturesConfig
 from include.retrain.config.model import METRICS, ModelConfig, PromotionConfig, SplitConfig
 from include.retrain.config.notifications import MonitoringConfig, NotificationsConfig
 from include.retrain.config.schedule import ScheduleConfig
+from include.retrain.config.scoring import ScoringConfig
 from include.retrain.config.storage import StorageConfig
 from include.retrain.config.tasks import TasksConfig
 
-#: Config sections about alerting only; they never change what a run produces (see config_hash).
-OPERATIONAL_SECTIONS = ("notifications", "monitoring")
+#: Config sections about alerting and serving only; they never change what a run produces (see config_hash).
+OPERATIONAL_SECTIONS = ("notifications", "monitoring", "scoring")
 
 
 class PipelineConfig(_Strict):
@@ -50,6 +51,11 @@ class PipelineConfig(_Strict):
         NotificationsConfig(), description="Messages about failed runs, promotions and stale models."
     )
     monitoring: MonitoringConfig = Field(MonitoringConfig(), description="Model freshness expectations.")
+    scoring: ScoringConfig | None = Field(
+        None,
+        description="Batch scoring of new landing data with the deployed model: adds the DAG `score_<name>`. "
+        "null = no scoring DAG.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> PipelineConfig:
@@ -203,6 +209,13 @@ class PipelineConfig(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _scoring_has_ids(self) -> PipelineConfig:
+        """Predictions are joined back to their rows by id: scoring needs ``dataset.id_column``."""
+        if self.scoring is not None and not self.dataset.id_column:
+            raise ValueError("scoring needs dataset.id_column: each prediction row carries the id it scores")
+        return self
+
     @property
     def dag_id(self) -> str:
         return f"retrain_{self.name}"
@@ -210,8 +223,9 @@ class PipelineConfig(_Strict):
     def config_hash(self) -> str:
         """sha256 of the canonical config: recorded with every version, part of its id.
 
-        Who is alerted and when (``notifications``, ``monitoring``) does not change what a run
-        produces, so those sections are left out: tuning an alert never mints a new version.
+        Who is alerted and when (``notifications``, ``monitoring``) and how the deployed model is
+        used (``scoring``) do not change what a run produces, so those sections are left out:
+        tuning an alert or a scoring schedule never mints a new version.
         """
         content = self.model_dump(mode="json", exclude=set(OPERATIONAL_SECTIONS))
         # Keys added later, whose unset default keeps the old behaviour, leave the hash as it was, so

@@ -132,3 +132,38 @@ REGISTRY_PATHS = (
     f"{EVENTS}/<utc time>-<event>-<version>-<id>.json",
     f"{INTENTS}/<task>/<run id>.json",
 )
+
+
+# -- batch scoring: <prefix>/<pipeline>/predictions/ and <prefix>/<pipeline>/scoring/ -----------
+
+#: ``predictions/ds=<date>/``: one folder per scored landing partition (``score_<name>``).
+PREDICTIONS_ROOT = "predictions"
+#: The partition's predictions: id, score, class probabilities, model version, run key (one PUT).
+PREDICTIONS_PART = "part.parquet"
+#: Serving drift: PSI/KS per feature of the scored rows against the deployed version's profile.
+SERVING_DRIFT = "drift.json"
+#: Written last: the partition is scored once this exists (sha256 of the other two, version, run key).
+PREDICTIONS_MANIFEST = "manifest.json"
+PREDICTION_FILES = (PREDICTIONS_PART, SERVING_DRIFT, PREDICTIONS_MANIFEST)
+#: A scoring run's own folder (its input gate's reports): ``scoring/<run key>/``.
+SCORING_RUNS = "scoring"
+#: The gate on the scoring input: the raw gate's checks minus the label.
+SCORING_GATE = "validate_scoring_input"
+
+
+def prediction_file(day: str, name: str) -> tuple[str, str, str]:
+    """``predictions/ds=<day>/<name>`` (``day`` an ISO date), as parts for ``ArtifactStore.key``."""
+    return (PREDICTIONS_ROOT, f"ds={day}", name)
+
+
+def scoring_gate_file(run_key: str, suffix: str) -> tuple[str, str, str, str]:
+    """``scoring/<run key>/gates/validate_scoring_input.<suffix>`` (``json`` or ``html``)."""
+    return (SCORING_RUNS, run_key, GATES, f"{SCORING_GATE}.{suffix}")
+
+
+#: The scoring layout as documented, relative to ``<prefix>/<pipeline>/`` (a test checks the docs list each).
+SCORING_PATHS = (
+    *(f"{PREDICTIONS_ROOT}/ds=<date>/{name}" for name in PREDICTION_FILES),
+    f"{SCORING_RUNS}/<run key>/{GATES}/{SCORING_GATE}.json",
+    f"{SCORING_RUNS}/<run key>/{GATES}/{SCORING_GATE}.html",
+)

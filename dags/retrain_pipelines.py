@@ -1,10 +1,10 @@
-"""Airflow DAG file: per pipeline YAML in ``include/pipelines/``, a retraining DAG ``retrain_<name>``
-and a manual rollback DAG ``rollback_<name>``.
+"""Airflow DAG file: per pipeline YAML in ``include/pipelines/``, a retraining DAG ``retrain_<name>``,
+a manual rollback DAG ``rollback_<name>`` and, with a ``scoring`` section, a scoring DAG ``score_<name>``.
 
 A YAML file that fails validation becomes a paused, clearly marked ``retrain_<name>`` DAG whose
 description and docs show the file, field and reason; the other variants are unaffected.
-Variants with ``schedule.on_new_data`` also get the ``watch_landing`` DAG that announces new data,
-and variants with ``monitoring.max_model_age_hours`` the ``check_model_freshness`` DAG.
+Variants with ``schedule.on_new_data`` or ``scoring.on_new_data`` also get the ``watch_landing`` DAG
+that announces new data, and variants with ``monitoring.max_model_age_hours`` the ``check_model_freshness`` DAG.
 """
 
 import sys
@@ -22,6 +22,7 @@ from dags.retrain_factory import (  # noqa: E402
     build_landing_watch_dag,
     build_retrain_dag,
     build_rollback_dag,
+    build_scoring_dag,
 )
 from include.retrain.config import discover_pipelines  # noqa: E402
 
@@ -30,6 +31,8 @@ for source in sources:
     if source.config is not None:
         build_retrain_dag(source.config)
         build_rollback_dag(source.config)
+        if source.config.scoring is not None:
+            build_scoring_dag(source.config)
     else:
         build_broken_config_dag(source)
 configs = [source.config for source in sources if source.config is not None]

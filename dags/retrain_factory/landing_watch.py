@@ -1,6 +1,7 @@
 """``watch_landing``: emit an Asset event per dataset when a new ``ds`` partition lands.
 
-Only datasets of variants with ``schedule.on_new_data: true`` are watched. Each check lists
+Only datasets of variants with ``schedule.on_new_data: true`` (retrain on new data) or
+``scoring.on_new_data: true`` (score new data) are watched. Each check lists
 one S3 prefix; a check that finds nothing new is skipped, so no event (and no retrain) follows.
 """
 
@@ -70,7 +71,7 @@ def build_landing_watch_dag(configs: list[PipelineConfig]) -> DAG | None:
     """One watcher task per distinct landing location of the data-aware variants (None if none)."""
     watched: dict[str, PipelineConfig] = {}
     for config in configs:
-        if config.schedule.on_new_data:
+        if config.schedule.on_new_data or (config.scoring is not None and config.scoring.on_new_data):
             watched.setdefault(config.dataset.landing_uri, config)
     if not watched:
         return None
@@ -79,7 +80,8 @@ def build_landing_watch_dag(configs: list[PipelineConfig]) -> DAG | None:
         dag_id="watch_landing",
         description="Emit Asset events when new landing partitions arrive",
         doc_md="# Watch landing data\n\nEvery check lists one landing prefix and emits an Asset event when a "
-        "newer `ds=YYYY-MM-DD` partition has landed; variants with `schedule.on_new_data: true` retrain on it. "
+        "newer `ds=YYYY-MM-DD` partition has landed; variants with `schedule.on_new_data: true` retrain on it and "
+        "those with `scoring.on_new_data: true` score it. "
         f"Schedule: `{WATCH_SCHEDULE}` (env `RETRAIN_LANDING_WATCH_SCHEDULE`).\n\nWatched: "
         + ", ".join(f"`{uri}`" for uri in watched),
         tags=["retraining", "landing-watch"],

@@ -112,6 +112,26 @@ def run_step(
             return body(run, *upstream).to_xcom()
 
 
+def run_scoring(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
+    """Call ``tasks.score.score`` for the run's data interval (or the landing event's newest partition)."""
+    from include.retrain.scoring.run import ScoringRun
+    from include.retrain.tasks.score import score
+    from include.retrain.threads import cpu_budget
+
+    dag_run = context["dag_run"]
+    interval_end = window_end_from_assets(context) or context.get("data_interval_end") or dag_run.run_after
+    with _fail_fast_on_pipeline_failures(context):
+        run = ScoringRun.create(
+            config,
+            data_interval_end=interval_end,
+            run_id=dag_run.run_id,
+            triggered_by=triggered_by(dag_run),
+            client=s3_client(config.storage),
+        )
+        with cpu_budget(config.tasks.threads):
+            return score(run).to_xcom()
+
+
 def variant_store(config: PipelineConfig) -> ArtifactStore:
     """The variant's artifact store, through its Airflow connection with the tasks' retry budget."""
     from include.retrain.storage import ArtifactStore

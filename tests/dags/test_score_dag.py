@@ -1,0 +1,80 @@
+"""``score_<name>``: only for variants with ``scoring``, scheduled as configured (cron, the landing
+Asset, or either), one retried task that emits the ``predictions/<name>`` Asset, and the landing
+watcher watches its dataset when it scores on new data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from include.retrain.config import DEFAULT_PIPELINES_DIR
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bag(folder: Path, monkeypatch: pytest.MonkeyPatch, scoring: dict[str, Any] | None) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    raw = yaml.safe_load((DEFAULT_PIPELINES_DIR / "churn.yaml").read_text())
+    if scoring is not None:
+        raw["scoring"] = scoring
+    (folder / "churn.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("RETRAIN_PIPELINES_DIR", str(folder))
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert bag.import_errors == {}
+    return bag
+
+
+def test_no_scoring_section_no_scoring_dag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bag = _bag(tmp_path, monkeypatch, None)
+    assert not [dag_id for dag_id in bag.dags if dag_id.startswith("score_")]
+    assert "watch_landing" not in bag.dags  # churn retrains on a cron only
+
+
+def test_the_scoring_dag_follows_the_house_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bag = _bag(tmp_path, monkeypatch, {"cron": "0 6 * * *"})
+
+    dag = bag.dags["score_churn"]
+    assert {"scoring", "churn"} <= set(dag.tags)
+    assert dag.doc_md
+    assert "predictions/ds=<date>/" in dag.doc_md
+    assert not dag.catchup
+    assert dag.max_active_runs == 1
+    (task,) = dag.tasks
+    assert task.task_id == "score_partitions"
+    assert task.owner == "ml-platform"
+    assert task.doc_md
+    assert "no retry" in task.doc_md
+    assert task.retries >= 2
+    assert task.retry_exponential_backoff
+    assert task.execution_timeout is not None
+    assert [(asset.name, asset.uri) for asset in task.outlets] == [("predictions/churn", "predictions/churn")]
+    assert task.outlets[0].extra["s3_uri"] == "s3://retrain-artifacts/retraining/churn/predictions/"
+
+
+@pytest.mark.parametrize(
+    ("scoring", "kind"),
+    [
+        ({"cron": "0 6 * * *", "on_new_data": False}, "CronTriggerTimetable"),
+        ({"on_new_data": True}, "AssetTriggeredTimetable"),
+        ({"cron": "0 6 * * *", "on_new_data": True}, "AssetOrTimeSchedule"),
+    ],
+)
+def test_the_schedule_is_the_cron_the_landing_asset_or_either(
+    scoring: dict[str, Any], kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bag = _bag(tmp_path, monkeypatch, scoring)
+
+    dag = bag.dags["score_churn"]
+    assert type(dag.timetable).__name__ == kind
+    if scoring["on_new_data"]:
+        (watch,) = bag.dags["watch_landing"].tasks
+        assert watch.task_id == "watch_retrain_landing_churn"
+        assert [asset.name for asset in watch.outlets] == ["landing/retrain-landing/churn"]
+        assert "landing/retrain-landing/churn" in repr(dag.timetable)
+    else:
+        assert "watch_landing" not in bag.dags
+    assert type(bag.dags["retrain_churn"].timetable).__name__ == "CronTriggerTimetable"  # retrain keeps its cron

@@ -1,5 +1,5 @@
-"""``include.retrain.layout`` names every artifact path of a run and of the registry; the serving
-page documents both layouts, so each path named in code appears there."""
+"""``include.retrain.layout`` names every artifact path of a run, the registry and scoring; the serving
+page documents them, so each path named in code appears there."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ def pattern(path: str) -> re.Pattern[str]:
     )
 
 
-def test_the_serving_page_lists_every_registry_and_run_path() -> None:
+def test_the_serving_page_lists_every_registry_run_and_scoring_path() -> None:
     documented = documented_paths()
-    named = [*layout.REGISTRY_PATHS, *(path.path for path in layout.RUN_PATHS)]
+    named = [*layout.REGISTRY_PATHS, *(path.path for path in layout.RUN_PATHS), *layout.SCORING_PATHS]
     named += [layout.gate_report("<gate>").path, layout.gate_data_docs("<gate>").path]
     named.append(layout.stage_manifest("<stage>").path)
     missing = [path for path in named if not any(pattern(path).fullmatch(line) for line in documented)]

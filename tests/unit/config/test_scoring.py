@@ -54,7 +54,7 @@ def test_scoring_needs_an_id_column() -> None:
     raw["split"] = {"strategy": "random", "holdout_fraction": 0.2}
     PipelineConfig.model_validate(raw)  # fine without scoring
     raw["scoring"] = {}
-    with pytest.raises(ValidationError, match="scoring needs dataset.id_column"):
+    with pytest.raises(ValidationError, match=r"scoring needs dataset\.id_column"):
         PipelineConfig.model_validate(raw)
 
 

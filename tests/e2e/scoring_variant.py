@@ -63,12 +63,18 @@ class ScoringHarness:
         assert champion is not None
         return str(champion.version)
 
-    def dag(self) -> Any:
+    def dag(self, dag_id: str | None = None) -> Any:
         from airflow.dag_processing.dagbag import DagBag
 
         bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
         assert not bag.import_errors, bag.import_errors
-        return bag.get_dag(f"score_{self.config.name}")
+        return bag.get_dag(dag_id or f"score_{self.config.name}")
+
+    def retrain(self) -> Any:
+        """``retrain_churn`` through Airflow (dag.test), every gate included, for the window ending TRAIN_END_DAY."""
+        from include.retrain.local_run import run_dag
+
+        return run_dag(self.dag(self.config.dag_id), FIRST_DAY + timedelta(days=TRAIN_END_DAY))
 
     def score(self, end: date = SCORE_END) -> Any:
         from include.retrain.local_run import run_dag

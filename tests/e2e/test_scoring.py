@@ -18,6 +18,7 @@ import pytest
 from include.retrain.errors import GateFailure, IntegrityError
 from include.retrain.layout import MODEL_FILE
 from include.retrain.promotion.deploy import read_deployed
+from include.retrain.registry import CHAMPION
 from include.retrain.scoring.run import ScoringRun
 from include.retrain.scoring.serving import NoDeployedModel
 from include.retrain.storage import sha256_bytes
@@ -79,7 +80,9 @@ def _assert_scored(harness: ScoringHarness, day, version: str, run_key: str) -> 
 
 
 def test_scores_new_days_with_the_deployed_version_idempotently(harness: ScoringHarness) -> None:
-    champion = harness.promote_champion()
+    retrained = harness.retrain()  # the real retrain DAG, gates and all: the first champion
+    assert set(task_states(retrained).values()) == {"success"}
+    champion = harness.driver.registry.get_alias(CHAMPION).version
     assert read_deployed(harness.driver.registry).version == champion
     events_before = len(_asset_events("predictions/churn"))
 
@@ -212,3 +215,26 @@ def test_a_canarys_challenger_is_shadow_scored_into_its_own_columns(
     assert not np.allclose(predictions["challenger_score"], predictions["score"])  # really another model
     manifest = json.loads(canary.get(f"{canary.base()}/predictions/ds={SCORED_DAYS[-1].isoformat()}/manifest.json"))
     assert manifest["challenger_version"] == challenger
+
+
+def test_a_run_started_by_a_landing_event_scores_up_to_the_announced_day(harness: ScoringHarness) -> None:
+    """The landing Asset event's newest partition, not the data interval, sets the run's end (as for retrain)."""
+    from types import SimpleNamespace
+
+    from dags.retrain_factory.runner import run_scoring
+
+    champion = harness.promote_champion()
+    announced = SCORED_DAYS[0]  # 2026-01-10: the days after it have landed but were not announced yet
+    context = {
+        "dag_run": SimpleNamespace(run_id="asset_triggered__1", run_type="asset_triggered", run_after=None),
+        "data_interval_end": SCORE_END + timedelta(days=30),
+        "triggering_asset_events": {"landing": [SimpleNamespace(extra={"newest_partition": announced.isoformat()})]},
+    }
+
+    result = run_scoring(harness.config, context)
+
+    assert result["run"]["run_key"] == (announced + timedelta(days=1)).isoformat()
+    assert result["partitions"] == [(announced - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
+    assert result["model_version"] == champion
+    assert result["event"]["partitions"] == result["partitions"]
+    assert {key.split("/")[-2] for key in harness.prediction_keys()} == {f"ds={d}" for d in result["partitions"]}

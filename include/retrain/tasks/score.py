@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from include.retrain.layout import PREDICTIONS_PART
 from include.retrain.scoring.outputs import (
     drift_document,
     publish_input_gate,
@@ -46,17 +47,11 @@ def score(run: ScoringRun) -> ScoringManifest:
     )
     chosen, done = choose_partitions(by_day, scored_by(run, by_day), run.run_key, config.scoring.max_partitions_per_run)
     if not chosen:
-        return _manifest(
-            run,
-            None,
-            None,
-            [],
-            {},
-            f"nothing to score: no unscored partition in the "
-            f"{config.scoring.lookback_days} days before {run.end.isoformat()} in {dataset.landing_uri}",
-        )
+        why = f"nothing to score: no unscored partition in the {config.scoring.lookback_days} days before "
+        return _manifest(run, chosen=[], summaries={}, text=why + f"{run.end.isoformat()} in {dataset.landing_uri}")
     frames = {day: read_partition(run, landing, by_day[day]) for day in chosen if day not in done}
-    deployed = shadow = None
+    deployed: ServingModel | None = None
+    shadow: ServingModel | None = None
     if frames:  # a re-run whose partitions are all written loads no model
         deployed = deployed_model(run.registry)
         shadow = shadow_model(run.registry, config, deployed.version)
@@ -73,7 +68,9 @@ def score(run: ScoringRun) -> ScoringManifest:
         text += f"; already scored by this run: {[d.isoformat() for d in done]}"
     if challenger is not None:
         text += f"; challenger {challenger} shadow-scored"
-    return _manifest(run, version, challenger, chosen, summaries, text, done)
+    return _manifest(
+        run, chosen=chosen, summaries=summaries, text=text, version=version, challenger=challenger, done=done
+    )
 
 
 def _validate(run: ScoringRun, frames: dict[date, Any]) -> None:
@@ -109,15 +106,18 @@ def _score_partition(
 
 def _manifest(
     run: ScoringRun,
-    version: str | None,
-    challenger: str | None,
+    *,
     chosen: list[date],
     summaries: dict[date, dict[str, Any]],
     text: str,
+    version: str | None = None,
+    challenger: str | None = None,
     done: list[date] | None = None,
 ) -> ScoringManifest:
+    """The XCom manifest of the run, from the partitions' own manifests (what is really in the store)."""
+
     def part_uri(summary: dict[str, Any]) -> str:
-        return str(summary.get("files", {}).get("part.parquet", {}).get("uri", ""))
+        return str(summary.get("files", {}).get(PREDICTIONS_PART, {}).get("uri", ""))
 
     return ScoringManifest(
         run=run.describe(),

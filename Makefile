@@ -15,6 +15,9 @@ export GX_ANALYTICS_ENABLED := false
 # Material for MkDocs prints a banner about its successor on every build unless this is set.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
 
+# The type check: the bundle's code (what ships); tests and dev tooling are not type-checked.
+MYPY := $(BIN)/mypy -p include.retrain -p dags -p plugins
+
 .PHONY: help install demo airflow test bench lint format docs requirements clean check run
 
 help:  ## Show the targets
@@ -57,18 +60,20 @@ run: install  ## Run a variant once on your data: make run PIPELINE=name WINDOW_
 airflow: install  ## Run the bundle on a local Airflow (UI, loopback S3, data up to today; fresh state each start) until Ctrl-C
 	$(BIN)/python -m dev.make_airflow
 
-test: install  ## Lint, build the docs site in strict mode (a broken link fails), then run every test
+test: install  ## Lint and type-check, build the docs site in strict mode (a broken link fails), then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY)
 	$(MKDOCS) build --strict --quiet
 	$(BIN)/pytest
 
 bench: install  ## Run the benchmarks; prints a table and writes benchmarks/results.json (then: make docs)
 	$(BIN)/python -m benchmarks.run
 
-lint: install  ## ruff check + format check
+lint: install  ## ruff check + format check + mypy (settings in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY)
 
 docs: install  ## Write the generated docs pages (config, Params, tasks, benchmarks); build the site into .local/site
 	$(BIN)/python -m dev.docs_pages

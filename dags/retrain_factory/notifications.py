@@ -63,9 +63,10 @@ class RetrainNotifier(BaseNotifier):
                 link=link,
                 event=self.event,
             )
-        if message is None:
+        conn_id = self.config.notifications.webhook_conn_id
+        if message is None or conn_id is None:
             return
-        connection = BaseHook.get_connection(self.config.notifications.webhook_conn_id)
+        connection = BaseHook.get_connection(conn_id)
         notifications.send(self.config, connection, message)
         self.log.info("Sent the %s notification of %s to %s", self.event, self.config.name, connection.conn_id)
 

@@ -72,9 +72,9 @@ def _bucket_must_exist(method: Callable[P, R]) -> Callable[P, R]:
         except (ClientError, S3UploadFailedError) as exc:
             code = _error_code(exc) if isinstance(exc, ClientError) else ""
             if code == "NoSuchBucket" or "NoSuchBucket" in str(exc):
-                store = args[0]
+                bucket = getattr(args[0], "bucket", None)  # the S3Store the method is bound to
                 raise MissingBucket(
-                    f"bucket {store.bucket!r} does not exist at the S3 endpoint of this connection; check the "
+                    f"bucket {bucket!r} does not exist at the S3 endpoint of this connection; check the "
                     "pipeline's dataset.bucket / storage.bucket and the connection's endpoint_url"
                 ) from exc
             raise
@@ -275,7 +275,7 @@ class ArtifactStore:
     def list_objects(self, prefix: str) -> list[tuple[str, int]]:
         """``(key, size)`` for every object under ``prefix``."""
         paginator = self.client.get_paginator("list_objects_v2")
-        found = []
+        found: list[tuple[str, int]] = []
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             found.extend((item["Key"], int(item["Size"])) for item in page.get("Contents", []))
         return found

@@ -107,9 +107,11 @@ class DatasetConfig(_Strict):
         if spec.values is not None and value not in spec.values:
             raise ValueError(f"positive_class {value!r} is not one of the target's values {list(spec.values)}")
         low, high = spec.min, spec.max
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        if numeric and ((isinstance(low, float) and value < low) or (isinstance(high, float) and value > high)):
-            raise ValueError(f"positive_class {value!r} is outside the target's min/max [{low}, {high}]")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            below = isinstance(low, int | float) and value < low
+            above = isinstance(high, int | float) and value > high
+            if below or above:
+                raise ValueError(f"positive_class {value!r} is outside the target's min/max [{low}, {high}]")
 
     def _label_fits_columns(self) -> None:
         """A derived label: a new column name, from a declared column, by a rule that fits that column's type."""

@@ -61,12 +61,11 @@ def _check_yaml_bounds(path: Path, text: str) -> None:
     for event in yaml.parse(text, Loader=YAML_LOADER):
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
-            mark = event.start_mark
             written = f"*{anchor}" if isinstance(event, yaml.AliasEvent) else f"&{anchor}"
             raise ConfigError(
                 str(path),
                 [
-                    f"line {mark.line + 1}, column {mark.column + 1}: YAML anchors and aliases ({written}) are not "
+                    f"{_at(event)}: YAML anchors and aliases ({written}) are not "
                     "accepted in pipeline configs (a few nested aliases expand a small file into billions of "
                     "values); write the value out in full where it is used"
                 ],
@@ -74,11 +73,10 @@ def _check_yaml_bounds(path: Path, text: str) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_CONFIG_DEPTH:
-                mark = event.start_mark
                 raise ConfigError(
                     str(path),
                     [
-                        f"line {mark.line + 1}, column {mark.column + 1}: values are nested more than "
+                        f"{_at(event)}: values are nested more than "
                         f"{MAX_CONFIG_DEPTH} levels deep; a pipeline config needs fewer than ten"
                     ],
                 )
@@ -128,3 +126,9 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
     if labels:
         raise ConfigError(str(path), labels)
     return config
+
+
+def _at(event: yaml.Event) -> str:
+    """``line L, column C`` where a parser event starts (PyYAML types its mark as optional)."""
+    mark = event.start_mark
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(position unknown)"

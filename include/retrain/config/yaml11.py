@@ -54,7 +54,7 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], found: YamlBooleans) -> None:
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), found)
-    elif node.tag == _BOOL_TAG and not node.style:
+    elif isinstance(node, yaml.ScalarNode) and node.tag == _BOOL_TAG and not node.style:
         found[path] = (node.value, node.start_mark.line + 1)
 
 
@@ -90,14 +90,24 @@ def boolean_keys(node: Any, booleans: Callable[[], YamlBooleans], path: tuple[An
     return problems
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` if the YAML held a mapping there, else an empty one (pydantic reports the wrong shape)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _sequence(value: Any) -> list[Any]:
+    """``value`` if the YAML held a list there, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
 def text_labels_read_as_booleans(raw: dict[str, Any], booleans: Callable[[], YamlBooleans]) -> list[str]:
     """Labels of text columns that YAML 1.1 made booleans where booleans are also valid config.
 
     ``dataset.positive_class`` and a raw check's ``in_set`` accept booleans (for bool columns), so
     pydantic takes ``Yes`` for ``true`` there; for a category or string column it is a text label.
     """
-    dataset = raw.get("dataset") if isinstance(raw.get("dataset"), dict) else {}
-    columns = dataset.get("columns") if isinstance(dataset.get("columns"), dict) else {}
+    dataset = _mapping(raw.get("dataset"))
+    columns = _mapping(dataset.get("columns"))
 
     def is_text(column: Any) -> bool:
         spec = columns.get(column) if isinstance(column, str) else None
@@ -106,14 +116,13 @@ def text_labels_read_as_booleans(raw: dict[str, Any], booleans: Callable[[], Yam
     places: list[tuple[tuple[Any, ...], Any]] = []
     if is_text(dataset.get("target")):
         places.append((("dataset", "positive_class"), dataset.get("positive_class")))
-    label = dataset.get("label") if isinstance(dataset.get("label"), dict) else {}
+    label = _mapping(dataset.get("label"))
     if is_text(label.get("column")):
         places.append((("dataset", "label", "equals"), label.get("equals")))
-        for index, value in enumerate(label["in_set"] if isinstance(label.get("in_set"), list) else []):
+        for index, value in enumerate(_sequence(label.get("in_set"))):
             places.append((("dataset", "label", "in_set", index), value))
-    expectations = raw.get("expectations") if isinstance(raw.get("expectations"), dict) else {}
-    gate = expectations.get("raw") if isinstance(expectations.get("raw"), dict) else {}
-    checks = gate.get("checks") if isinstance(gate.get("checks"), list) else []
+    gate = _mapping(_mapping(raw.get("expectations")).get("raw"))
+    checks = _sequence(gate.get("checks"))
     for number, check in enumerate(checks):
         if isinstance(check, dict) and is_text(check.get("column")) and isinstance(check.get("in_set"), list):
             for index, value in enumerate(check["in_set"]):

@@ -54,7 +54,8 @@ class SelfContainedPageView(DefaultJinjaPageView):
 
     def __init__(self) -> None:
         super().__init__()
-        self.env.loader = ChoiceLoader([FileSystemLoader(TEMPLATES), self.env.loader])
+        gx_loader = self.env.loader
+        self.env.loader = ChoiceLoader([FileSystemLoader(TEMPLATES), *([gx_loader] if gx_loader else [])])
 
 
 def _renderable(value: Any) -> Any:

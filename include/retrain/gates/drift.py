@@ -36,7 +36,7 @@ def population_stability_index(reference: Sequence[float], current: Sequence[flo
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
-def binned_ks(reference_shares: Sequence[float], current_shares: Sequence[float]) -> float:
+def binned_ks(reference_shares: Sequence[float] | np.ndarray, current_shares: Sequence[float] | np.ndarray) -> float:
     """Largest CDF gap at the bin edges, over non-missing values (shares exclude the missing bin)."""
     ref = np.asarray(reference_shares, dtype="float64")
     cur = np.asarray(current_shares, dtype="float64")

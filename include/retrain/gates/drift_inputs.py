@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def champion_profile(registry: ModelRegistry) -> tuple[str | None, dict[str, Any] | None, str]:
     """The champion version and its reference profile, or why there is nothing to compare with."""
     champion = registry.get_alias(CHAMPION)
-    if champion is None:
+    if champion is None or champion.version is None:
         return None, None, "no champion yet (first run): nothing to compare with, drift not checked"
     digest = champion.manifest_sha256  # what the alias recorded: a rewritten manifest is refused
     record = registry.get_version(champion.version, manifest_sha256=digest)

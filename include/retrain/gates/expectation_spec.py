@@ -43,34 +43,50 @@ def not_null(column: str, max_null_fraction: float, **extra: Any) -> Expectation
 
 def check_spec(check: CheckRule, table: str) -> ExpectationSpec:
     """The GX expectation one shorthand check stands for, on ``table``."""
-    where = {"severity": check.severity, "table": table}
     if check.table == "row_count":
-        low, high = check.between  # the only rule a table check takes
+        assert check.between is not None, "CheckRule: a table check takes `between`"
+        low, high = check.between
         return ExpectationSpec(
             "ExpectTableRowCountToBeBetween",
             {"min_value": low, "max_value": high},
             rule="between",
-            **where,
+            severity=check.severity,
+            table=table,
         )
     column = check.column
+    assert column is not None, "CheckRule: a check names a column or the table"
     if check.between is not None:
         low, high = check.between
         kwargs = {"column": column, "min_value": low, "max_value": high}
-        return ExpectationSpec("ExpectColumnValuesToBeBetween", kwargs, rule="between", **where)
+        return ExpectationSpec(
+            "ExpectColumnValuesToBeBetween", kwargs, rule="between", severity=check.severity, table=table
+        )
     if check.in_set is not None:
         return ExpectationSpec(
-            "ExpectColumnValuesToBeInSet", {"column": column, "value_set": list(check.in_set)}, rule="in_set", **where
+            "ExpectColumnValuesToBeInSet",
+            {"column": column, "value_set": list(check.in_set)},
+            rule="in_set",
+            severity=check.severity,
+            table=table,
         )
     if check.max_null_fraction is not None:
-        return not_null(column, check.max_null_fraction, **where)
+        return not_null(column, check.max_null_fraction, severity=check.severity, table=table)
     if check.mean_between is not None:
         low, high = check.mean_between
         kwargs = {"column": column, "min_value": low, "max_value": high}
-        return ExpectationSpec("ExpectColumnMeanToBeBetween", kwargs, rule="mean_between", **where)
+        return ExpectationSpec(
+            "ExpectColumnMeanToBeBetween", kwargs, rule="mean_between", severity=check.severity, table=table
+        )
     if check.unique:
-        return ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": column}, rule="unique", **where)
+        return ExpectationSpec(
+            "ExpectColumnValuesToBeUnique", {"column": column}, rule="unique", severity=check.severity, table=table
+        )
     return ExpectationSpec(
-        "ExpectColumnValuesToMatchRegex", {"column": column, "regex": check.regex}, rule="regex", **where
+        "ExpectColumnValuesToMatchRegex",
+        {"column": column, "regex": check.regex},
+        rule="regex",
+        severity=check.severity,
+        table=table,
     )
 
 

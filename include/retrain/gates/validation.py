@@ -17,6 +17,7 @@ import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations import ExpectColumnValuesToBeInTypeList
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from include.retrain.frames import release_unused_memory
 from include.retrain.gates import (
@@ -137,7 +138,7 @@ def _merged(gate: str, table: str, results: list[Any], specs: Sequence[Expectati
 
 
 #: Our severities as GX's own, so GX tools rank failures the same way.
-GX_SEVERITY = {"fail": "critical", "warn": "warning"}
+GX_SEVERITY = {"fail": FailureSeverity.CRITICAL, "warn": FailureSeverity.WARNING}
 
 
 def _expectation(spec: ExpectationSpec) -> Any:

@@ -64,7 +64,8 @@ try:
                 # Compare in float64, as Python does: in float32 the bound 1.8e308 would round to inf.
                 column = column.astype("float64")
             # Missing values were filtered out by GX before this call, so no NA reaches the result.
-            return cls._pandas_vectorized(column, min_value, max_value, strict_min, strict_max).astype(bool)
+            strict = bool(strict_min), bool(strict_max)  # GX passes None for "not strict"
+            return cls._pandas_vectorized(column, min_value, max_value, *strict).astype(bool)
 
 finally:
     _REGISTRY_LOGGER.setLevel(_level)

@@ -65,8 +65,8 @@ def drift_values(report: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[
     values = report.get("values")
     if not isinstance(values, Mapping) or not isinstance(values.get("drift"), list):
         return None
-    rows = [row for row in values["drift"] if isinstance(row, Mapping)]
-    labels = [row for row in values.get("label") or [] if isinstance(row, Mapping)]
+    rows = [dict(row) for row in values["drift"] if isinstance(row, Mapping)]
+    labels = [dict(row) for row in values.get("label") or [] if isinstance(row, Mapping)]
     return rows, labels
 
 
@@ -100,7 +100,7 @@ def run_drift(run_key: str, report: Mapping[str, Any]) -> RunDrift | None:
 def run_keys(store: ArtifactStore, runs_prefix: str) -> list[str]:
     """The run keys under ``runs_prefix`` (``.../runs/``), sorted (by window end: keys start with it)."""
     paginator = store.client.get_paginator("list_objects_v2")
-    keys = []
+    keys: list[str] = []
     for page in paginator.paginate(Bucket=store.bucket, Prefix=runs_prefix, Delimiter="/"):
         keys.extend(item["Prefix"][len(runs_prefix) :].rstrip("/") for item in page.get("CommonPrefixes", []))
     return sorted(keys)

@@ -136,7 +136,7 @@ def _variant_view(section: VariantSection, root: str) -> _VariantView:
         names = set(decision.candidate_metrics) | set(decision.champion_metrics)
         compared = sorted(names, key=lambda name: (name != decision.metric, name))  # the policy metric first
     roles = {}
-    if champion is not None:
+    if champion is not None and champion.version is not None:
         if champion.previous_version:
             roles[champion.previous_version] = "previous champion"
         roles[champion.version] = "champion"
@@ -154,14 +154,21 @@ def _variant_view(section: VariantSection, root: str) -> _VariantView:
         ],
         compared_metrics=compared,
         roles=roles,
-        last_run_report_hrefs={
-            outcome.gate: f"{root}{task_report_path(last_run.dag_id, last_run.run_id, outcome.gate)}"
-            for outcome in (last_run.gates if last_run else [])
-        },
+        last_run_report_hrefs=_last_run_report_hrefs(root, last_run),
         rollback_conf=repr(conf),
         metric_chart=lay_out(promotion_metric_chart(overview)),
         drift_chart=lay_out(drift_chart(overview.drift, psi_warn=drift.psi_warn, psi_fail=drift.psi_fail)),
     )
+
+
+def _last_run_report_hrefs(root: str, last_run: LastRun | None) -> dict[str, str]:
+    """The last run's gate report links, by gate (none without a last run)."""
+    if last_run is None:
+        return {}
+    return {
+        outcome.gate: f"{root}{task_report_path(last_run.dag_id, last_run.run_id, outcome.gate)}"
+        for outcome in last_run.gates
+    }
 
 
 def chart_figure(layout: ChartLayout, chart_id: str) -> str:

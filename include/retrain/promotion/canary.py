@@ -19,7 +19,7 @@ from include.retrain.promotion.moves import mirror_previous, run_audit
 from include.retrain.promotion.policy import PromotionDecision, canary_verdict
 from include.retrain.promotion.promote import PromotionOutcome, promote_to_champion
 from include.retrain.promotion.scores import HoldoutScores
-from include.retrain.registry import CHAMPION, AliasPointer, ModelRegistry, new_change_id, utc_now
+from include.retrain.registry import CHAMPION, AliasPointer, Audit, ModelRegistry, new_change_id, utc_now
 
 CHALLENGER = "challenger"
 
@@ -66,7 +66,7 @@ def start_canary(
     expected: AliasPointer | None,
     required: int,
     run_key: str,
-    audit: Mapping[str, str],
+    audit: Audit,
     reason: str,
 ) -> Canary:
     """Make ``version`` the challenger (CAS against ``expected``) with no wins yet."""
@@ -98,7 +98,7 @@ def record_canary_started(registry: ModelRegistry, canary: Canary) -> None:
 
 
 def record_canary_win(
-    registry: ModelRegistry, canary: Canary, comparison: Mapping[str, Any], *, audit: Mapping[str, str]
+    registry: ModelRegistry, canary: Canary, comparison: Mapping[str, Any], *, audit: Audit
 ) -> Canary:
     """Count one more win (CAS); the caller promotes the challenger once ``wins == required``."""
     details = dict(canary.pointer.details)
@@ -120,7 +120,7 @@ def record_canary_win(
     return Canary(pointer)
 
 
-def end_canary(registry: ModelRegistry, canary: Canary, *, audit: Mapping[str, str], reason: str) -> None:
+def end_canary(registry: ModelRegistry, canary: Canary, *, audit: Audit, reason: str) -> None:
     """Remove the challenger (CAS), e.g. after a lost comparison."""
     registry.clear_alias(CHALLENGER, expected=canary.pointer, reason=reason, **audit)
 
@@ -243,7 +243,7 @@ def _record_graduation(registry: ModelRegistry, champion: AliasPointer) -> None:
     registry.record_event("promoted", champion.version, details=details, **common)
 
 
-def _clear_graduated(registry: ModelRegistry, version: str, audit: Mapping[str, str]) -> None:
+def _clear_graduated(registry: ModelRegistry, version: str, audit: Audit) -> None:
     """Remove a challenger that just became champion (unless someone replaced it meanwhile)."""
 
     def attempt() -> None:

@@ -21,14 +21,14 @@ event, and can be POSTed to an HTTP hook named by an Airflow connection.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from include.retrain.config import DeploymentConfig
 from include.retrain.layout import DEPLOYED, MODEL_FILE
 from include.retrain.promotion.cas import compare_and_swap
-from include.retrain.registry import CHAMPION, ConcurrentUpdate, ModelRegistry, new_change_id, utc_now
+from include.retrain.registry import CHAMPION, Audit, ConcurrentUpdate, ModelRegistry, new_change_id, utc_now
 from include.retrain.webhook import InvalidWebhook, post_json
 
 BLUE, GREEN = "blue", "green"
@@ -84,9 +84,7 @@ def record_deployed_event(registry: ModelRegistry, pointer: DeployedPointer) -> 
     )
 
 
-def deploy_champion(
-    registry: ModelRegistry, strategy: str, *, audit: Mapping[str, str]
-) -> tuple[DeployedPointer | None, bool]:
+def deploy_champion(registry: ModelRegistry, strategy: str, *, audit: Audit) -> tuple[DeployedPointer | None, bool]:
     """Make ``deployed.json`` serve the current champion; return it and whether this call moved it.
 
     Idempotent: when the pointer already serves the champion nothing is switched (its
@@ -98,7 +96,7 @@ def deploy_champion(
     def attempt() -> tuple[DeployedPointer | None, bool]:
         deployed = read_deployed(registry)  # before the champion: see the module docstring
         champion = registry.get_alias(CHAMPION)
-        if champion is None:
+        if champion is None or champion.version is None:
             return deployed, False
         if deployed is not None and deployed.version == champion.version:
             record_deployed_event(registry, deployed)
@@ -137,9 +135,7 @@ def deploy_champion(
     return compare_and_swap(attempt, what=registry.key(DEPLOYED))
 
 
-def _load_idle_slot(
-    registry: ModelRegistry, version: str, deployed: DeployedPointer | None, audit: Mapping[str, str]
-) -> str:
+def _load_idle_slot(registry: ModelRegistry, version: str, deployed: DeployedPointer | None, audit: Audit) -> str:
     """The slot to switch to: one already holding ``version``, else the idle slot, loaded with it."""
     slots = {name: registry.get_alias(name) for name in (BLUE, GREEN)}
     for name, pointer in slots.items():
@@ -157,7 +153,7 @@ def publish(
     registry: ModelRegistry,
     config: DeploymentConfig,
     *,
-    audit: Mapping[str, str],
+    audit: Audit,
     get_connection: Callable[[str], Any] | None,
 ) -> DeployedPointer | None:
     """Deploy the current champion, then call the hook if this run moved the pointer.

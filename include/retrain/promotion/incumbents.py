@@ -43,7 +43,7 @@ def score_incumbents(run: RunContext, holdout: pd.DataFrame, y: np.ndarray, cand
     if champion_version is not None:
         scored, champion = score_summary(run, champion_version, holdout, y)
         champion["predictions_stored"] = scored is not None and same_classes(scored, candidate)
-        if champion["predictions_stored"]:
+        if scored is not None and champion["predictions_stored"]:
             columns = prediction_columns(scored, CHAMPION_PREFIX)
     challenger: dict[str, Any] | None = None
     if run.config.deployment.strategy == "canary":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from include.retrain.promotion.cas import compare_and_swap, compare_and_swap_if_possible
-from include.retrain.registry import CHAMPION, PREVIOUS, AliasPointer, ModelRegistry
+from include.retrain.registry import CHAMPION, PREVIOUS, AliasPointer, Audit, ModelRegistry
 
 if TYPE_CHECKING:
     from include.retrain.context import RunContext
@@ -63,7 +63,7 @@ class Carried:
     champion: AliasPointer | None
 
 
-def carry_out(registry: ModelRegistry, move: ChampionMove, audit: Mapping[str, str]) -> Carried:
+def carry_out(registry: ModelRegistry, move: ChampionMove, audit: Audit) -> Carried:
     """Carry out a recorded champion move, or finish it if an earlier attempt did the swap.
 
     - the champion carries the intent's change id: the swap landed; finish it (``previous``, event);
@@ -99,7 +99,7 @@ def carry_out(registry: ModelRegistry, move: ChampionMove, audit: Mapping[str, s
     return compare_and_swap(attempt, what=f"champion alias of {registry.pipeline}")
 
 
-def finish(registry: ModelRegistry, move: ChampionMove, pointer: AliasPointer, audit: Mapping[str, str]) -> None:
+def finish(registry: ModelRegistry, move: ChampionMove, pointer: AliasPointer, audit: Audit) -> None:
     """Finish a champion move that landed: mirror ``previous`` and record its one event."""
     mirror_previous(registry, pointer, **audit)
     move.record(registry, pointer.previous_version, pointer.change_id, pointer.updated_at)
@@ -131,6 +131,6 @@ def mirror_previous(registry: ModelRegistry, champion: AliasPointer, *, run_id: 
     compare_and_swap_if_possible(attempt)
 
 
-def run_audit(run: RunContext) -> dict[str, str]:
+def run_audit(run: RunContext) -> Audit:
     """Who moves an alias on behalf of ``run``: recorded with every write and event."""
     return {"run_id": run.run_id, "triggered_by": run.triggered_by}

@@ -26,7 +26,7 @@ from include.retrain.modelio import load_model
 from include.retrain.promotion.deploy import publish
 from include.retrain.promotion.moves import ChampionMove, carry_out
 from include.retrain.promotion.policy import VERSION_ID_RE
-from include.retrain.registry import CHAMPION, MODEL_FILE, AliasPointer, ModelRegistry, new_change_id
+from include.retrain.registry import CHAMPION, MODEL_FILE, AliasPointer, Audit, ModelRegistry, new_change_id
 
 #: How many versions a refusal lists, newest first.
 RECENT_VERSIONS = 10
@@ -67,7 +67,7 @@ def rollback_champion(
     *,
     to_version: str,
     reason: str,
-    audit: Mapping[str, str],
+    audit: Audit,
     get_connection: Callable[[str], Any] | None = None,
     expected_champion: str = "",
     requested_at: datetime | None = None,
@@ -112,7 +112,7 @@ def _resolve(
     reason: str,
     expected_champion: str,
     requested_at: datetime | None,
-    audit: Mapping[str, str],
+    audit: Audit,
 ) -> dict[str, Any]:
     """Check the request against the registry and resolve it into an intent; refuse if anything is off."""
     reason = reason.strip()
@@ -195,7 +195,7 @@ def _rollback_target(registry: ModelRegistry, current: AliasPointer, requested: 
     return target
 
 
-def _carry_out(registry: ModelRegistry, intent: Mapping[str, Any], audit: Mapping[str, str]) -> str | None:
+def _carry_out(registry: ModelRegistry, intent: Mapping[str, Any], audit: Audit) -> str | None:
     """Execute a recorded rollback intent, or finish it if an earlier attempt did the swap.
 
     Returns a note when there was nothing left to move. Refuses (nothing changed) when another

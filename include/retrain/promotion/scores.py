@@ -116,7 +116,7 @@ class HoldoutScores:
         scored, summary = score_summary(self.run, version, holdout, y)
         self._values[version] = summary["value"]
         aligned = scored is not None and _class_list(scored.classes) == _class_list(self.classes)
-        self._outputs[version] = scored.outputs if aligned else None
+        self._outputs[version] = scored.outputs if scored is not None and aligned else None
 
     def significance(self, version: str) -> PairedComparison | None:
         """The paired bootstrap comparison of the candidate with ``version`` (None: no aligned outputs)."""

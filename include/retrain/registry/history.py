@@ -10,7 +10,7 @@ import contextlib
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -180,12 +180,16 @@ class RegistryHistory:
 
     def events(self) -> list[dict[str, Any]]:
         """Every event, oldest first."""
-        return [self.store.read_json(k) for k in self._event_keys()]
+        return self._read_events(self._event_keys())
 
     def recent_events(self, limit: int, kind: str | None = None) -> list[dict[str, Any]]:
         """The newest ``limit`` events (of ``kind``, if given), newest first; reads only those objects."""
         keys = [k for k in self._event_keys() if kind is None or _event_kind(k) == kind]
-        return [self.store.read_json(k) for k in reversed(keys[-limit:])] if limit > 0 else []
+        return self._read_events(reversed(keys[-limit:])) if limit > 0 else []
+
+    def _read_events(self, keys: Iterable[str]) -> list[dict[str, Any]]:
+        """The events at ``keys``; an event deleted after it was listed is skipped, not a None."""
+        return [event for key in keys if (event := self.store.read_json(key)) is not None]
 
     def _event_keys(self) -> list[str]:
         """Event keys, oldest first: each starts with its UTC time."""

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from include.retrain.storage import ArtifactRef
 
@@ -48,6 +48,13 @@ class RegisteredVersion:
             metadata=dict(payload.get("metadata", {})),
             registered_at=payload["registered_at"],
         )
+
+
+class Audit(TypedDict):
+    """Who moves an alias, recorded with every alias write and registry event."""
+
+    run_id: str
+    triggered_by: str
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,9 @@ from sklearn.preprocessing import label_binarize
 
 from include.retrain.config import METRICS
 from include.retrain.errors import DataFailure
+
+#: A metric value, or one per bootstrap resample (the bootstrap computes improvements elementwise).
+MetricValue = TypeVar("MetricValue", float, np.ndarray)
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ def is_better(candidate: float, reference: float, metric: str, min_improvement: 
     return candidate <= reference - min_improvement and candidate < reference
 
 
-def improvement(candidate: float, reference: float, metric: str) -> float:
+def improvement(candidate: MetricValue, reference: MetricValue, metric: str) -> MetricValue:
     """How much better ``candidate`` is than ``reference`` (positive = better), in metric units."""
     delta = candidate - reference
     return delta if METRICS[metric][1] == "maximize" else -delta

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -62,7 +62,9 @@ def _little_text(subsets: int, subset_rows: int | None) -> str:
     return f", bag of little bootstraps over {subsets} subsets of {subset_rows:,} rows"
 
 
-def _interval(values: np.ndarray, confidence: float, method: str = "linear") -> tuple[float, float]:
+def _interval(
+    values: np.ndarray, confidence: float, method: Literal["linear", "median_unbiased"] = "linear"
+) -> tuple[float, float]:
     valid = values[~np.isnan(values)]
     if not len(valid):
         return math.nan, math.nan

@@ -233,6 +233,8 @@ def test_a_run_started_by_a_landing_event_scores_up_to_the_announced_day(harness
 
     result = run_scoring(harness.config, context)
 
+    assert next(iter(result)) == "summary"  # the grid view's line, first as in every task's XCom
+    assert result["summary"].startswith(f"scored 3 partition(s) with {champion}")
     assert result["run"]["run_key"] == (announced + timedelta(days=1)).isoformat()
     assert result["partitions"] == [(announced - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
     assert result["model_version"] == champion

@@ -83,8 +83,8 @@ class ScoringManifest:
     summary: str
 
     def to_xcom(self) -> dict[str, Any]:
-        """The manifest, with the Asset event's extra under ``event``."""
-        return {**asdict(self), "event": self.event_extra()}
+        """The manifest, ``summary`` first (as every task's XCom), with the Asset event's extra under ``event``."""
+        return {"summary": self.summary, **asdict(self), "event": self.event_extra()}
 
     def event_extra(self) -> dict[str, Any]:
         """What the ``predictions/<name>`` Asset event carries."""

@@ -98,6 +98,19 @@ def test_model_outputs_put_the_positive_class_last_and_name_probabilities_by_cla
         model_outputs(_Classifier(), frame, "classification", positive_class="gone")
 
 
+class _Regressor:
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame["x"].to_numpy() * 10
+
+
+def test_a_regressors_output_is_its_prediction_alone() -> None:
+    outputs = model_outputs(_Regressor(), pd.DataFrame({"x": [1, 2]}), "regression")
+
+    assert list(outputs) == ["score"]
+    assert outputs["score"].dtype == np.float64
+    assert outputs["score"].tolist() == [10.0, 20.0]
+
+
 def test_predictions_carry_id_version_run_key_and_a_challengers_shadow_columns() -> None:
     ids = pd.Series(["a", "b"], name="customer_id")
     outputs = {"score": np.array([0.2, 0.8])}

@@ -78,3 +78,27 @@ def test_the_schedule_is_the_cron_the_landing_asset_or_either(
     else:
         assert "watch_landing" not in bag.dags
     assert type(bag.dags["retrain_churn"].timetable).__name__ == "CronTriggerTimetable"  # retrain keeps its cron
+
+
+def test_the_scoring_dag_imports_no_heavy_library_at_parse_time(tmp_path: Path) -> None:
+    """Parsing a variant with scoring loads no data library: the task body imports them when it runs."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    raw = yaml.safe_load((DEFAULT_PIPELINES_DIR / "churn.yaml").read_text())
+    raw["scoring"] = {"cron": "@daily"}
+    (tmp_path / "churn.yaml").write_text(yaml.safe_dump(raw))
+    heavy = ["pandas", "numpy", "sklearn", "great_expectations", "boto3", "botocore", "skops", "pyarrow"]
+    script = (
+        "import json, sys\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(PROJECT_ROOT / 'dags')!r})\n"
+        "assert not bag.import_errors, bag.import_errors\n"
+        "assert 'score_churn' in bag.dags\n"
+        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n"
+    )
+    env = {**os.environ, "RETRAIN_PIPELINES_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

@@ -49,7 +49,8 @@ TASK_DOCS = {
     "promote": "Registers the candidate (with the reference profile of its training data) as an immutable "
     "version and applies the promotion policy by compare-and-swap: `direct` and `blue_green` move the "
     "`champion` alias, `canary` scores a running challenger and makes the candidate the challenger. Then "
-    "`deployed.json` is pointed at the champion and the HTTP hook, if any, is called. Retried on infra faults.",
+    "`deployed.json` is pointed at the champion and the HTTP hook, if any, is called. When the champion moved, "
+    "emits an event on the Asset `model/<name>`. Retried on infra faults.",
 }
 
 ROLLBACK_TASK_DOC = (
@@ -58,7 +59,8 @@ ROLLBACK_TASK_DOC = (
     "that intent, then moves the `champion` alias to it by compare-and-swap, records a `rolled_back` event, "
     "points `deployed.json` at it (blue/green: back to the slot that still holds it) and calls the HTTP hook, "
     "if any. A refused rollback fails at once and changes nothing; infra faults are retried, and a retry "
-    "finishes the recorded intent (it never picks a new target). Its summary names the champion it replaced."
+    "finishes the recorded intent (it never picks a new target). Its summary names the champion it replaced; "
+    "the change is announced on the Asset `model/<name>`."
 )
 
 

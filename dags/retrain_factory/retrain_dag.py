@@ -11,6 +11,7 @@ from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, dag, tas
 
 from dags.retrain_factory.docs import TASK_DOCS, dag_doc
 from dags.retrain_factory.landing_watch import landing_asset
+from dags.retrain_factory.model_asset import announce_promotion, model_alias
 from dags.retrain_factory.notifications import notifier_callbacks
 from dags.retrain_factory.params import build_params
 from dags.retrain_factory.runner import run_step
@@ -119,6 +120,7 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:  # noqa: C901
             multiple_outputs=False,
             doc_md=TASK_DOCS["promote"],
             on_success_callback=notifier_callbacks(config, "promotion"),
+            outlets=[model_alias(config)],
             **infra,
         )
         def promote(
@@ -127,16 +129,19 @@ def build_retrain_dag(config: PipelineConfig) -> DAG:  # noqa: C901
             from include.retrain import manifests as m
             from include.retrain.tasks.promote import promote as body
 
-            return run_step(
+            scored = m.EvaluateManifest.from_xcom(evaluated)
+            manifest = run_step(
                 config,
                 body,
                 context,
                 m.IngestManifest.from_xcom(ingested),
                 m.FeaturesManifest.from_xcom(features),
                 m.TrainManifest.from_xcom(trained),
-                m.EvaluateManifest.from_xcom(evaluated),
+                scored,
                 [m.GateSummary.from_xcom(summary) for summary in gates],
             )
+            announce_promotion(config, context, champion_before=scored.champion_version, manifest=manifest)
+            return manifest
 
         ingested = ingest()
         raw_gate = validate_raw(ingested)

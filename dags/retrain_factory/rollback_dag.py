@@ -8,6 +8,7 @@ import pendulum
 from airflow.sdk import DAG, dag, task
 
 from dags.retrain_factory.docs import ROLLBACK_TASK_DOC, rollback_doc
+from dags.retrain_factory.model_asset import announce_champion_change, model_alias
 from dags.retrain_factory.params import build_rollback_params
 from dags.retrain_factory.runner import run_rollback
 from dags.retrain_factory.task_args import infra_task_args
@@ -31,9 +32,22 @@ def build_rollback_dag(config: PipelineConfig) -> DAG:
         params=build_rollback_params(),
     )
     def rollback() -> None:
-        @task(multiple_outputs=False, doc_md=ROLLBACK_TASK_DOC, **infra_task_args(config.tasks))
+        @task(
+            multiple_outputs=False,
+            doc_md=ROLLBACK_TASK_DOC,
+            outlets=[model_alias(config)],
+            **infra_task_args(config.tasks),
+        )
         def rollback_champion(**context: Any) -> dict:
-            return run_rollback(config, context)
+            manifest = run_rollback(config, context)
+            announce_champion_change(
+                config,
+                context,
+                before=manifest.get("replaces_champion"),
+                after=manifest.get("champion"),
+                change="rolled back",
+            )
+            return manifest
 
         rollback_champion()
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.asset_events import asset_events
 from tests.e2e.conftest import FIRST_DAY, PipelineHarness, task_states
 
 pytestmark = pytest.mark.e2e
@@ -27,25 +28,10 @@ def _run_watcher(day) -> dict[str, str]:
     return task_states(run)
 
 
-def _events(asset_name: str) -> list[dict]:
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        rows = (
-            session.query(AssetEvent)
-            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .filter(AssetModel.name == asset_name)
-            .order_by(AssetEvent.id)
-            .all()
-        )
-        return [dict(row.extra or {}) for row in rows]
-
-
 def test_new_partitions_are_announced_once(harness_for) -> None:
     demand: PipelineHarness = harness_for("demand")
     asset = f"landing/{demand.config.dataset.bucket}/demand"
-    before = _events(asset)
+    before = asset_events(asset)
     demand.write_days(FIRST_DAY, 3, rows_per_day=20)
 
     first = _run_watcher(FIRST_DAY + timedelta(days=3))
@@ -56,6 +42,6 @@ def test_new_partitions_are_announced_once(harness_for) -> None:
     assert list(first.values()) == ["success"]
     assert list(again.values()) == ["skipped"]
     assert list(later.values()) == ["success"]
-    new_events = _events(asset)[len(before) :]
+    new_events = asset_events(asset)[len(before) :]
     assert [e["newest_partition"] for e in new_events] == ["2026-01-03", "2026-01-04"]
     assert new_events[1]["previous_partition"] == "2026-01-03"

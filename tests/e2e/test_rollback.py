@@ -16,6 +16,7 @@ import yaml
 
 from include.retrain.promotion.deploy import BLUE, GREEN, read_deployed
 from include.retrain.registry import CHAMPION
+from tests.asset_events import asset_events
 from tests.e2e.conftest import PROJECT_ROOT, task_states
 from tests.step_driver import STUMP, StepDriver, churn_config
 
@@ -63,6 +64,8 @@ def test_rollback_restores_the_previous_champion_and_records_both_events(
         GREEN,
     )
 
+    model_events = len(asset_events("model/churn"))
+
     run = run_rollback({"reason": "incident 42: the new model mis-scores new customers"})
 
     assert str(run.state).endswith("success")
@@ -87,6 +90,9 @@ def test_rollback_restores_the_previous_champion_and_records_both_events(
     assert rolled_back["details"]["requested_at"]  # when the run was asked for: the champion it replaces then
     assert rolled_back["triggered_by"].startswith("manual")
     assert json.loads(hook_receiver.requests[-1]["body"]) == deployed.to_json()
+    # downstream DAGs scheduled on model/churn hear of it
+    (announced,) = asset_events("model/churn")[model_events:]
+    assert (announced["champion"], announced["replaced"], announced["change"]) == (first, second, "rolled back")
 
 
 def test_rollback_to_an_unknown_version_fails_clearly_and_changes_nothing(
@@ -96,6 +102,7 @@ def test_rollback_to_an_unknown_version_fails_clearly_and_changes_nothing(
     registry = driver.registry
     champion, deployed = registry.get_alias(CHAMPION), read_deployed(registry)
     events, posts = registry.events(), len(hook_receiver.requests)
+    model_events = asset_events("model/churn")
     capfd.readouterr()
 
     run = run_rollback({"to_version": "v20990101-0000000000", "reason": "typo test"})
@@ -111,3 +118,4 @@ def test_rollback_to_an_unknown_version_fails_clearly_and_changes_nothing(
     assert read_deployed(registry) == deployed
     assert registry.events() == events
     assert len(hook_receiver.requests) == posts
+    assert asset_events("model/churn") == model_events  # a refused rollback announces nothing

@@ -31,6 +31,7 @@ import yaml
 
 from include.retrain.promotion.deploy import read_deployed
 from include.retrain.registry import CHAMPION, ModelRegistry
+from tests.asset_events import asset_events
 from tests.e2e.conftest import PROJECT_ROOT, task_states
 from tests.faults.proxy import FaultProxy
 from tests.step_driver import FIRST_DAY, STUMP, StepDriver, churn_config
@@ -132,6 +133,7 @@ def test_a_rollback_retried_after_its_hook_failed_is_finished_not_undone(
 ) -> None:
     driver, previous, current = variant
     hook.respond = fail_first([503])
+    model_events = len(asset_events("model/churn"))
 
     run = dag("rollback_churn").test(run_conf={"reason": "incident 7"})
 
@@ -143,6 +145,10 @@ def test_a_rollback_retried_after_its_hook_failed_is_finished_not_undone(
     assert read_deployed(registry).version == previous
     assert hook.versions() == [previous, previous]  # the retry sent the pointer again
     assert rollback_result(run)["replaces_champion"] == current
+    # the failed first attempt emitted nothing; the retry that finished it announces the change once
+    assert [(e["champion"], e["replaced"], e["change"]) for e in asset_events("model/churn")[model_events:]] == [
+        (previous, current, "rolled back")
+    ]
 
 
 def test_a_rollback_whose_champion_write_lost_its_response_is_recorded_once(

@@ -14,7 +14,9 @@ REGISTRY_PAGE = Path(__file__).resolve().parents[2] / "docs" / "serving" / "regi
 def documented_paths() -> list[str]:
     """The path column of the page's layout blocks (a path, then two or more spaces, then its meaning)."""
     text = REGISTRY_PAGE.read_text(encoding="utf-8")
-    blocks = re.findall(r"```\n(.*?)```", text, flags=re.DOTALL)
+    # plain fences only: a ```python example's closing fence must not open a "block" of prose
+    fenced = re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
+    blocks = [body for language, body in fenced if not language]
     lines = [line.strip() for block in blocks for line in block.splitlines()[1:] if line.strip()]
     return [path for line in lines for path in re.split(r"\s{2,}", line)[0].split(", ")]
 

@@ -112,24 +112,41 @@ def run_step(
             return body(run, *upstream).to_xcom()
 
 
-def run_scoring(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
-    """Call ``tasks.score.score`` for the run's data interval (or the landing event's newest partition)."""
+def _scoring_run(config: PipelineConfig, context: dict[str, Any]) -> Any:
+    """The ``ScoringRun`` of the run's data interval (or the landing event's newest partition)."""
     from include.retrain.scoring.run import ScoringRun
-    from include.retrain.tasks.score import score
-    from include.retrain.threads import cpu_budget
 
     dag_run = context["dag_run"]
     interval_end = window_end_from_assets(context) or context.get("data_interval_end") or dag_run.run_after
+    return ScoringRun.create(
+        config,
+        data_interval_end=interval_end,
+        run_id=dag_run.run_id,
+        triggered_by=triggered_by(dag_run),
+        client=s3_client(config.storage),
+    )
+
+
+def run_scoring(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
+    """Call ``tasks.score.score`` for the run's data interval (or the landing event's newest partition)."""
+    from include.retrain.tasks.score import score
+    from include.retrain.threads import cpu_budget
+
     with _fail_fast_on_pipeline_failures(context):
-        run = ScoringRun.create(
-            config,
-            data_interval_end=interval_end,
-            run_id=dag_run.run_id,
-            triggered_by=triggered_by(dag_run),
-            client=s3_client(config.storage),
-        )
+        run = _scoring_run(config, context)
         with cpu_budget(config.tasks.threads):
             return score(run).to_xcom()
+
+
+def run_live(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
+    """Call ``tasks.live.measure_live`` for the same run (the scored days whose labels are due)."""
+    from include.retrain.tasks.live import measure_live
+    from include.retrain.threads import cpu_budget
+
+    with _fail_fast_on_pipeline_failures(context):
+        run = _scoring_run(config, context)
+        with cpu_budget(config.tasks.threads):
+            return measure_live(run).to_xcom()
 
 
 def variant_store(config: PipelineConfig) -> ArtifactStore:

@@ -9,7 +9,7 @@ from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, d
 
 from dags.retrain_factory.landing_watch import landing_asset
 from dags.retrain_factory.notifications import notifier_callbacks
-from dags.retrain_factory.runner import run_scoring
+from dags.retrain_factory.runner import run_live, run_scoring
 from dags.retrain_factory.task_args import infra_task_args
 from include.retrain.config import PipelineConfig
 from include.retrain.layout import PREDICTIONS_ROOT
@@ -22,6 +22,13 @@ SCORE_TASK_DOC = (
     "`predictions/ds=<date>/part.parquet`, `drift.json` (serving drift) and `manifest.json` per partition. "
     "Bad input, no deployed model or a tampered model file fail at once (no retry) and write no predictions; "
     "storage faults are retried with backoff. Skipped when there is nothing new to score."
+)
+LIVE_TASK_DOC = (
+    "With `scoring.label_delay_days`: for each scored day D with D + label_delay_days before the run's data "
+    "interval end and no live record yet, joins the day's predictions with the labels that have landed since "
+    "(by id; rows still unlabeled are left out and counted) and writes the promotion metric of the version that "
+    "scored it, with a bootstrap interval, to `registry/live/<version>/ds=<D>.json` (once: a re-run writes "
+    "nothing new). Runs even when `score_partitions` had nothing new to score."
 )
 
 
@@ -62,6 +69,7 @@ def build_scoring_dag(config: PipelineConfig) -> DAG:
     assert config.scoring is not None
     start = config.schedule.start_date
     asset = predictions_asset(config)
+    measures_live = config.scoring.label_delay_days is not None
 
     @dag(
         dag_id=f"score_{config.name}",
@@ -85,6 +93,18 @@ def build_scoring_dag(config: PipelineConfig) -> DAG:
             context["outlet_events"][asset].extra = result["event"]
             return result
 
-        score_partitions()
+        scored = score_partitions()
+        if measures_live:
+
+            @task(
+                multiple_outputs=False,
+                doc_md=LIVE_TASK_DOC,
+                trigger_rule="none_failed",
+                **infra_task_args(config.tasks),
+            )
+            def measure_live(**context: Any) -> dict:
+                return run_live(config, context)
+
+            scored >> measure_live()
 
     return score()

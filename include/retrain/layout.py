@@ -124,6 +124,15 @@ def intent_file(task: str, run_name: str) -> tuple[str, str, str]:
     return (INTENTS, task, f"{run_name}.json")
 
 
+#: Live performance: ``live/<version>/ds=<date>.json``, one immutable record per scored day once its labels landed.
+LIVE = "live"
+
+
+def live_file(version: str, day: str) -> tuple[str, str, str]:
+    """``live/<version>/ds=<day>.json`` (``day`` an ISO date), as parts for ``ModelRegistry.key``."""
+    return (LIVE, version, f"ds={day}.json")
+
+
 #: The registry's layout as documented, one path pattern a line (a test checks the docs list each).
 REGISTRY_PATHS = (
     DEPLOYED,
@@ -131,6 +140,7 @@ REGISTRY_PATHS = (
     *(f"{VERSIONS}/<version>/{name}" for name in VERSION_FILES),
     f"{EVENTS}/<utc time>-<event>-<version>-<id>.json",
     f"{INTENTS}/<task>/<run id>.json",
+    f"{LIVE}/<version>/ds=<date>.json",
 )
 
 

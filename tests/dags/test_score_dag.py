@@ -55,6 +55,19 @@ def test_the_scoring_dag_follows_the_house_rules(tmp_path: Path, monkeypatch: py
     assert task.outlets[0].extra["s3_uri"] == "s3://retrain-artifacts/retraining/churn/predictions/"
 
 
+def test_measure_live_follows_scoring_only_with_a_label_delay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bag = _bag(tmp_path, monkeypatch, {"cron": "0 6 * * *", "label_delay_days": 2})
+
+    dag = bag.dags["score_churn"]
+    assert sorted(task.task_id for task in dag.tasks) == ["measure_live", "score_partitions"]
+    live = dag.get_task("measure_live")
+    assert live.upstream_task_ids == {"score_partitions"}
+    assert live.trigger_rule == "none_failed"  # a run with nothing new to score (skipped) still measures
+    assert live.retries >= 2
+    assert not live.outlets
+    assert "registry/live/<version>/ds=<D>.json" in live.doc_md
+
+
 @pytest.mark.parametrize(
     ("scoring", "kind"),
     [

@@ -42,6 +42,14 @@ class ScoringConfig(_Strict):
         description="With deployment.strategy canary: also score the challenger, into challenger_* columns of the "
         "same predictions file (never served).",
     )
+    label_delay_days: int | None = Field(
+        None,
+        ge=0,
+        le=366,
+        description="Labels of landing day D land by D + label_delay_days in the same landing table; then "
+        "measure_live joins that day's predictions with them (by id) and records the live promotion metric. "
+        "null = no live monitoring.",
+    )
 
     @field_validator("cron")
     @classmethod

@@ -25,6 +25,8 @@ def test_the_shipped_churn_has_no_scoring_and_defaults_score_on_new_data() -> No
     assert scoring.on_new_data is True
     assert scoring.cron is None
     assert (scoring.lookback_days, scoring.max_partitions_per_run, scoring.shadow) == (7, 7, True)
+    assert scoring.label_delay_days is None  # no live monitoring unless asked for
+    assert churn(scoring={"label_delay_days": 0}).scoring.label_delay_days == 0
 
 
 def test_a_cron_alone_or_with_new_data_is_accepted() -> None:
@@ -41,6 +43,7 @@ def test_a_cron_alone_or_with_new_data_is_accepted() -> None:
         ({"max_partitions_per_run": 0}, "scoring.max_partitions_per_run"),
         ({"lookback_days": 400}, "scoring.lookback_days"),
         ({"shadow": "sometimes"}, "scoring.shadow"),
+        ({"label_delay_days": -1}, "scoring.label_delay_days"),
     ],
 )
 def test_bad_scoring_settings_are_refused_by_name(scoring: dict[str, Any], message: str) -> None:

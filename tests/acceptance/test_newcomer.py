@@ -54,8 +54,9 @@ def submit_trigger_form(page: Any, airflow: LocalAirflow, dag_id: str, fill: dic
     submit.click()
     # The form stays open with its button disabled until the API answers, and on a busy machine the
     # API server's SQLite write may wait up to 30 s for the scheduler's lock (dev/sqlite_metadata.py):
-    # playwright's default 5 s saw a pending trigger as a failed one.
-    expect(page.get_by_text("Dag run has been successfully triggered")).to_be_visible(timeout=120_000)
+    # playwright's default 5 s saw a pending trigger as a failed one. The toast's text can be in the
+    # page twice for a moment (the toast and its screen-reader announcement): one visible is enough.
+    expect(page.get_by_text("Dag run has been successfully triggered").first).to_be_visible(timeout=120_000)
     new: set[str] = set()
 
     def created() -> bool:

@@ -75,7 +75,9 @@ def test_the_registry_page_and_a_failed_gate_report_in_a_real_browser(
     registry = page.frame_locator("iframe[title='Model registry']")
     churn_section, demand_section = registry.locator("#variant-churn"), registry.locator("#variant-demand")
 
-    expect(churn_section.get_by_role("heading", name="churn", exact=True)).to_be_visible()
+    # The plugin's app is built on its first request (pandas, the registry, the templates): on a
+    # loaded machine that took longer than playwright's default 5 s.
+    expect(churn_section.get_by_role("heading", name="churn", exact=True)).to_be_visible(timeout=60_000)
     expect(churn_section.locator("dd strong").first).to_have_text(champion.version)
     expect(churn_section.locator("table").first).to_contain_text(f"{metrics['value']:.4f}")
     expect(demand_section).to_contain_text(f"Run {bad['dag_run_id']}")

@@ -35,7 +35,12 @@ from include.retrain.config.model import (
     PromotionConfig,
     SplitConfig,
 )
-from include.retrain.config.notifications import MonitoringConfig, NotificationEvent, NotificationsConfig
+from include.retrain.config.notifications import (
+    MonitoringConfig,
+    NotificationEvent,
+    NotificationsConfig,
+    RetrainWhenConfig,
+)
 from include.retrain.config.pipeline import PipelineConfig
 from include.retrain.config.schedule import ScheduleConfig
 from include.retrain.config.scoring import ScoringConfig
@@ -68,6 +73,7 @@ __all__ = [
     "PipelineSource",
     "PromotionConfig",
     "RawGateConfig",
+    "RetrainWhenConfig",
     "ScheduleConfig",
     "ScoringConfig",
     "SegmentsConfig",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from include.retrain.config.base import (
     CONN_ID_RE,
@@ -39,6 +39,30 @@ class NotificationsConfig(_Strict):
     timeout_seconds: float = Field(10.0, gt=0, le=300, description="Timeout of each POST.")
 
 
+class RetrainWhenConfig(_Strict):
+    """When score_<name> asks for a retrain: the serving model decayed on late labels, or its inputs drifted."""
+
+    live_metric_below: float | None = Field(
+        None,
+        description="Request a retrain when the deployed version's live promotion metric (registry/live/) is worse "
+        "than this (below it; above it for a minimized metric) on each of the for_days newest measured days. "
+        "Needs scoring.label_delay_days; null = not checked.",
+    )
+    serving_psi_above: float | None = Field(
+        None,
+        gt=0,
+        description="Request a retrain when the largest per-feature PSI of the days the deployed version scored is "
+        "above this on each of the for_days newest scored days; null = not checked.",
+    )
+    for_days: int = Field(3, ge=1, le=366, description="How many newest days in a row must meet a condition.")
+
+    @model_validator(mode="after")
+    def _some_condition(self) -> RetrainWhenConfig:
+        if self.live_metric_below is None and self.serving_psi_above is None:
+            raise ValueError("retrain_when needs live_metric_below and/or serving_psi_above")
+        return self
+
+
 class MonitoringConfig(_Strict):
     """What ops expect of a variant: how old its newest model may get before someone is told."""
 
@@ -47,4 +71,9 @@ class MonitoringConfig(_Strict):
         gt=0,
         description="check_model_freshness fails and alerts when the last successful retrain (the newest registered "
         "version) is older than this; null = not checked.",
+    )
+    retrain_when: RetrainWhenConfig | None = Field(
+        None,
+        description="score_<name> requests a retrain (the Asset retrain-request/<name>, which retrain_<name> is then "
+        "also scheduled on) when a condition holds; the retrain follows the normal gates. Needs scoring; null = never.",
     )

@@ -214,6 +214,12 @@ class PipelineConfig(_Strict):
         """Predictions are joined back to their rows by id: scoring needs ``dataset.id_column``."""
         if self.scoring is not None and not self.dataset.id_column:
             raise ValueError("scoring needs dataset.id_column: each prediction row carries the id it scores")
+        when = self.monitoring.retrain_when
+        if when is not None and self.scoring is None:
+            raise ValueError("monitoring.retrain_when needs a scoring section: score_<name> checks it")
+        live = when is not None and when.live_metric_below is not None
+        if live and self.scoring is not None and self.scoring.label_delay_days is None:
+            raise ValueError("monitoring.retrain_when.live_metric_below needs scoring.label_delay_days (live metrics)")
         return self
 
     @property

@@ -71,3 +71,17 @@ def test_scoring_is_left_out_of_the_config_hash() -> None:
 def test_every_scoring_key_is_documented() -> None:
     assert all(field.description for field in ScoringConfig.model_fields.values())
     assert PipelineConfig.model_fields["scoring"].description
+
+
+def test_retrain_when_needs_a_condition_scoring_and_live_metrics_for_the_metric_condition() -> None:
+    when = {"retrain_when": {"live_metric_below": 0.7, "for_days": 2}}
+    config = churn(scoring={"label_delay_days": 1}, monitoring=when)
+    assert config.monitoring.retrain_when.for_days == 2
+    with pytest.raises(ValidationError, match="needs live_metric_below and/or serving_psi_above"):
+        churn(scoring={}, monitoring={"retrain_when": {"for_days": 2}})
+    with pytest.raises(ValidationError, match="retrain_when needs a scoring section"):
+        churn(monitoring=when)
+    with pytest.raises(ValidationError, match=r"needs scoring\.label_delay_days"):
+        churn(scoring={}, monitoring=when)
+    psi_only = churn(scoring={}, monitoring={"retrain_when": {"serving_psi_above": 0.3}})
+    assert psi_only.monitoring.retrain_when.for_days == 3

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from dags.retrain_factory.docs import TASK_DOCS, dag_doc
 from dags.retrain_factory.landing_watch import landing_asset
@@ -20,11 +20,16 @@ from include.retrain.config import PipelineConfig
 
 
 def dag_schedule(config: PipelineConfig) -> Any:
-    """Cron, the landing Asset, or either of the two (whichever comes first)."""
+    """Cron, the landing Asset, or either of the two (whichever comes first); and retrain requests with retrain_when."""
     cron = config.schedule.cron
-    if not config.schedule.on_new_data:
+    assets = [landing_asset(config.dataset)] if config.schedule.on_new_data else []
+    if config.monitoring.retrain_when is not None:  # score_<name> may ask for a retrain
+        from dags.retrain_factory.score_dag import retrain_request_asset
+
+        assets.append(retrain_request_asset(config))
+    if not assets:
         return cron
-    asset = landing_asset(config.dataset)
+    asset = assets[0] if len(assets) == 1 else AssetAny(*assets)
     if cron is None:
         return asset
     return AssetOrTimeSchedule(timetable=CronTriggerTimetable(cron, timezone=config.schedule.timezone), assets=asset)

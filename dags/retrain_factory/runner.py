@@ -149,6 +149,14 @@ def run_live(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
             return measure_live(run).to_xcom()
 
 
+def run_retrain_request(config: PipelineConfig, context: dict[str, Any]) -> dict[str, Any]:
+    """Call ``tasks.retrain_request.request_retrain`` for the same run (after ``measure_live``)."""
+    from include.retrain.tasks.retrain_request import request_retrain
+
+    with _fail_fast_on_pipeline_failures(context):
+        return request_retrain(_scoring_run(config, context))
+
+
 def variant_store(config: PipelineConfig) -> ArtifactStore:
     """The variant's artifact store, through its Airflow connection with the tasks' retry budget."""
     from include.retrain.storage import ArtifactStore

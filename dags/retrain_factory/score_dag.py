@@ -9,7 +9,7 @@ from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, d
 
 from dags.retrain_factory.landing_watch import landing_asset
 from dags.retrain_factory.notifications import notifier_callbacks
-from dags.retrain_factory.runner import run_live, run_scoring
+from dags.retrain_factory.runner import run_live, run_retrain_request, run_scoring
 from dags.retrain_factory.task_args import infra_task_args
 from include.retrain.config import PipelineConfig
 from include.retrain.layout import PREDICTIONS_ROOT
@@ -37,6 +37,20 @@ def predictions_asset(config: PipelineConfig) -> Asset:
     identity = f"{PREDICTIONS_ROOT}/{config.name}"
     uri = f"s3://{config.storage.bucket}/{'/'.join(p for p in (config.storage.prefix, config.name) if p)}/"
     return Asset(name=identity, uri=identity, extra={"s3_uri": uri + PREDICTIONS_ROOT + "/"})
+
+
+def retrain_request_asset(config: PipelineConfig) -> Asset:
+    """``retrain-request/<name>``: score_<name> asks for a retrain (``monitoring.retrain_when``)."""
+    identity = f"retrain-request/{config.name}"
+    return Asset(name=identity, uri=identity)
+
+
+REQUEST_TASK_DOC = (
+    "With `monitoring.retrain_when`: checks the deployed version's live metric (registry/live/) and serving PSI "
+    "over the newest `for_days` days since its last request; when a condition holds, records a `retrain_requested` "
+    "registry event with the reason and emits the Asset `retrain-request/<name>`, which starts `retrain_<name>` "
+    "(normal gates and policy). Skipped when no condition holds."
+)
 
 
 def scoring_schedule(config: PipelineConfig) -> Any:
@@ -105,6 +119,26 @@ def build_scoring_dag(config: PipelineConfig) -> DAG:
             def measure_live(**context: Any) -> dict:
                 return run_live(config, context)
 
-            scored >> measure_live()
+            scored = scored >> measure_live()
+        if config.monitoring.retrain_when is not None:
+            request = retrain_request_asset(config)
+
+            @task(
+                multiple_outputs=False,
+                doc_md=REQUEST_TASK_DOC,
+                trigger_rule="none_failed",
+                outlets=[request],
+                **infra_task_args(config.tasks),
+            )
+            def request_retrain(**context: Any) -> dict:
+                from airflow.sdk.exceptions import AirflowSkipException
+
+                result = run_retrain_request(config, context)
+                if not result["requested"]:
+                    raise AirflowSkipException(result["summary"])
+                context["outlet_events"][request].extra = result["event"]
+                return result
+
+            scored >> request_retrain()
 
     return score()

@@ -71,3 +71,26 @@ def test_asset_triggered_run_trains_up_to_the_newest_announced_partition() -> No
     assert window_end_from_assets(context) == date(2026, 2, 4)
     assert window_end_from_assets({}) is None
     assert window_end_from_assets({"triggering_asset_events": {"x": [Event({})]}}) is None
+
+
+def test_retrain_when_adds_the_retrain_request_asset_to_the_schedule(churn) -> None:
+    from airflow.sdk import AssetOrTimeSchedule
+
+    from dags.retrain_factory.score_dag import retrain_request_asset
+    from include.retrain.config import PipelineConfig
+
+    raw = churn.model_dump(mode="json")
+    raw["scoring"] = {"label_delay_days": 1}
+    raw["monitoring"] = {"retrain_when": {"live_metric_below": 0.7, "for_days": 2}}
+    asking = PipelineConfig.model_validate(raw)
+    request = retrain_request_asset(asking)
+    assert request.name == "retrain-request/churn"
+    cron_and_requests = dag_schedule(asking)  # churn: a cron, no landing Asset
+    assert isinstance(cron_and_requests, AssetOrTimeSchedule)
+    assert cron_and_requests.timetable.expression == "0 3 * * *"
+    assert "retrain-request/churn" in repr(cron_and_requests.asset_condition)
+    raw["schedule"] = {**raw["schedule"], "cron": None, "on_new_data": True}
+    both_assets = repr(dag_schedule(PipelineConfig.model_validate(raw)))
+    assert "retrain-request/churn" in both_assets
+    assert "landing/retrain-landing/churn" in both_assets
+    assert dag_schedule(churn) == "0 3 * * *"  # without retrain_when nothing changes

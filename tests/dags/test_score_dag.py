@@ -68,6 +68,27 @@ def test_measure_live_follows_scoring_only_with_a_label_delay(tmp_path: Path, mo
     assert "registry/live/<version>/ds=<D>.json" in live.doc_md
 
 
+def test_request_retrain_follows_measure_live_with_retrain_when(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    raw = yaml.safe_load((DEFAULT_PIPELINES_DIR / "churn.yaml").read_text())
+    raw["scoring"] = {"cron": "0 6 * * *", "label_delay_days": 2}
+    raw["monitoring"] = {"retrain_when": {"live_metric_below": 0.7, "serving_psi_above": 0.3, "for_days": 2}}
+    (tmp_path / "churn.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("RETRAIN_PIPELINES_DIR", str(tmp_path))
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert bag.import_errors == {}
+
+    dag = bag.dags["score_churn"]
+    request = dag.get_task("request_retrain")
+    assert request.upstream_task_ids == {"measure_live"}
+    assert request.trigger_rule == "none_failed"
+    assert [asset.name for asset in request.outlets] == ["retrain-request/churn"]
+    assert "retrain-request/churn" in repr(bag.dags["retrain_churn"].timetable)
+
+
 @pytest.mark.parametrize(
     ("scoring", "kind"),
     [

@@ -71,3 +71,47 @@ def test_live_metric_recorded_once_labels_land(harness: ScoringHarness) -> None:
     again = harness.score(later)  # the same run again: every record exists, nothing is written
     assert task_states(again)["measure_live"] == "success"
     assert {key: harness.etag(key) for key in harness.keys("registry/live/")} == etags
+
+
+@pytest.fixture
+def asking(s3, aws_connection, airflow_db, tmp_path, monkeypatch) -> ScoringHarness:
+    when = {"retrain_when": {"live_metric_below": 0.7, "for_days": 2}}
+    return scoring_harness(s3, tmp_path, monkeypatch, scoring=LIVE_SCORING, monitoring=when)
+
+
+def test_a_decayed_live_metric_requests_one_retrain_with_its_reason(asking: ScoringHarness) -> None:
+    from include.retrain.scoring.run import ScoringRun
+    from include.retrain.tasks.retrain_request import request_retrain
+
+    champion = asking.promote_champion()
+    registry = asking.driver.registry
+    for day, value in zip(SCORED_DAYS, (0.9, 0.6, 0.5), strict=True):  # live records as measure_live writes them
+        stamp = day.isoformat()
+        registry.store.put_json(
+            registry.key("live", champion, f"ds={stamp}.json"),
+            {"partition": stamp, "model_version": champion, "metric": "roc_auc", "value": value},
+        )
+        manifest = {"partition": stamp, "model_version": champion, "max_psi": 0.01}
+        registry.store.put_json(f"{asking.base()}/predictions/ds={stamp}/manifest.json", manifest)
+
+    def run(run_id: str) -> ScoringRun:
+        return ScoringRun.create(
+            asking.config, data_interval_end=SCORE_END, run_id=run_id, triggered_by="test", client=asking.client
+        )
+
+    first = request_retrain(run("scheduled__1"))
+    assert first["requested"] is True
+    assert "below 0.7 for 2 day(s)" in first["summary"]
+    assert first["event"]["newest_partition"] == SCORED_DAYS[-1].isoformat()  # the retrain's window end follows
+    events = registry.recent_events(10, "retrain_requested")
+    assert len(events) == 1
+    assert events[0]["version"] == champion
+    assert "2026-01-11: 0.6000" in events[0]["reason"]
+    assert events[0]["details"]["through"] == SCORED_DAYS[-1].isoformat()
+
+    retry = request_retrain(run("scheduled__1"))  # the same run again: the request stands, no second event
+    assert retry["requested"] is True
+    assert len(registry.recent_events(10, "retrain_requested")) == 1
+    later = request_retrain(run("scheduled__2"))  # another run on the same evidence: already asked
+    assert later["requested"] is False
+    assert len(registry.recent_events(10, "retrain_requested")) == 1

@@ -28,6 +28,7 @@ EVENT_KINDS = frozenset(
         "canary_started",
         "canary_scored",
         "drift_accepted",
+        "retrain_requested",
     }
 )
 

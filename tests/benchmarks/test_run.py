@@ -113,3 +113,12 @@ def test_unknown_benchmark_names_are_refused(capsys: pytest.CaptureFixture[str])
         run.main(["parse", "speed"])
     assert exited.value.code == 2
     assert "unknown benchmarks ['speed']" in capsys.readouterr().err
+
+
+def test_the_table_prints_figures_transcribed_without_a_task_breakdown(capsys: pytest.CaptureFixture[str]) -> None:
+    """A partial `make bench` prints the committed file; its e2e figures may lack the per-task times."""
+    transcribed = {**RESULTS, "scaling": {}, "e2e": {"airflow_in_run_seconds": 3.1, "rows": 1_000_000}}
+    run.print_table(transcribed)
+    printed = capsys.readouterr().out
+    assert "| parse_ratio |" in printed
+    assert "task body" not in printed

@@ -22,6 +22,7 @@ from include.retrain.config import PipelineConfig
 from include.retrain.layout import METRICS_FILE, MODEL_CARD_JSON
 from include.retrain.monitoring.drift_history import DriftHistory, read_drift_history
 from include.retrain.monitoring.freshness import Freshness, check_freshness
+from include.retrain.monitoring.live_history import LiveHistory, read_live_history
 from include.retrain.promotion.canary import challenger_alias
 from include.retrain.promotion.deploy import DeployedPointer, read_deployed
 from include.retrain.registry import CHAMPION, AliasPointer, ModelRegistry
@@ -118,6 +119,8 @@ class VariantOverview:
     moves: list[ChampionMove] = field(default_factory=list)
     #: The newest runs' drift values (None: not read).
     drift: DriftHistory | None = None
+    #: The newest scored days' live metric (None: the variant measures no live metric).
+    live: LiveHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,7 @@ def read_overview(config: PipelineConfig, registry: ModelRegistry, *, now: datet
     """Everything the registry page shows for ``config``'s variant, from its registry."""
     champion = registry.get_alias(CHAMPION)
     challenger, canary = challenger_alias(registry)
+    measures_live = config.scoring is not None and config.scoring.label_delay_days is not None
     return VariantOverview(
         config=config,
         champion=champion,
@@ -243,6 +247,7 @@ def read_overview(config: PipelineConfig, registry: ModelRegistry, *, now: datet
         history=metrics_history(registry, VERSIONS_CHARTED),
         moves=champion_moves(registry),
         drift=read_drift_history(registry.store, registry.pipeline),
+        live=read_live_history(registry) if measures_live else None,
         challenger=challenger if canary is not None else None,
         events=registry.recent_events(EVENTS_SHOWN),
         freshness=check_freshness(registry, config.monitoring.max_model_age_hours, now=now),

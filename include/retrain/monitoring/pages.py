@@ -31,7 +31,7 @@ from include.retrain.monitoring.links import (
     task_report_path,
 )
 from include.retrain.monitoring.overview import HISTORY_SHOWN, LastRun, VariantOverview
-from include.retrain.monitoring.registry_charts import drift_chart, promotion_metric_chart
+from include.retrain.monitoring.registry_charts import drift_chart, live_metric_chart, promotion_metric_chart
 from include.retrain.monitoring.reports import GateReport
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -123,6 +123,7 @@ class _VariantView:
     history_shown: int = HISTORY_SHOWN
     metric_chart: ChartLayout | None = None
     drift_chart: ChartLayout | None = None
+    live_chart: ChartLayout | None = None
 
 
 def _variant_view(section: VariantSection, root: str) -> _VariantView:
@@ -158,6 +159,7 @@ def _variant_view(section: VariantSection, root: str) -> _VariantView:
         rollback_conf=repr(conf),
         metric_chart=lay_out(promotion_metric_chart(overview)),
         drift_chart=lay_out(drift_chart(overview.drift, psi_warn=drift.psi_warn, psi_fail=drift.psi_fail)),
+        live_chart=lay_out(live_metric_chart(overview.live, overview.config)) if overview.live is not None else None,
     )
 
 

@@ -6,6 +6,9 @@
   are not compared row for row here: the chart shows the trend, the decision table the comparison.
 * PSI per feature over training runs: each of the newest runs' check_drift values at the end of
   its training window, with the gate's warning and failure bars.
+* The live metric per scored day (``score_<name>`` with ``scoring.label_delay_days``): one series
+  per version that served, its bootstrap interval in each point's tooltip, a marker where a new
+  version starts serving, and the ``monitoring.retrain_when`` bar when there is one.
 
 The bounds (how many versions, events and runs are read) are in :mod:`overview` and
 :mod:`drift_history`; each chart's notes say them.
@@ -13,10 +16,12 @@ The bounds (how many versions, events and runs are read) are in :mod:`overview` 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
+from include.retrain.config import PipelineConfig
 from include.retrain.monitoring.charts import Bar, Marker, Point, Series, TimeChart
 from include.retrain.monitoring.drift_history import DriftHistory
+from include.retrain.monitoring.live_history import LiveHistory
 from include.retrain.monitoring.overview import HISTORY_SHOWN, MOVES_CHARTED, VERSIONS_CHARTED, VariantOverview
 
 _MOVE_WORDS = {"promoted": "promoted to champion", "rolled_back": "champion again by a rollback"}
@@ -82,4 +87,43 @@ def drift_chart(history: DriftHistory | None, *, psi_warn: float, psi_fail: floa
         series=[Series(name, points) for name, points in sorted(by_feature.items())],
         bars=bars or [Bar(psi_fail, "drift above")],
         notes=list(history.notes) if history is not None else [],
+    )
+
+
+def live_metric_chart(history: LiveHistory, config: PipelineConfig) -> TimeChart:
+    """Each measured day's live metric, one series per version that served; a marker where a version starts."""
+    by_version: dict[str, list[Point]] = {}
+    starts: dict[str, datetime] = {}
+    for day in history.days:
+        at = datetime.combine(day.day, time(), tzinfo=UTC)
+        attributes = {"version": day.version, "metric": day.metric}
+        if day.ci_low is not None and day.ci_high is not None:
+            attributes |= {"ci-low": f"{day.ci_low:.4f}", "ci-high": f"{day.ci_high:.4f}"}
+        by_version.setdefault(day.version, []).append(Point(at, day.value, attributes))
+        starts.setdefault(day.version, at)
+    first = min(starts.values(), default=None)
+    markers = [
+        Marker(at, "new_version", f"{version} serving from {at:%Y-%m-%d}", {"version": version})
+        for version, at in sorted(starts.items(), key=lambda item: item[1])
+        if at != first
+    ]
+    when = config.monitoring.retrain_when
+    bars = []
+    if when is not None and when.live_metric_below is not None:
+        bars.append(Bar(when.live_metric_below, f"retrain when worse for {when.for_days} day(s)"))
+    elif config.promotion.threshold is not None:
+        bars.append(Bar(config.promotion.threshold, "promotion threshold"))
+    delay = config.scoring.label_delay_days if config.scoring is not None else None
+    notes = [
+        f"{len(history.days)} scored days whose labels landed ({delay} day(s) after the day), each measured "
+        "on the version that scored it; hover a point for its bootstrap interval.",
+        *history.notes,
+    ]
+    return TimeChart(
+        title=f"Live {config.promotion.metric} per scored day",
+        value_label=f"{config.promotion.metric} on the day's labelled predictions",
+        series=[Series(version, points) for version, points in by_version.items()],
+        markers=markers,
+        bars=bars,
+        notes=notes,
     )

@@ -1,0 +1,241 @@
+"""Close the loop (issue 19), end to end through Airflow: decay -> request -> retrain -> serve the new model.
+
+Every step is a real DAG run (dag.test) on the loopback S3: ``retrain_churn`` with all its GX
+gates, and ``score_churn`` (score_partitions -> measure_live -> request_retrain) once per simulated
+day. The churn concept flips on day ``SHIFT`` (the label's dependence on every feature reverses,
+the churn rate and the feature distributions stay put, so no drift gate trips); labels of day D
+land ``LABEL_DELAY`` day(s) later. The champion v1, trained before the shift, decays on the live
+metric; ``request_retrain`` asks for a retrain within ``SHIFT + LABEL_DELAY + FOR_DAYS`` (the first
+run at which ``FOR_DAYS`` post-shift days have their labels); the retrain on the window end the
+request carries promotes v2 under the normal policy, and the next scoring run serves v2.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dev.synthetic.churn import churn_day
+from tests.e2e.conftest import task_states
+from tests.e2e.scoring_variant import ScoringHarness, scoring_harness
+
+pytestmark = pytest.mark.e2e
+
+FIRST = date(2026, 1, 1)
+#: v1 trains on the WINDOW_DAYS days before this window end (2026-01-06 .. 2026-01-08), all pre-shift.
+V1_END = date(2026, 1, 9)
+#: The first day of the new concept.
+SHIFT = date(2026, 1, 10)
+LABEL_DELAY = 1
+FOR_DAYS = 2
+BAR = 0.6
+#: Short enough that the retrain's window (ending after the newest landed day) holds only post-shift days.
+WINDOW_DAYS = 3
+ROWS = 1500  # per day: the newest day is still unlabeled at the retrain, so 2 labeled days must pass the gates
+#: The request must come by this scoring run: the live metric of day D is due once D + LABEL_DELAY < run end,
+#: so the FOR_DAYS post-shift days SHIFT .. SHIFT + FOR_DAYS - 1 all have one at the run ending here.
+REQUEST_BY = SHIFT + timedelta(days=LABEL_DELAY + FOR_DAYS)
+
+
+def _logit(frame: pd.DataFrame) -> np.ndarray:
+    """The churn generator's logit (dev.synthetic.churn), recomputed from a day's columns."""
+    tenure = frame["tenure_months"].to_numpy(dtype="float64")
+    calls = frame["support_calls"].to_numpy(dtype="float64")
+    charges = frame["monthly_charges"].to_numpy(dtype="float64", na_value=np.nan)
+    charges = np.where(np.isnan(charges), np.nanmean(charges), charges)
+    plan = frame["plan"].map({"basic": 0.5, "standard": 0.0, "premium": -0.5}).to_numpy(dtype="float64")
+    region = frame["region"].map({"north": 0.0, "south": 0.3, "east": 0.0, "west": -0.2})
+    region = region.astype("float64").fillna(0.0).to_numpy()
+    return -0.6 - 0.045 * tenure + 0.55 * calls + 0.012 * (charges - 50) + plan + region
+
+
+def day_frame(day: date) -> pd.DataFrame:
+    """One landing day, labeled; from SHIFT on the concept is reflected about its mean logit (same churn rate)."""
+    frame = churn_day(day, ROWS)
+    if day >= SHIFT:
+        logit = _logit(frame)
+        flipped = 2 * logit.mean() - logit
+        rng = np.random.default_rng([99, day.toordinal()])
+        frame["churned"] = pd.array((rng.random(len(frame)) < 1 / (1 + np.exp(-flipped))).astype("int64"), "Int64")
+    return frame
+
+
+def unlabeled(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(churned=pd.array([None] * len(frame), dtype="Int64"))
+
+
+@pytest.fixture
+def loop(s3, aws_connection, airflow_db, tmp_path, monkeypatch) -> ScoringHarness:
+    scoring = {"on_new_data": True, "lookback_days": 3, "max_partitions_per_run": 5, "label_delay_days": LABEL_DELAY}
+    harness = scoring_harness(
+        s3,
+        tmp_path,
+        monkeypatch,
+        scoring=scoring,
+        monitoring={"retrain_when": {"live_metric_below": BAR, "for_days": FOR_DAYS}},
+        window={"days": WINDOW_DAYS},
+        dataset={"target_nulls": "drop"},  # the newest days' labels have not landed when the retrain reads them
+    )
+    # Replace the harness's landing days: only the days before V1_END, labeled; later days land as the loop runs.
+    landing = harness.config.dataset
+    for key in harness.client.list_objects_v2(Bucket=landing.bucket, Prefix=landing.landing_prefix).get("Contents", []):
+        harness.client.delete_object(Bucket=landing.bucket, Key=key["Key"])
+    for offset in range((V1_END - FIRST).days):
+        day = FIRST + timedelta(days=offset)
+        harness.put_landing(day, day_frame(day))
+    return harness
+
+
+def _retrain(harness: ScoringHarness, window_end: date, conf: dict[str, Any] | None = None) -> Any:
+    from include.retrain.local_run import run_dag
+
+    return run_dag(harness.dag(harness.config.dag_id), window_end, conf)
+
+
+def _xcom(dag_run: Any, task_id: str) -> Any:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.scalars(
+            select(XComModel).where(
+                XComModel.dag_id == dag_run.dag_id,
+                XComModel.run_id == dag_run.run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == "return_value",
+            )
+        ).one()
+        return XComModel.deserialize_value(row)
+
+
+def _asset_event_extras(name: str) -> list[dict[str, Any]]:
+    """The extras of the Asset events Airflow recorded for the Asset ``name``, oldest first."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.scalars(
+            select(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id).where(AssetModel.name == name)
+        ).all()
+        return [dict(row.extra or {}) for row in sorted(rows, key=lambda row: row.timestamp)]
+
+
+def _champion(harness: ScoringHarness) -> str:
+    from include.retrain.registry import CHAMPION
+
+    champion = harness.driver.registry.get_alias(CHAMPION)
+    assert champion is not None
+    return str(champion.version)
+
+
+def test_decay_requests_a_retrain_whose_model_then_serves(loop: ScoringHarness) -> None:
+    from dags.retrain_factory.runner import window_end_from_assets
+
+    registry = loop.driver.registry
+
+    # (2) the champion v1, trained through Airflow (every gate) on pre-shift days
+    first = _retrain(loop, V1_END)
+    assert set(task_states(first).values()) == {"success"}, task_states(first)
+    v1 = _champion(loop)
+
+    # (3) one scoring run a day: day E - 1 lands without labels, day E - 1 - LABEL_DELAY's labels land
+    frames = {FIRST + timedelta(days=n): day_frame(FIRST + timedelta(days=n)) for n in range(14)}
+    requested_at = None
+    end = V1_END + timedelta(days=1)
+    while requested_at is None:
+        assert end <= REQUEST_BY, f"no retrain requested by the run ending {REQUEST_BY}"
+        newest = end - timedelta(days=1)
+        loop.put_landing(newest, unlabeled(frames[newest]))
+        labeled = newest - timedelta(days=LABEL_DELAY)
+        loop.put_landing(labeled, frames[labeled])
+        run = loop.score(end)
+        states = task_states(run)
+        assert states["score_partitions"] == "success", states
+        assert states["measure_live"] == "success", states
+        assert loop.predictions(newest)["model_version"].unique().tolist() == [v1]
+        if states["request_retrain"] == "success":
+            requested_at = end
+        else:
+            assert states["request_retrain"] == "skipped", states
+            assert registry.recent_events(10, "retrain_requested") == []
+        end += timedelta(days=1)
+
+    # the earliest it can fire: before REQUEST_BY, fewer than FOR_DAYS post-shift days have labels
+    assert requested_at == REQUEST_BY
+    live = {
+        record["partition"]: record
+        for key in loop.keys(f"registry/live/{v1}/")
+        if (record := registry.store.read_json(key)) is not None
+    }
+    assert sorted(live)[-1] == (REQUEST_BY - timedelta(days=LABEL_DELAY + 1)).isoformat()
+    for day, record in live.items():  # v1 is good before the shift and falls below the bar after it
+        assert record["model_version"] == v1
+        if date.fromisoformat(day) < SHIFT:
+            assert record["value"] > 0.7, (day, record)
+        else:
+            assert record["value"] < BAR, (day, record)
+
+    (request,) = registry.recent_events(10, "retrain_requested")
+    assert request["version"] == v1
+    assert f"live roc_auc of {v1} below {BAR} for {FOR_DAYS} day(s)" in request["reason"]
+    for offset in range(FOR_DAYS):
+        assert f"{(SHIFT + timedelta(days=offset)).isoformat()}: 0." in request["reason"]
+    assert request["details"]["through"] == (REQUEST_BY - timedelta(days=1)).isoformat()
+
+    # the request's Asset event, as Airflow recorded it, carries the window end for the retrain
+    (extra,) = _asset_event_extras(f"retrain-request/{loop.config.name}")
+    assert extra["version"] == v1
+    assert extra["reason"] == request["reason"]
+    assert extra == _xcom(run, "request_retrain")["event"]
+
+    # (4) dag.test() delivers no Asset events to a run (no scheduler, no triggering_asset_events), so the
+    # retrain the event would start is run with the window end the scheduler would derive from it
+    # (runner.window_end_from_assets: the day after the newest announced partition) as its conf.
+    window_end = window_end_from_assets({"triggering_asset_events": {"request": [SimpleNamespace(extra=extra)]}})
+    assert window_end == REQUEST_BY
+    # The run's own data interval (ending SHIFT) would train on pre-shift days: the conf alone moves the window.
+    second = _retrain(loop, SHIFT, {"window_end": window_end.isoformat()})
+    assert set(task_states(second).values()) == {"success"}, task_states(second)
+    v2 = _champion(loop)
+    assert v2 != v1
+    evaluated = _xcom(second, "evaluate")
+    assert evaluated["window"] == {"start": SHIFT.isoformat(), "end": window_end.isoformat()}  # post-shift only
+    assert evaluated["champion"]["version"] == v1
+    # clearly better on the new holdout: the challenger's whole interval is above the champion's value
+    assert evaluated["metrics_ci"]["roc_auc"]["ci_low"] > evaluated["champion"]["value"] + 0.2, evaluated
+    promoted = _xcom(second, "promote")
+    assert promoted["promoted"] is True, promoted
+    assert promoted["version"] == v2
+    assert promoted["compared_with"] == v1
+    assert promoted["overridden"] is None  # the normal policy, no force_promote
+    assert promoted["dry_run"] is False
+    assert promoted["deployed"]["version"] == v2, promoted
+
+    # (5) the next scoring run serves v2
+    end = requested_at + timedelta(days=1)
+    newest = end - timedelta(days=1)
+    loop.put_landing(newest, unlabeled(frames[newest]))
+    loop.put_landing(newest - timedelta(days=LABEL_DELAY), frames[newest - timedelta(days=LABEL_DELAY)])
+    after = loop.score(end)
+    states = task_states(after)
+    assert states["score_partitions"] == "success", states
+    assert states["request_retrain"] == "skipped", states  # v2 starts with a clean slate
+    assert loop.predictions(newest)["model_version"].unique().tolist() == [v2]
+    manifest = registry.store.read_json(f"{loop.base()}/predictions/ds={newest.isoformat()}/manifest.json")
+    assert manifest is not None
+    assert manifest["model_version"] == v2
+
+    # (6) the registry's story, oldest first
+    story = [
+        (event["event"], event["version"])
+        for event in reversed(registry.recent_events(1000))
+        if event["event"] in ("promoted", "retrain_requested")
+    ]
+    assert story == [("promoted", v1), ("retrain_requested", v1), ("promoted", v2)]

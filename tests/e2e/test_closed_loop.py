@@ -27,16 +27,16 @@ from tests.e2e.scoring_variant import ScoringHarness, scoring_harness
 pytestmark = pytest.mark.e2e
 
 FIRST = date(2026, 1, 1)
-#: v1 trains on the WINDOW_DAYS days before this window end (2026-01-06 .. 2026-01-08), all pre-shift.
+#: v1 trains on the WINDOW_DAYS days before this window end (2026-01-07 .. 2026-01-08), all pre-shift.
 V1_END = date(2026, 1, 9)
 #: The first day of the new concept.
 SHIFT = date(2026, 1, 10)
 LABEL_DELAY = 1
 FOR_DAYS = 2
 BAR = 0.6
-#: Short enough that the retrain's window (ending after the newest landed day) holds only post-shift days.
-WINDOW_DAYS = 3
-ROWS = 1500  # per day: the newest day is still unlabeled at the retrain, so 2 labeled days must pass the gates
+#: Short enough that the retrain's window (ending after the newest labeled day) holds only post-shift days.
+WINDOW_DAYS = 2
+ROWS = 1500  # per day
 #: The request must come by this scoring run: the live metric of day D is due once D + LABEL_DELAY < run end,
 #: so the FOR_DAYS post-shift days SHIFT .. SHIFT + FOR_DAYS - 1 all have one at the run ending here.
 REQUEST_BY = SHIFT + timedelta(days=LABEL_DELAY + FOR_DAYS)
@@ -79,7 +79,6 @@ def loop(s3, aws_connection, airflow_db, tmp_path, monkeypatch) -> ScoringHarnes
         scoring=scoring,
         monitoring={"retrain_when": {"live_metric_below": BAR, "for_days": FOR_DAYS}},
         window={"days": WINDOW_DAYS},
-        dataset={"target_nulls": "drop"},  # the newest days' labels have not landed when the retrain reads them
     )
     # Replace the harness's landing days: only the days before V1_END, labeled; later days land as the loop runs.
     landing = harness.config.dataset
@@ -197,16 +196,18 @@ def test_decay_requests_a_retrain_whose_model_then_serves(loop: ScoringHarness) 
 
     # (4) dag.test() delivers no Asset events to a run (no scheduler, no triggering_asset_events), so the
     # retrain the event would start is run with the window end the scheduler would derive from it
-    # (runner.window_end_from_assets: the day after the newest announced partition) as its conf.
+    # (runner.window_end_from_assets: the day after the newest announced partition) as its conf. The newest
+    # announced day is the newest labeled one: a window through the unlabeled day after it would fail
+    # validate_raw with the default dataset.target_nulls (fail).
     window_end = window_end_from_assets({"triggering_asset_events": {"request": [SimpleNamespace(extra=extra)]}})
-    assert window_end == REQUEST_BY
+    assert window_end == REQUEST_BY - timedelta(days=LABEL_DELAY)
     # The run's own data interval (ending SHIFT) would train on pre-shift days: the conf alone moves the window.
     second = _retrain(loop, SHIFT, {"window_end": window_end.isoformat()})
     assert set(task_states(second).values()) == {"success"}, task_states(second)
     v2 = _champion(loop)
     assert v2 != v1
     evaluated = _xcom(second, "evaluate")
-    assert evaluated["window"] == {"start": SHIFT.isoformat(), "end": window_end.isoformat()}  # post-shift only
+    assert evaluated["window"] == {"start": SHIFT.isoformat(), "end": window_end.isoformat()}  # post-shift, labeled
     assert evaluated["champion"]["version"] == v1
     # clearly better on the new holdout: the challenger's whole interval is above the champion's value
     assert evaluated["metrics_ci"]["roc_auc"]["ci_low"] > evaluated["champion"]["value"] + 0.2, evaluated

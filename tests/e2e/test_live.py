@@ -102,7 +102,8 @@ def test_a_decayed_live_metric_requests_one_retrain_with_its_reason(asking: Scor
     first = request_retrain(run("scheduled__1"))
     assert first["requested"] is True
     assert "below 0.7 for 2 day(s)" in first["summary"]
-    assert first["event"]["newest_partition"] == SCORED_DAYS[-1].isoformat()  # the retrain's window end follows
+    # the retrain's window ends after the newest labeled day (label_delay_days 1), not the newest scored one
+    assert first["event"]["newest_partition"] == SCORED_DAYS[-2].isoformat()
     events = registry.recent_events(10, "retrain_requested")
     assert len(events) == 1
     assert events[0]["version"] == champion

@@ -72,6 +72,9 @@ def request_retrain(run: ScoringRun) -> dict[str, Any]:
 def _requested(run: ScoringRun, version: str, reason: str, through: str) -> dict[str, Any]:
     from include.retrain.landing_watch import EVENT_KEY
 
-    newest = (run.end - timedelta(days=1)).isoformat()  # the retrain's window ends after the newest landing day
+    # The retrain's window ends after the newest day whose labels have landed: a later day is unlabeled
+    # still, and training on it would fail validate_raw (or, with target_nulls: drop, train on nothing new).
+    delay = (run.config.scoring.label_delay_days if run.config.scoring else None) or 0
+    newest = (run.end - timedelta(days=1 + delay)).isoformat()
     event = {"reason": reason, "version": version, "through": through, EVENT_KEY: newest}
     return {"summary": f"retrain requested: {reason}", "requested": True, "event": event}

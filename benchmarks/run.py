@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import bench_e2e, bench_gates, bench_io, bench_parse, bench_scaling, bench_soak
+from benchmarks import bench_e2e, bench_gates, bench_io, bench_parse, bench_scaling, bench_scoring, bench_soak
 from benchmarks.common import RESULTS, write_results
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "io": bench_io.run,
     "gates": bench_gates.run,
     "e2e": bench_e2e.run,
+    "scoring": bench_scoring.run,
     "scaling": bench_scaling.run,
     "soak": bench_soak.run,
 }
@@ -89,6 +90,19 @@ def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 results["gate_share"],
                 "<=",
                 0.2,
+            )
+        )
+    if "scoring_ratio" in results:
+        scoring = results["scoring"]
+        rows.append(
+            _row(
+                "scoring_ratio",
+                f"{results['scoring_ratio']:.3f} (CPU {scoring['bundle_cpu_seconds']:.1f}s vs "
+                f"{scoring['bare_cpu_seconds']:.1f}s at {rows_label(scoring['rows'])} rows; "
+                f"wall {scoring['wall_ratio']:.3f})",
+                results["scoring_ratio"],
+                "<=",
+                1.5,
             )
         )
     if "gate_vs_pandas" in results:

@@ -1,0 +1,175 @@
+"""Scoring cost: the bundle's scoring task body on 1M rows vs a bare ``model.predict_proba`` on the same rows.
+
+A warm-up registers and deploys a champion of the churn variant first (every retrain task body,
+each in a fresh interpreter, on a small window: ``bench_scaling.run_pipeline``). Then one landing
+partition of ``ROWS`` rows lands in the loopback S3 endpoint, and the same Parquet bytes in a
+local file; the deployed model's skops bytes are copied to a local file as well.
+
+The bundle side is ``benchmarks.score_child``: the task body of ``score_<name>``'s
+``score_partitions`` (``tasks.score.score``, what ``runner.run_scoring`` calls inside the task,
+under the variant's thread budget) in a fresh interpreter, without Airflow around it: list the
+landing partition, read it from S3 without the label, load the deployed model (pointer, manifest
+and file sha256 checks, skops allowlist), the input gate (the raw gate's checks minus the label,
+its JSON report and data docs written), ``predict_proba``, serving drift (PSI against the
+version's reference profile), then the predictions Parquet, ``drift.json`` and the manifest
+written to S3. The baseline is ``benchmarks.bare_score``: pandas reads the local Parquet file,
+skops loads the local model file, ``predict_proba`` on the feature columns.
+
+Both sides alternate, ``REPEATS`` times; the predictions of the day are deleted before each
+bundle run, so each run scores the partition anew. The headline counts CPU seconds of each whole
+fresh interpreter (imports included, both ending without interpreter teardown), the bundle side
+plus what the S3 server spent serving it, as ``e2e_overhead_ratio`` does; the ratio of medians is
+reported, with the wall ratio and the bundle body's phases beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, timedelta
+from typing import Any
+
+from benchmarks.bench_scaling import WINDOW_END, run_pipeline
+from benchmarks.common import bench_environment, median, process_cpu_seconds, run_child, scratch
+from benchmarks.landing import write_window
+from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
+
+ROWS = 1_000_000
+REPEATS = 3
+WARM_UP_ROWS = 28_000
+#: The scored partition is the day the warm-up window ends on; the scoring run's interval ends a day later.
+SCORE_DAY = WINDOW_END
+SCORING_TARGET = 1.5
+
+
+def scoring_config(base: PipelineConfig) -> PipelineConfig:
+    """The variant with a ``scoring`` section whose runs score exactly the day before their interval end."""
+    raw = base.model_dump(mode="json")
+    raw["dataset"]["prefix"] = "bench-scoring"
+    raw["scoring"] = {"on_new_data": True, "lookback_days": 1, "max_partitions_per_run": 1}
+    return PipelineConfig.model_validate(raw)
+
+
+def predictions_prefix(config: PipelineConfig, day: date) -> str:
+    """The store prefix of ``day``'s predictions (part.parquet, drift.json, manifest.json)."""
+    from include.retrain.layout import PREDICTIONS_MANIFEST, prediction_file
+    from include.retrain.storage import ArtifactStore
+
+    store = ArtifactStore(None, config.storage.bucket, config.storage.prefix)
+    return store.key(config.name, *prediction_file(day.isoformat(), PREDICTIONS_MANIFEST)[:-1]) + "/"
+
+
+def deployed_model_bytes(client: Any, config: PipelineConfig) -> tuple[str, bytes]:
+    """The deployed version and its model file's bytes, checked as the scoring path checks them."""
+    from include.retrain.layout import MODEL_FILE
+    from include.retrain.promotion.deploy import read_deployed
+    from include.retrain.registry import ModelRegistry
+    from include.retrain.scoring.serving import deployed_model
+    from include.retrain.storage import ArtifactStore
+
+    registry = ModelRegistry(ArtifactStore(client, config.storage.bucket, config.storage.prefix), config.name)
+    version = deployed_model(registry).version  # raises unless the pointer, manifest and file check out
+    pointer = read_deployed(registry)
+    assert pointer is not None
+    assert pointer.version == version
+    return version, registry.read_file(version, MODEL_FILE, manifest_sha256=pointer.manifest_sha256)
+
+
+def summarize(bundle: list[dict[str, Any]], bare: list[dict[str, Any]], rows: int) -> dict[str, Any]:
+    """The results keys from the repeats' measurements (``cpu``, ``wall``; the bundle's also its parts)."""
+
+    def med(samples: list[dict[str, Any]], key: str) -> float:
+        return median([s[key] for s in samples])
+
+    bundle_cpu, bare_cpu = med(bundle, "cpu"), med(bare, "cpu")
+    phases = list(bundle[0]["phases"])
+    return {
+        "scoring_ratio": round(bundle_cpu / bare_cpu, 3),
+        "scoring": {
+            "rows": rows,
+            "repeats": len(bundle),
+            "bundle_cpu_seconds": round(bundle_cpu, 2),
+            "bundle_s3_server_cpu_seconds": round(med(bundle, "server_cpu"), 2),
+            "bundle_wall_seconds": round(med(bundle, "wall"), 2),
+            "bundle_import_seconds": round(med(bundle, "import_seconds"), 2),
+            "bundle_body_seconds": round(med(bundle, "body_seconds"), 2),
+            "bundle_body_cpu_seconds": round(med(bundle, "body_cpu_seconds"), 2),
+            # wall seconds of each part of the body, in the order the body runs them
+            "phase_seconds": {p: round(median([b["phases"][p] for b in bundle]), 2) for p in phases},
+            "phase_order": phases,
+            "bare_cpu_seconds": round(bare_cpu, 2),
+            "bare_wall_seconds": round(med(bare, "wall"), 2),
+            "wall_ratio": round(med(bundle, "wall") / med(bare, "wall"), 3),
+            "targets": {"scoring_ratio": SCORING_TARGET},
+        },
+    }
+
+
+def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
+    from dev.local_s3 import LocalS3
+    from dev.synthetic.landing import delete_prefix
+
+    base = load_pipeline(pipelines_dir() / "churn.yaml")
+    config = scoring_config(base)
+    end = SCORE_DAY + timedelta(days=1)
+    with LocalS3() as s3, scratch("scoring") as work:
+        env = bench_environment(work / "airflow-home")
+        client = s3.client()
+        s3.create_buckets({config.dataset.bucket, config.storage.bucket})
+        write_window(client, config.dataset, rows=WARM_UP_ROWS, window_end=WINDOW_END, days=base.window.days)
+        print(f"  warm-up ({WARM_UP_ROWS} rows): registers and deploys a champion", flush=True)
+        run_pipeline(config, s3.endpoint_url, env, work)
+        local = work / "landing"
+        local.mkdir()
+        landed = write_window(client, config.dataset, rows=rows, window_end=end, days=1, local_dir=local)
+        (parquet,) = landed.local_files
+        version, model_bytes = deployed_model_bytes(client, config)
+        model_file = work / "model.skops"
+        model_file.write_bytes(model_bytes)
+        spec = work / "score.json"
+        spec.write_text(
+            json.dumps({"config": config.model_dump(mode="json"), "endpoint": s3.endpoint_url, "end": end.isoformat()})
+        )
+        config_path = pipelines_dir() / "churn.yaml"
+        bundle, bare = [], []
+        for repeat in range(repeats):
+            baseline = run_child("benchmarks.bare_score", [str(config_path), str(parquet), str(model_file)], env)
+            if baseline.output["rows"] != rows:
+                raise RuntimeError(f"the bare script scored {baseline.output['rows']} rows, not {rows}")
+            bare.append({"wall": baseline.wall, "cpu": baseline.cpu})
+            delete_prefix(client, config.storage.bucket, predictions_prefix(config, SCORE_DAY))
+            server_before = process_cpu_seconds(s3.pid)
+            child = run_child("benchmarks.score_child", [str(spec)], env)
+            server_cpu = process_cpu_seconds(s3.pid) - server_before
+            manifest = child.output["manifest"]
+            if manifest["rows"] != {SCORE_DAY.isoformat(): rows} or manifest["model_version"] != version:
+                raise RuntimeError(f"the scoring body did not score the partition: {manifest['summary']}")
+            bundle.append(
+                {
+                    "wall": child.wall,
+                    "cpu": child.cpu + server_cpu,
+                    "server_cpu": server_cpu,
+                    "import_seconds": child.output["import_seconds"],
+                    "body_seconds": child.output["seconds"],
+                    "body_cpu_seconds": child.output["cpu_seconds"],
+                    "phases": child.output["phase_seconds"],
+                }
+            )
+            print(
+                f"  repeat {repeat + 1}: bundle {bundle[-1]['wall']:.1f}s wall / {bundle[-1]['cpu']:.1f}s CPU "
+                f"(S3 server {server_cpu:.1f}s), bare {bare[-1]['wall']:.1f}s wall / {bare[-1]['cpu']:.1f}s CPU",
+                flush=True,
+            )
+    return summarize(bundle, bare, rows)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m benchmarks.bench_scoring [rows] [repeats]``: a quick run that prints, writing no results."""
+    rows = int(argv[0]) if argv else ROWS
+    repeats = int(argv[1]) if len(argv) > 1 else REPEATS
+    print(json.dumps(run(rows, repeats), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -37,6 +37,15 @@ HEADLINES: dict[str, tuple[str, str | None]] = {
         None,
     ),
     "gate_share": ("the four gate tasks' durations / the run's, same runs", "<= 0.2"),
+    "scoring_ratio": (
+        "CPU of `score_churn`'s scoring task body (`tasks.score.score`, as `runner.run_scoring` calls it) on one "
+        "landed partition of 1M rows in a fresh interpreter without Airflow (S3 read, input gate with reports, "
+        "sha256-checked allowlisted model load, `predict_proba`, serving drift, predictions, drift and manifest "
+        "written; plus the S3 server's CPU) vs `benchmarks/bare_score.py` reading the same Parquet bytes from a "
+        "local file, loading the same skops model file and calling `predict_proba`; both whole processes, imports "
+        "included, no interpreter teardown; median of the repeats",
+        "<= 1.5",
+    ),
     "gate_vs_pandas": (
         "CPU of each gate's GX validation vs the same rules in plain pandas (`benchmarks/pandas_rules.py`), "
         "1M rows, median of 5",
@@ -99,6 +108,19 @@ def _gate_share(results: dict[str, Any]) -> tuple[str, float] | None:
     return (
         f"{results['gate_share']:.3f} ({e2e['gate_seconds']:.1f} s of {e2e['run_seconds']:.1f} s)",
         results["gate_share"],
+    )
+
+
+def _scoring(results: dict[str, Any]) -> tuple[str, float] | None:
+    if "scoring_ratio" not in results:
+        return None
+    scoring, ratio = results["scoring"], results["scoring_ratio"]
+    phases = ", ".join(f"{phase} {scoring['phase_seconds'][phase]:.1f} s" for phase in scoring["phase_order"])
+    return (
+        f"{ratio:.2f} ({scoring['bundle_cpu_seconds']:.1f} s vs {scoring['bare_cpu_seconds']:.1f} s at "
+        f"{rows_label(scoring['rows'])} rows, {scoring['repeats']} repeat(s); wall {scoring['wall_ratio']:.2f}; "
+        f"body phases (wall): {phases}; imports {scoring['bundle_import_seconds']:.1f} s)",
+        ratio,
     )
 
 
@@ -167,6 +189,7 @@ RESULTS: dict[str, Callable[[dict[str, Any]], tuple[str, float] | None]] = {
     "e2e_overhead_ratio": _overhead,
     "e2e_floor_ratio": _floor,
     "gate_share": _gate_share,
+    "scoring_ratio": _scoring,
     "gate_vs_pandas": _gates,
     "io_ratio": _io,
     "scaling_slope": _slope,

@@ -53,6 +53,16 @@ REQUEST_TASK_DOC = (
 )
 
 
+def announce_or_skip(result: dict, happened: bool, asset: Asset, context: dict[str, Any]) -> dict:
+    """A task's XCom when it did something (its Asset event carries ``result["event"]``); else the task is skipped."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    if not happened:
+        raise AirflowSkipException(result["summary"])
+    context["outlet_events"][asset].extra = result["event"]
+    return result
+
+
 def scoring_schedule(config: PipelineConfig) -> Any:
     """The scoring cron, the landing Asset, or either of the two (whichever comes first)."""
     assert config.scoring is not None
@@ -99,13 +109,8 @@ def build_scoring_dag(config: PipelineConfig) -> DAG:
     def score() -> None:
         @task(multiple_outputs=False, doc_md=SCORE_TASK_DOC, outlets=[asset], **infra_task_args(config.tasks))
         def score_partitions(**context: Any) -> dict:
-            from airflow.sdk.exceptions import AirflowSkipException
-
             result = run_scoring(config, context)
-            if not result["partitions"]:
-                raise AirflowSkipException(result["summary"])
-            context["outlet_events"][asset].extra = result["event"]
-            return result
+            return announce_or_skip(result, bool(result["partitions"]), asset, context)
 
         scored = score_partitions()
         if measures_live:
@@ -131,13 +136,8 @@ def build_scoring_dag(config: PipelineConfig) -> DAG:
                 **infra_task_args(config.tasks),
             )
             def request_retrain(**context: Any) -> dict:
-                from airflow.sdk.exceptions import AirflowSkipException
-
                 result = run_retrain_request(config, context)
-                if not result["requested"]:
-                    raise AirflowSkipException(result["summary"])
-                context["outlet_events"][request].extra = result["event"]
-                return result
+                return announce_or_skip(result, result["requested"], request, context)
 
             scored >> request_retrain()
 

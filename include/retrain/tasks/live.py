@@ -67,9 +67,9 @@ def measured_days(registry: ModelRegistry) -> list[date]:
     return sorted(day for day in days if day is not None)
 
 
-def read_live_series(registry: ModelRegistry) -> list[dict[str, Any]]:
-    """The live series: every record, sorted by day then version (for charts and retrain triggers)."""
-    keys = registry.store.list_keys(registry.key(LIVE) + "/")
+def read_live_series(registry: ModelRegistry, version: str | None = None) -> list[dict[str, Any]]:
+    """The live series, sorted by day then version: every record, or only ``version``'s (its own folder)."""
+    keys = registry.store.list_keys(registry.key(LIVE, *([version] if version else [])) + "/")
     return live_series(record for key in keys if (record := registry.store.read_json(key)) is not None)
 
 

@@ -32,7 +32,7 @@ def _reason(run: ScoringRun, version: str, after: str) -> tuple[str | None, str 
     days = [d.isoformat() for d in scored_days(run) if d.isoformat() > after][-when.for_days :]
     reasons = []
     if when.live_metric_below is not None:
-        series = [r for r in read_live_series(run.registry) if str(r["partition"]) > after]
+        series = [r for r in read_live_series(run.registry, version) if str(r["partition"]) > after]
         direction = run.config.promotion.direction
         reasons.append(live_metric_decayed(series, version, when.live_metric_below, when.for_days, direction))
     if when.serving_psi_above is not None:

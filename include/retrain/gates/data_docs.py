@@ -20,6 +20,7 @@ import os
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import copy
+import functools
 import html
 import re
 from collections.abc import Mapping
@@ -56,6 +57,12 @@ class SelfContainedPageView(DefaultJinjaPageView):
         super().__init__()
         gx_loader = self.env.loader
         self.env.loader = ChoiceLoader([FileSystemLoader(TEMPLATES), *([gx_loader] if gx_loader else [])])
+
+
+@functools.cache
+def _page_view() -> SelfContainedPageView:
+    """One view per process: its Jinja environment compiles GX's 48 templates once, not per gate."""
+    return SelfContainedPageView()
 
 
 def _renderable(value: Any) -> Any:
@@ -158,7 +165,7 @@ def render_data_docs(
         expectation_suite_name=result.gate,
         utm_medium="validation-results-page",
     )
-    page = SelfContainedPageView().render(
+    page = _page_view().render(
         document,
         run_url=run_url,
         registry_url=registry_url,

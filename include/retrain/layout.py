@@ -10,6 +10,7 @@ lists every path named here. Nothing heavy is imported: the DAG factory may read
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,17 @@ SCORING_GATE = "validate_scoring_input"
 def prediction_file(day: str, name: str) -> tuple[str, str, str]:
     """``predictions/ds=<day>/<name>`` (``day`` an ISO date), as parts for ``ArtifactStore.key``."""
     return (PREDICTIONS_ROOT, f"ds={day}", name)
+
+
+def partition_day(key: str) -> date | None:
+    """The ``D`` of a key's ``ds=D/`` folder or ``ds=D.json`` file (live records, predictions), or None."""
+    for part in key.split("/"):
+        if part.startswith("ds="):
+            try:
+                return date.fromisoformat(part[3:].removesuffix(".json"))
+            except ValueError:
+                return None
+    return None
 
 
 def scoring_gate_file(run_key: str, suffix: str) -> tuple[str, str, str, str]:

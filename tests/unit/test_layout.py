@@ -41,3 +41,12 @@ def test_run_paths_are_distinct_and_under_their_stage() -> None:
     paths = [path.path for path in layout.RUN_PATHS]
     assert len(set(paths)) == len(paths)
     assert {path.stage for path in layout.RUN_PATHS} == {"ingest", "features", "train", "evaluate"}
+
+
+def test_partition_day_reads_a_ds_folder_or_a_ds_file() -> None:
+    from datetime import date
+
+    assert layout.partition_day("p/churn/predictions/ds=2026-03-01/manifest.json") == date(2026, 3, 1)
+    assert layout.partition_day("p/churn/registry/live/v-1/ds=2026-03-02.json") == date(2026, 3, 2)
+    assert layout.partition_day("p/churn/registry/live/v-1/notes.json") is None
+    assert layout.partition_day("p/churn/predictions/ds=2026-13-40/manifest.json") is None  # a date's shape, no day

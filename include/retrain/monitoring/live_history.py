@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from include.retrain.layout import LIVE
+from include.retrain.layout import LIVE, partition_day
 from include.retrain.registry import ModelRegistry
 
 #: How many of the newest measured days the registry page reads.
@@ -50,16 +50,6 @@ def _number(value: Any) -> float | None:
     return float(value) if ok else None
 
 
-def _day_of(key: str) -> date | None:
-    name = key.rsplit("/", 1)[-1]
-    if not (name.startswith("ds=") and name.endswith(".json")):
-        return None
-    try:
-        return date.fromisoformat(name[3:-5])
-    except ValueError:
-        return None
-
-
 def live_day(record: Any) -> LiveDay | None:
     """A record as the chart reads it, or None when it lacks a day, a version, a metric or a finite value."""
     if not isinstance(record, dict):
@@ -77,8 +67,9 @@ def live_day(record: Any) -> LiveDay | None:
 
 def read_live_history(registry: ModelRegistry, limit: int = DAYS_READ) -> LiveHistory:
     """The newest ``limit`` measured days' records; unreadable ones counted in a note."""
-    keys = [key for key in registry.store.list_keys(registry.key(LIVE) + "/") if _day_of(key) is not None]
-    newest = sorted(keys, key=lambda key: (_day_of(key), key))[-limit:]
+    listed = registry.store.list_keys(registry.key(LIVE) + "/")
+    keys = [key for key in listed if key.endswith(".json") and partition_day(key) is not None]
+    newest = sorted(keys, key=lambda key: (partition_day(key), key))[-limit:]
 
     def read(key: str) -> Any:
         try:

@@ -19,7 +19,14 @@ import pandas as pd
 from include.retrain.artifact_ref import ArtifactRef
 from include.retrain.gates.result import json_safe
 from include.retrain.landing import read_landing_files
-from include.retrain.layout import LIVE, PREDICTIONS_MANIFEST, PREDICTIONS_PART, PREDICTIONS_ROOT, live_file
+from include.retrain.layout import (
+    LIVE,
+    PREDICTIONS_MANIFEST,
+    PREDICTIONS_PART,
+    PREDICTIONS_ROOT,
+    live_file,
+    partition_day,
+)
 from include.retrain.registry import ModelRegistry
 from include.retrain.scoring.outputs import read_manifest
 from include.retrain.scoring.run import ScoringRun
@@ -43,27 +50,16 @@ class LiveManifest:
         return {"summary": self.summary, **json_safe(asdict(self))}
 
 
-def _day_of(key: str, folder_prefix: str) -> date | None:
-    """The ``D`` of ``.../ds=D/...`` or ``.../ds=D.json``, or None."""
-    for part in key.split("/"):
-        if part.startswith(folder_prefix):
-            try:
-                return date.fromisoformat(part[len(folder_prefix) :].removesuffix(".json"))
-            except ValueError:
-                return None
-    return None
-
-
 def scored_days(run: ScoringRun) -> list[date]:
     """Every day with predictions (a manifest), from one listing of ``predictions/``."""
     keys = run.store.list_keys(run.key(PREDICTIONS_ROOT) + "/")
-    days = {_day_of(key, "ds=") for key in keys if key.endswith("/" + PREDICTIONS_MANIFEST)}
+    days = {partition_day(key) for key in keys if key.endswith("/" + PREDICTIONS_MANIFEST)}
     return sorted(day for day in days if day is not None)
 
 
 def measured_days(registry: ModelRegistry) -> list[date]:
     """Every day with a live record, whichever version scored it (a day is scored once)."""
-    days = {_day_of(key, "ds=") for key in registry.store.list_keys(registry.key(LIVE) + "/")}
+    days = {partition_day(key) for key in registry.store.list_keys(registry.key(LIVE) + "/")}
     return sorted(day for day in days if day is not None)
 
 

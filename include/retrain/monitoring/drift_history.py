@@ -55,7 +55,8 @@ class DriftHistory:
     runs_listed: int = 0
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float if it is a finite number (not a bool), else None: what a chart may plot."""
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     return float(value) if ok else None
 
@@ -88,21 +89,21 @@ def run_drift(run_key: str, report: Mapping[str, Any]) -> RunDrift | None:
     if found is None:
         return None
     rows, labels = found
-    psi = {str(r.get("feature")): v for r in rows if (v := _number(r.get("psi"))) is not None}
-    ks = {str(r.get("feature")): v for r in rows if (v := _number(r.get("ks"))) is not None}
-    label_psi = {str(r.get("column")): v for r in labels if (v := _number(r.get("psi"))) is not None}
+    psi = {str(r.get("feature")): v for r in rows if (v := finite_number(r.get("psi"))) is not None}
+    ks = {str(r.get("feature")): v for r in rows if (v := finite_number(r.get("ks"))) is not None}
+    label_psi = {str(r.get("column")): v for r in labels if (v := finite_number(r.get("psi"))) is not None}
     success = report.get("success")
     return RunDrift(
         run_key, _window_end(run_key, report), success if isinstance(success, bool) else None, psi, ks, label_psi
     )
 
 
-def run_keys(store: ArtifactStore, runs_prefix: str) -> list[str]:
-    """The run keys under ``runs_prefix`` (``.../runs/``), sorted (by window end: keys start with it)."""
+def folder_names(store: ArtifactStore, prefix: str) -> list[str]:
+    """The folder names one level under ``prefix`` (``.../runs/``: run keys, which sort by window end), sorted."""
     paginator = store.client.get_paginator("list_objects_v2")
     keys: list[str] = []
-    for page in paginator.paginate(Bucket=store.bucket, Prefix=runs_prefix, Delimiter="/"):
-        keys.extend(item["Prefix"][len(runs_prefix) :].rstrip("/") for item in page.get("CommonPrefixes", []))
+    for page in paginator.paginate(Bucket=store.bucket, Prefix=prefix, Delimiter="/"):
+        keys.extend(item["Prefix"][len(prefix) :].rstrip("/") for item in page.get("CommonPrefixes", []))
     return sorted(keys)
 
 
@@ -124,7 +125,7 @@ def read_drift_history(store: ArtifactStore, pipeline: str, *, limit: int = RUNS
     """The drift values of the newest ``limit`` runs of ``pipeline`` (not dry runs) that list them."""
     runs_prefix = store.key(pipeline, RUNS) + "/"
     try:
-        keys = [key for key in run_keys(store, runs_prefix) if _DRY_RUN not in key]
+        keys = [key for key in folder_names(store, runs_prefix) if _DRY_RUN not in key]
     except Exception as exc:  # the page shows the rest of the registry
         return DriftHistory([], [f"The run folders could not be listed ({type(exc).__name__}: {exc})."])
     newest = keys[-limit:] if limit > 0 else []

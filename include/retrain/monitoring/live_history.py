@@ -10,13 +10,13 @@ rest.
 from __future__ import annotations
 
 import json
-import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from include.retrain.layout import LIVE, partition_day
+from include.retrain.monitoring.drift_history import finite_number
 from include.retrain.registry import ModelRegistry
 
 #: How many of the newest measured days the registry page reads.
@@ -45,16 +45,11 @@ class LiveHistory:
     notes: list[str]
 
 
-def _number(value: Any) -> float | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
-
-
 def live_day(record: Any) -> LiveDay | None:
     """A record as the chart reads it, or None when it lacks a day, a version, a metric or a finite value."""
     if not isinstance(record, dict):
         return None
-    value = _number(record.get("value"))
+    value = finite_number(record.get("value"))
     version, metric = record.get("model_version"), record.get("metric")
     try:
         day = date.fromisoformat(str(record.get("partition")))
@@ -62,7 +57,9 @@ def live_day(record: Any) -> LiveDay | None:
         return None
     if value is None or not isinstance(version, str) or not isinstance(metric, str):
         return None
-    return LiveDay(day, version, metric, value, _number(record.get("ci_low")), _number(record.get("ci_high")))
+    return LiveDay(
+        day, version, metric, value, finite_number(record.get("ci_low")), finite_number(record.get("ci_high"))
+    )
 
 
 def read_live_history(registry: ModelRegistry, limit: int = DAYS_READ) -> LiveHistory:

@@ -23,6 +23,7 @@ from include.retrain.layout import METRICS_FILE, MODEL_CARD_JSON
 from include.retrain.monitoring.drift_history import DriftHistory, read_drift_history
 from include.retrain.monitoring.freshness import Freshness, check_freshness
 from include.retrain.monitoring.live_history import LiveHistory, read_live_history
+from include.retrain.monitoring.serving_drift import ServingDriftHistory, read_serving_drift
 from include.retrain.promotion.canary import challenger_alias
 from include.retrain.promotion.deploy import DeployedPointer, read_deployed
 from include.retrain.registry import CHAMPION, AliasPointer, ModelRegistry
@@ -121,6 +122,8 @@ class VariantOverview:
     drift: DriftHistory | None = None
     #: The newest scored days' live metric (None: the variant measures no live metric).
     live: LiveHistory | None = None
+    #: The newest scored days' PSI per feature (None: the variant has no ``scoring`` section).
+    serving_drift: ServingDriftHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,7 @@ def read_overview(config: PipelineConfig, registry: ModelRegistry, *, now: datet
         moves=champion_moves(registry),
         drift=read_drift_history(registry.store, registry.pipeline),
         live=read_live_history(registry) if measures_live else None,
+        serving_drift=read_serving_drift(registry.store, registry.pipeline) if config.scoring is not None else None,
         challenger=challenger if canary is not None else None,
         events=registry.recent_events(EVENTS_SHOWN),
         freshness=check_freshness(registry, config.monitoring.max_model_age_hours, now=now),

@@ -31,7 +31,12 @@ from include.retrain.monitoring.links import (
     task_report_path,
 )
 from include.retrain.monitoring.overview import HISTORY_SHOWN, LastRun, VariantOverview
-from include.retrain.monitoring.registry_charts import drift_chart, live_metric_chart, promotion_metric_chart
+from include.retrain.monitoring.registry_charts import (
+    drift_chart,
+    live_metric_chart,
+    promotion_metric_chart,
+    serving_drift_chart,
+)
 from include.retrain.monitoring.reports import GateReport
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -124,6 +129,7 @@ class _VariantView:
     metric_chart: ChartLayout | None = None
     drift_chart: ChartLayout | None = None
     live_chart: ChartLayout | None = None
+    serving_drift_chart: ChartLayout | None = None
 
 
 def _variant_view(section: VariantSection, root: str) -> _VariantView:
@@ -143,7 +149,7 @@ def _variant_view(section: VariantSection, root: str) -> _VariantView:
         roles[champion.version] = "champion"
     target = champion.previous_version if champion else None
     conf = json.dumps({"reason": "why, e.g. INC-1234", "to_version": target or "<version>"})
-    drift = overview.config.expectations.drift
+    drift, serving = overview.config.expectations.drift, overview.serving_drift
     return _VariantView(
         name=section.name,
         overview=overview,
@@ -160,6 +166,9 @@ def _variant_view(section: VariantSection, root: str) -> _VariantView:
         metric_chart=lay_out(promotion_metric_chart(overview)),
         drift_chart=lay_out(drift_chart(overview.drift, psi_warn=drift.psi_warn, psi_fail=drift.psi_fail)),
         live_chart=lay_out(live_metric_chart(overview.live, overview.config)) if overview.live is not None else None,
+        serving_drift_chart=lay_out(serving_drift_chart(serving, psi_warn=drift.psi_warn, psi_fail=drift.psi_fail))
+        if serving is not None
+        else None,
     )
 
 

@@ -6,6 +6,8 @@
   are not compared row for row here: the chart shows the trend, the decision table the comparison.
 * PSI per feature over training runs: each of the newest runs' check_drift values at the end of
   its training window, with the gate's warning and failure bars.
+* PSI per feature over scoring days (``score_<name>``): each of the newest scored days' values
+  against the profile of the version that scored it, with the same bars.
 * The live metric per scored day (``score_<name>`` with ``scoring.label_delay_days``): one series
   per version that served, its bootstrap interval in each point's tooltip, a marker where a new
   version starts serving, and the ``monitoring.retrain_when`` bar when there is one.
@@ -23,6 +25,7 @@ from include.retrain.monitoring.charts import Bar, Marker, Point, Series, TimeCh
 from include.retrain.monitoring.drift_history import DriftHistory
 from include.retrain.monitoring.live_history import LiveHistory
 from include.retrain.monitoring.overview import HISTORY_SHOWN, MOVES_CHARTED, VERSIONS_CHARTED, VariantOverview
+from include.retrain.monitoring.serving_drift import ServingDriftHistory
 
 _MOVE_WORDS = {"promoted": "promoted to champion", "rolled_back": "champion again by a rollback"}
 
@@ -87,6 +90,23 @@ def drift_chart(history: DriftHistory | None, *, psi_warn: float, psi_fail: floa
         series=[Series(name, points) for name, points in sorted(by_feature.items())],
         bars=bars or [Bar(psi_fail, "drift above")],
         notes=list(history.notes) if history is not None else [],
+    )
+
+
+def serving_drift_chart(history: ServingDriftHistory, *, psi_warn: float, psi_fail: float) -> TimeChart:
+    """PSI per feature on each scored day, against the profile of the version that scored it; the drift bars."""
+    by_feature: dict[str, list[Point]] = {}
+    for scored in history.days:
+        at = datetime.combine(scored.day, time(), tzinfo=UTC)
+        for feature, value in scored.psi.items():
+            by_feature.setdefault(feature, []).append(Point(at, value, {"version": scored.version}))
+    bars = [Bar(psi_warn, "warning above"), Bar(psi_fail, "drift above")] if psi_warn < psi_fail else []
+    return TimeChart(
+        title="PSI per feature over scoring days (score_<name>)",
+        value_label="PSI against the serving version's training rows",
+        series=[Series(name, points) for name, points in sorted(by_feature.items())],
+        bars=bars or [Bar(psi_fail, "drift above")],
+        notes=list(history.notes),
     )
 
 

@@ -21,6 +21,7 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 
 from include.retrain.frames import release_unused_memory
 from include.retrain.gates import (
+    aggregates,  # noqa: F401  (registers mean, sum and standard deviation without a per-value scan)
     unique,  # noqa: F401  (registers the lean unique metric)
     vectorized,  # noqa: F401  (registers the vectorised between metric)
 )

@@ -6,6 +6,8 @@ report link on each gate task and the notifications all build their links here.
 
 from __future__ import annotations
 
+import os
+import sys
 from urllib.parse import quote, urlencode, urlsplit
 
 #: A failing task pushes no return value, so a failed gate's summary (with its report URI) goes here.
@@ -53,12 +55,16 @@ def root_path(base_url: str) -> str:
 
 
 def airflow_root() -> str:
-    """This process's ``[api] base_url`` path prefix; empty outside Airflow or when it is unset."""
-    try:
-        from airflow.configuration import conf
-    except ImportError:  # include/ is used without Airflow too (tests, the demo's reports)
-        return ""
-    return root_path(conf.get("api", "base_url", fallback=""))
+    """This process's ``[api] base_url`` path prefix; empty when it is unset.
+
+    In an Airflow process (a task, the API server) Airflow's configuration is already loaded and
+    answers. Elsewhere (``make run``, the demo, a benchmark's child) only the environment variable
+    is read: importing Airflow for one setting would cost about 3 s of CPU per gate.
+    """
+    configuration = sys.modules.get("airflow.configuration")
+    if configuration is None:
+        return root_path(os.environ.get("AIRFLOW__API__BASE_URL", ""))
+    return root_path(configuration.conf.get("api", "base_url", fallback=""))
 
 
 def absolute_url(base_url: str, path: str) -> str:

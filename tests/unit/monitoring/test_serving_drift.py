@@ -70,7 +70,8 @@ def test_the_chart_has_a_series_per_feature_with_the_serving_version_and_the_dri
     section = page.split("<h3>Drift over runs</h3>")[1].split("<h3>")[0]
 
     assert 'data-chart="chart-serving-drift-churn"' in section
-    assert 'data-series="tenure_months"' in section and 'data-series="support_calls"' in section
+    assert 'data-series="tenure_months"' in section
+    assert 'data-series="support_calls"' in section
     assert 'data-date="2026-02-01T00:00:00+00:00" data-value="0.4"' in section
     assert f'data-version="{V2}"' in section
     bars = config.expectations.drift

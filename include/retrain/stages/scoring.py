@@ -112,6 +112,12 @@ def model_outputs(model: Any, frame: pd.DataFrame, task: str, positive_class: An
     return {"score": score, **{f"proba_{label}": probabilities[:, i] for i, label in enumerate(classes.tolist())}}
 
 
+def _constant(value: str, rows: int) -> pd.Categorical:
+    """A column holding one string on every row, as a category: written dictionary-encoded, without
+    converting a million Python strings (half the CPU of writing a 1M-row predictions file)."""
+    return pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=[value])
+
+
 def predictions_frame(
     ids: pd.Series,
     outputs: Mapping[str, np.ndarray],
@@ -122,11 +128,11 @@ def predictions_frame(
     """One row per scored row: the id, the deployed model's outputs, its version and the run key,
     then a challenger's shadow outputs (``challenger_version``, ``challenger_score``, ...)."""
     columns: dict[str, Any] = {str(ids.name): ids.to_numpy(), **outputs}
-    columns[VERSION_COLUMN] = np.full(len(ids), version, dtype=object)
-    columns[RUN_KEY_COLUMN] = np.full(len(ids), run_key, dtype=object)
+    columns[VERSION_COLUMN] = _constant(version, len(ids))
+    columns[RUN_KEY_COLUMN] = _constant(run_key, len(ids))
     if challenger is not None:
         shadow_version, shadow = challenger
-        columns[f"{CHALLENGER_PREFIX}version"] = np.full(len(ids), shadow_version, dtype=object)
+        columns[f"{CHALLENGER_PREFIX}version"] = _constant(shadow_version, len(ids))
         columns.update({f"{CHALLENGER_PREFIX}{name}": values for name, values in shadow.items()})
     return pd.DataFrame(columns)
 

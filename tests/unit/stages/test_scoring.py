@@ -124,6 +124,23 @@ def test_predictions_carry_id_version_run_key_and_a_challengers_shadow_columns()
     assert shadow["challenger_score"].tolist() == [0.3, 0.6]
 
 
+def test_the_one_value_columns_are_written_dictionary_encoded_and_read_back_as_strings() -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = predictions_frame(pd.Series(["a", "b", "c"], name="id"), {"score": np.zeros(3)}, "v1", "k", ("v2", {}))
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    table = pq.read_table(io.BytesIO(buffer.getvalue()))
+    for column in ("model_version", "run_key", "challenger_version"):
+        assert pa.types.is_dictionary(table.schema.field(column).type), column
+    assert table.column("model_version").to_pylist() == ["v1"] * 3
+    assert table.column("challenger_version").to_pylist() == ["v2"] * 3
+    assert len(predictions_frame(pd.Series([], name="id", dtype=str), {"score": np.zeros(0)}, "v1", "k")) == 0
+
+
 def _profile() -> dict[str, Any]:
     return {
         "numeric": {

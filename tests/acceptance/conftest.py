@@ -60,6 +60,32 @@ def faults_variant_config() -> dict[str, Any]:
     return config
 
 
+LOOP = "churn_loop"
+
+
+def loop_variant_config() -> dict[str, Any]:
+    """churn with the closed loop (tests/concept_shift.py): scored on new landing data, measured on labels a
+    day late, retrained when the live metric stays below the bar; never on a cron. Its own landing folder."""
+    from tests.concept_shift import BAR, FOR_DAYS, LABEL_DELAY, WINDOW_DAYS
+
+    config = yaml.safe_load((DEFAULT_PIPELINES_DIR / "churn.yaml").read_text())
+    config["name"] = LOOP
+    config["description"] = "Acceptance-test copy of churn that scores new data and retrains when it decays."
+    config["tags"] = ["loop"]
+    config["dataset"]["prefix"] = "loop"
+    config["schedule"] = {"cron": None, "start_date": "2026-01-01"}
+    config["window"] = {"days": WINDOW_DAYS}
+    config["promotion"] = {"metric": "roc_auc", "threshold": None, "min_improvement": 0.0}
+    config["scoring"] = {
+        "on_new_data": True,
+        "lookback_days": 4,
+        "max_partitions_per_run": 5,
+        "label_delay_days": LABEL_DELAY,
+    }
+    config["monitoring"] = {"retrain_when": {"live_metric_below": BAR, "for_days": FOR_DAYS}}
+    return config
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A headless Chromium context in a fresh profile, for a module's browser tests."""
@@ -86,6 +112,7 @@ def acceptance_pipelines(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in SHIPPED:
         shutil.copy(DEFAULT_PIPELINES_DIR / f"{name}.yaml", folder / f"{name}.yaml")
     (folder / f"{FAULTS}.yaml").write_text(yaml.safe_dump(faults_variant_config(), sort_keys=False))
+    (folder / f"{LOOP}.yaml").write_text(yaml.safe_dump(loop_variant_config(), sort_keys=False))
     return folder
 
 
@@ -122,6 +149,8 @@ def stack(
     extra_env = {
         "RETRAIN_PIPELINES_DIR": str(acceptance_pipelines),
         "AIRFLOW_CONN_S3_FAULTS": json.dumps(faults_connection),
+        # The closed-loop story waits for landing data to be noticed: list it every minute.
+        "RETRAIN_LANDING_WATCH_SCHEDULE": "* * * * *",
     }
     # Under pytest's temp folder, so the Airflow home and every task's scratch folder are cleaned up.
     home = tmp_path_factory.mktemp("airflow-home")

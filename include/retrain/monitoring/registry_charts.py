@@ -102,7 +102,7 @@ def serving_drift_chart(history: ServingDriftHistory, *, psi_warn: float, psi_fa
             by_feature.setdefault(feature, []).append(Point(at, value, {"version": scored.version}))
     bars = [Bar(psi_warn, "warning above"), Bar(psi_fail, "drift above")] if psi_warn < psi_fail else []
     return TimeChart(
-        title="PSI per feature over scoring days (score_<name>)",
+        title="PSI per feature over scoring days",
         value_label="PSI against the serving version's training rows",
         series=[Series(name, points) for name, points in sorted(by_feature.items())],
         bars=bars or [Bar(psi_fail, "drift above")],

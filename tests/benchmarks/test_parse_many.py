@@ -1,0 +1,28 @@
+"""benchmarks.bench_parse_many: its 100 variants are valid, distinct variants, and its floor has the bundle's shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.bench_parse_many import floor_folder, variant_folder
+from include.retrain.config import discover_pipelines
+
+
+def test_the_generated_variants_load_under_their_own_names(tmp_path: Path) -> None:
+    folder = variant_folder(tmp_path / "pipelines", 5)
+    sources = discover_pipelines(folder)
+    assert all(source.error is None for source in sources), [s.error for s in sources]
+    names = sorted(source.config.name for source in sources if source.config is not None)
+    assert len(names) == len(set(names)) == 5
+    assert names[0].endswith("_000")
+
+
+def test_the_floor_defines_each_dag_with_its_task_count_as_a_chain(tmp_path: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(floor_folder(tmp_path / "floor", {"retrain_a": 3, "rollback_a": 1})))
+
+    assert bag.import_errors == {}
+    assert {dag_id: len(dag.tasks) for dag_id, dag in bag.dags.items()} == {"retrain_a": 3, "rollback_a": 1}
+    first = bag.dags["retrain_a"].get_task("t0")
+    assert first.downstream_task_ids == {"t1"}

@@ -73,6 +73,13 @@ def promotion_metric_chart(overview: VariantOverview) -> TimeChart:
     )
 
 
+def drift_bars(psi_warn: float, psi_fail: float) -> list[Bar]:
+    """The drift gate's bars: its warning and failure PSI, or the failure alone when the warning is not below it."""
+    if psi_warn < psi_fail:
+        return [Bar(psi_warn, "warning above"), Bar(psi_fail, "drift above")]
+    return [Bar(psi_fail, "drift above")]
+
+
 def drift_chart(history: DriftHistory | None, *, psi_warn: float, psi_fail: float) -> TimeChart:
     """PSI per feature (and per label) at each run's window end, with the drift gate's bars."""
     by_feature: dict[str, list[Point]] = {}
@@ -83,12 +90,11 @@ def drift_chart(history: DriftHistory | None, *, psi_warn: float, psi_fail: floa
             by_feature.setdefault(feature, []).append(Point(run.window_end, value, attributes))
         for column, value in run.label_psi.items():
             by_feature.setdefault(f"label {column}", []).append(Point(run.window_end, value, attributes))
-    bars = [Bar(psi_warn, "warning above"), Bar(psi_fail, "drift above")] if psi_warn < psi_fail else []
     return TimeChart(
         title="PSI per feature over training runs (check_drift)",
         value_label="PSI against the champion's training rows",
         series=[Series(name, points) for name, points in sorted(by_feature.items())],
-        bars=bars or [Bar(psi_fail, "drift above")],
+        bars=drift_bars(psi_warn, psi_fail),
         notes=list(history.notes) if history is not None else [],
     )
 
@@ -100,12 +106,11 @@ def serving_drift_chart(history: ServingDriftHistory, *, psi_warn: float, psi_fa
         at = datetime.combine(scored.day, time(), tzinfo=UTC)
         for feature, value in scored.psi.items():
             by_feature.setdefault(feature, []).append(Point(at, value, {"version": scored.version}))
-    bars = [Bar(psi_warn, "warning above"), Bar(psi_fail, "drift above")] if psi_warn < psi_fail else []
     return TimeChart(
         title="PSI per feature over scoring days",
         value_label="PSI against the serving version's training rows",
         series=[Series(name, points) for name, points in sorted(by_feature.items())],
-        bars=bars or [Bar(psi_fail, "drift above")],
+        bars=drift_bars(psi_warn, psi_fail),
         notes=list(history.notes),
     )
 

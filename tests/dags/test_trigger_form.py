@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from dags.retrain_factory.params import DRAFT_07
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TRIGGER_PARAMS = {
     "window_end",
@@ -59,6 +61,8 @@ def test_the_form_has_the_documented_params_and_marks_none_required(served_retra
         assert set(form) == TRIGGER_PARAMS, dag_id
         required = sorted(name for name, field in form.items() if ui_marks_required(field["schema"]))
         assert required == [], f"{dag_id}: the trigger form would require {required}"
+        # Each schema names draft-07, so each parse checks it against draft-07's cheaper meta-schema.
+        assert {field["schema"]["$schema"] for field in form.values()} == {DRAFT_07}, dag_id
 
 
 def test_the_form_validates_as_it_opens(served_retrain_dags: dict[str, Any]) -> None:

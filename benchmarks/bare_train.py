@@ -1,9 +1,12 @@
 """The baseline of ``e2e_overhead_ratio``: the bare script a data scientist would write.
 
 Arguments: the output JSON path, the pipeline YAML and the folder of local Parquet files (the
-same bytes the landing bucket holds). It reads them with pandas, keeps the same training rows as
-the pipeline's hash split, and fits the same sklearn pipeline (the variant's feature transformer
-and estimator, with the same native-thread budget): no S3, no gates, no registry, no Airflow.
+same bytes the landing bucket holds), then optionally ``--score-holdout``. It reads them with
+pandas, keeps the same training rows as the pipeline's hash split, and fits the same sklearn
+pipeline (the variant's feature transformer and estimator, with the same native-thread budget):
+no S3, no gates, no registry, no Airflow. With ``--score-holdout`` it also scores the holdout rows
+once and computes the promotion metric, as a data scientist checking the fit would
+(``e2e_10m_ratio``'s baseline).
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import exit_without_teardown
 
 
-def fit_bare(config_path: Path, folder: Path) -> dict[str, int]:
+def fit_bare(config_path: Path, folder: Path, *, score_holdout: bool = False) -> dict[str, Any]:
     """The bare script's work: read the folder's Parquet files, keep the training rows, fit the pipeline.
 
+    With ``score_holdout``, also score the holdout rows once and compute the promotion metric.
     Imports inside, so a caller that times this call times them too (they are part of the work).
     """
     import pandas as pd
@@ -36,7 +41,8 @@ def fit_bare(config_path: Path, folder: Path) -> dict[str, int]:
 
     config = load_pipeline(config_path)
     frame = pd.concat([pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))], ignore_index=True)
-    train = frame[~hash_holdout_mask(frame[config.dataset.id_column], config.split.holdout_fraction)]
+    holdout_rows = hash_holdout_mask(frame[config.dataset.id_column], config.split.holdout_fraction)
+    train = frame[~holdout_rows]
     model = Pipeline(
         [("features", build_feature_transformer(config.features)), ("model", make_estimator(config.model))]
     )
@@ -44,13 +50,39 @@ def fit_bare(config_path: Path, folder: Path) -> dict[str, int]:
         model.fit(
             to_model_input(train, config.features), target_values(train, config.dataset.target, config.model.task)
         )
-    return {"rows": len(frame), "train_rows": len(train)}
+        fitted: dict[str, Any] = {"rows": len(frame), "train_rows": len(train)}
+        if score_holdout:
+            fitted["holdout_metric"] = holdout_metric(model, frame[holdout_rows], config)
+    return fitted
+
+
+def holdout_metric(model: Any, holdout: Any, config: Any) -> float:
+    """The promotion metric of ``model`` on the holdout rows: one predict pass, one sklearn metric.
+
+    Only the promotion metric where sklearn computes it in one call (the bundle's evaluate computes
+    every metric, bootstraps an interval and scores the champion too); other cases take the
+    bundle's own metric functions.
+    """
+    from sklearn import metrics
+
+    from include.retrain.stages.evaluate import classification_metrics, regression_metrics
+    from include.retrain.stages.features import target_values, to_model_input
+
+    model_input = to_model_input(holdout, config.features)
+    y_true = target_values(holdout, config.dataset.target, config.model.task)
+    metric = config.promotion.metric
+    if config.model.task == "regression":
+        return regression_metrics(y_true, model.predict(model_input))[metric]
+    probabilities = model.predict_proba(model_input)
+    if metric == "roc_auc" and len(model.classes_) == 2:
+        return float(metrics.roc_auc_score(y_true == model.classes_[1], probabilities[:, 1]))
+    return classification_metrics(y_true, probabilities, model.classes_)[metric]
 
 
 def main(argv: list[str]) -> int:
     output, config_path, folder = Path(argv[0]), Path(argv[1]), Path(argv[2])
     started = time.perf_counter()
-    fitted = fit_bare(config_path, folder)
+    fitted = fit_bare(config_path, folder, score_holdout="--score-holdout" in argv[3:])
     output.write_text(json.dumps({**fitted, "seconds": time.perf_counter() - started}))
     return 0
 

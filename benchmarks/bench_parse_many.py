@@ -10,6 +10,12 @@ that imports Airflow first (untimed: the dag-processor's forked parser has it lo
 times only the DagBag fill, in CPU seconds; the two sides alternate, ``REPEATS`` times each, and
 the ratio of medians is ``parse_ratio_100``. The shipped variants are measured the same way
 against their own floor (``parse_ratio_shipped``).
+
+A third side, alternated with the two, is the floor with each DAG's trigger-form Params (the same
+defaults, descriptions and JSON schemas): Airflow deep-copies a DAG's Params into every task it
+builds and validates them when it builds the DAG, so ``params_floor_ratio`` (that floor over the
+plain one) is the part of the bundle's cost any DAG with those forms pays, and ``beyond_params_floor``
+(the bundle over it) the part the bundle's own code controls.
 """
 
 from __future__ import annotations
@@ -34,14 +40,20 @@ bag = DagBag(dag_folder=sys.argv[1])
 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
 assert not bag.import_errors, bag.import_errors
 tasks = {dag_id: len(dag.tasks) for dag_id, dag in bag.dags.items()}
-print(json.dumps({"cpu": cpu, "wall": wall, "tasks": tasks}))
+params = {
+    dag_id: {name: [p.value, p.description, p.schema] for name, p in dag.params.items()}
+    for dag_id, dag in bag.dags.items()
+}
+print(json.dumps({"cpu": cpu, "wall": wall, "tasks": tasks, "params": params}))
 """
 FLOOR_FILE = '''\
-"""The floor: the same DAG ids and task counts as the bundle, each an empty @task chain."""
+"""The floor: the same DAG ids and task counts as the bundle, each an empty @task chain
+(with PARAMS: each DAG with the same trigger-form Params)."""
 import pendulum
-from airflow.sdk import chain, dag, task
+from airflow.sdk import Param, chain, dag, task
 
 TASKS = {tasks!r}
+PARAMS = {params!r}
 
 
 def noop():
@@ -49,7 +61,18 @@ def noop():
 
 
 def build(dag_id, count):
-    @dag(dag_id=dag_id, schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
+    params = {{
+        name: Param(default, description=description, schema=schema)
+        for name, (default, description, schema) in PARAMS.get(dag_id, {{}}).items()
+    }}
+
+    @dag(
+        dag_id=dag_id,
+        schedule=None,
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        catchup=False,
+        params=params,
+    )
     def floor():
         chain(*[task(task_id=f"t{{n}}")(noop)() for n in range(count)])
 
@@ -72,10 +95,11 @@ def variant_folder(folder: Path, count: int, shipped: Path = PROJECT_ROOT / "inc
     return folder
 
 
-def floor_folder(folder: Path, tasks: dict[str, int]) -> Path:
-    """One file defining each DAG id with its task count as an empty chain."""
+def floor_folder(folder: Path, tasks: dict[str, int], params: dict[str, dict[str, list]] | None = None) -> Path:
+    """One file defining each DAG id with its task count as an empty chain (and ``params``' Params, if given)."""
     folder.mkdir()
-    (folder / "floor_dags.py").write_text(FLOOR_FILE.format(tasks=dict(sorted(tasks.items()))))
+    text = FLOOR_FILE.format(tasks=dict(sorted(tasks.items())), params=params or {})
+    (folder / "floor_dags.py").write_text(text)
     return folder
 
 
@@ -90,23 +114,32 @@ def compare(pipelines: Path | None, work: Path, name: str, repeats: int = REPEAT
     if pipelines is not None:
         env["RETRAIN_PIPELINES_DIR"] = str(pipelines)
     bundle = PROJECT_ROOT / "dags"
-    tasks = _fill(bundle, env)["tasks"]  # warm-up: bytecode caches, and the DAGs and their task counts
-    floor = floor_folder(work / f"floor-{name}", tasks)
-    floor_tasks = _fill(floor, env)["tasks"]
-    if floor_tasks != tasks:
-        raise RuntimeError(f"the floor defines other DAGs or task counts than the bundle ({name})")
-    samples: dict[str, list[dict[str, Any]]] = {"bundle": [], "floor": []}
+    warm_up = _fill(bundle, env)  # bytecode caches, and the DAGs, their task counts and Params
+    tasks = warm_up["tasks"]
+    sides = {
+        "bundle": bundle,
+        "floor": floor_folder(work / f"floor-{name}", tasks),
+        "params_floor": floor_folder(work / f"params-floor-{name}", tasks, warm_up["params"]),
+    }
+    for side in ("floor", "params_floor"):
+        shape = _fill(sides[side], env)
+        if shape["tasks"] != tasks or (side == "params_floor" and shape["params"] != warm_up["params"]):
+            raise RuntimeError(f"the {side} defines other DAGs, task counts or Params than the bundle ({name})")
+    samples: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     for _ in range(repeats):
-        samples["bundle"].append(_fill(bundle, env))
-        samples["floor"].append(_fill(floor, env))
-    bundle_cpu = median([s["cpu"] for s in samples["bundle"]])
-    floor_cpu = median([s["cpu"] for s in samples["floor"]])
+        for side, folder in sides.items():
+            samples[side].append(_fill(folder, env))
+    cpu = {side: median([s["cpu"] for s in samples[side]]) for side in sides}
     return {
-        "ratio": round(bundle_cpu / floor_cpu, 3),
+        "ratio": round(cpu["bundle"] / cpu["floor"], 3),
         "dags": len(tasks),
         "tasks": sum(tasks.values()),
-        "bundle_cpu_seconds": round(bundle_cpu, 3),
-        "floor_cpu_seconds": round(floor_cpu, 3),
+        "bundle_cpu_seconds": round(cpu["bundle"], 3),
+        "floor_cpu_seconds": round(cpu["floor"], 3),
+        "params_floor_cpu_seconds": round(cpu["params_floor"], 3),
+        # what the trigger forms cost any DAG that has them, and what is left for the bundle's own code
+        "params_floor_ratio": round(cpu["params_floor"] / cpu["floor"], 3),
+        "beyond_params_floor": round(cpu["bundle"] / cpu["params_floor"], 3),
         "wall_ratio": round(
             median([s["wall"] for s in samples["bundle"]]) / median([s["wall"] for s in samples["floor"]]), 3
         ),

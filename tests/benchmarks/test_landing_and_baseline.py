@@ -62,3 +62,41 @@ def test_the_bare_baseline_trains_on_the_pipelines_training_rows(s3_client: Any,
     assert child.output["rows"] == 2800
     assert child.output["train_rows"] == int((~holdout).sum())
     assert child.cpu > 0
+    assert "holdout_metric" not in child.output  # e2e_overhead_ratio's baseline fits only
+
+
+def test_the_bare_baseline_scores_the_holdout_rows_with_the_promotion_metric(s3_client: Any, tmp_path: Path) -> None:
+    """e2e_10m_ratio's baseline: the same fit, then the promotion metric on the pipeline's holdout rows."""
+    from sklearn.pipeline import Pipeline
+
+    from benchmarks.bare_train import holdout_metric
+    from include.retrain.stages.evaluate import classification_metrics
+    from include.retrain.stages.features import build_feature_transformer, target_values, to_model_input
+    from include.retrain.stages.train import make_estimator
+
+    config_path = pipelines_dir() / "churn.yaml"
+    config = load_pipeline(config_path)
+    local = tmp_path / "landing"
+    local.mkdir()
+    write_window(s3_client, config.dataset, rows=2800, window_end=WINDOW_END, days=28, local_dir=local)
+
+    child = run_child(
+        "benchmarks.bare_train", [str(config_path), str(local), "--score-holdout"], bench_environment(tmp_path / "home")
+    )
+
+    assert config.promotion.metric == "roc_auc"
+    assert 0.5 < child.output["holdout_metric"] <= 1.0
+    # The one-call roc_auc agrees with the bundle's metric functions on the same model and rows.
+    frame = pd.concat([pd.read_parquet(f) for f in sorted(local.iterdir())], ignore_index=True)
+    rows = hash_holdout_mask(frame[config.dataset.id_column], config.split.holdout_fraction)
+    train, holdout = frame[~rows], frame[rows]
+    model = Pipeline(
+        [("features", build_feature_transformer(config.features)), ("model", make_estimator(config.model))]
+    ).fit(to_model_input(train, config.features), target_values(train, config.dataset.target, config.model.task))
+    bundle = classification_metrics(
+        target_values(holdout, config.dataset.target, config.model.task),
+        model.predict_proba(to_model_input(holdout, config.features)),
+        model.classes_,
+    )
+    assert holdout_metric(model, holdout, config) == pytest.approx(bundle["roc_auc"])
+    assert holdout_metric(model, holdout, config) == pytest.approx(child.output["holdout_metric"])

@@ -26,3 +26,18 @@ def test_the_floor_defines_each_dag_with_its_task_count_as_a_chain(tmp_path: Pat
     assert {dag_id: len(dag.tasks) for dag_id, dag in bag.dags.items()} == {"retrain_a": 3, "rollback_a": 1}
     first = bag.dags["retrain_a"].get_task("t0")
     assert first.downstream_task_ids == {"t1"}
+
+
+def test_the_params_floor_gives_each_dag_the_same_trigger_form(tmp_path: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    schema = {"type": ["null", "integer"], "minimum": 1, "title": "Days"}
+    params = {"retrain_a": {"days": [None, "How many days.", schema]}}
+    bag = DagBag(dag_folder=str(floor_folder(tmp_path / "floor", {"retrain_a": 2, "rollback_a": 1}, params)))
+
+    assert bag.import_errors == {}
+    form = bag.dags["retrain_a"].params.get_param("days")
+    assert [form.value, form.description, form.schema] == params["retrain_a"]["days"]
+    assert not bag.dags["rollback_a"].params
+    # Airflow copies a DAG's Params into each task: the cost the params floor measures.
+    assert "days" in bag.dags["retrain_a"].get_task("t1").params

@@ -40,36 +40,22 @@ os.environ.pop("RETRAIN_PIPELINES_DIR", None)
 
 from dev.local_s3 import LocalS3  # noqa: E402
 
-#: The acceptance tests mostly wait for Airflow's scheduler, so they run on two identical
-#: ``airflow standalone`` stacks side by side. A test module picks its stack with
-#: ``pytest.mark.acceptance(stack=...)``; each stack's tests form one xdist group (one worker, one
-#: session-scoped stack). A module without a stack runs on the first.
-ACCEPTANCE_STACKS = ("a", "b")
-
-
-def acceptance_group(item: pytest.Item) -> str | None:
-    """The xdist group of an acceptance test (``airflow-standalone-<stack>``); None for other tests."""
-    marker = item.get_closest_marker("acceptance")
-    if marker is None:
-        return None
-    stack = marker.kwargs.get("stack", ACCEPTANCE_STACKS[0])
-    if stack not in ACCEPTANCE_STACKS:
-        raise pytest.UsageError(f"{item.nodeid}: acceptance stack {stack!r} is not one of {ACCEPTANCE_STACKS}")
-    return f"airflow-standalone-{stack}"
+#: The xdist group of the acceptance tests: they share one session-scoped ``airflow standalone``,
+#: which must start once, on one worker.
+ACCEPTANCE_GROUP = "airflow-standalone"
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep each acceptance stack's tests on one xdist worker (``--dist loadgroup``).
+    """Keep every acceptance test on one xdist worker (``--dist loadgroup``).
 
     First: xdist's own hook turns the group marker into the node id's ``@group`` suffix that its
     scheduler reads, and this conftest is registered before xdist's worker plugin, so it would
     otherwise run after it and mark too late.
     """
     for item in items:
-        group = acceptance_group(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+        if item.get_closest_marker("acceptance"):
+            item.add_marker(pytest.mark.xdist_group(ACCEPTANCE_GROUP))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -3,7 +3,7 @@
 Playwright's own browser download is not used (it needs network access we do not assume);
 Playwright drives the system Chromium through ``executable_path``. The package is installed on
 first use when missing (``apt-get``, through ``sudo -n`` unless running as root), by one process
-at a time: the two acceptance stacks' workers may both reach it at once, and dpkg's lock would fail
+at a time: two test sessions (or xdist workers) may reach it at once, and dpkg's lock would fail
 the second. The flags keep a headless browser from calling home: no background networking,
 updates, sync or QUIC.
 """

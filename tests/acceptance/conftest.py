@@ -30,7 +30,6 @@ from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
 from tests.acceptance.browser import launch
 from tests.acceptance.s3_proxy import S3Proxy
-from tests.conftest import ACCEPTANCE_STACKS
 
 FIRST_DAY = date(2026, 1, 1)
 SHIPPED = ("churn", "demand")
@@ -118,24 +117,25 @@ def acceptance_pipelines(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def claim_the_stack(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Under xdist, let at most one worker per acceptance stack start an ``airflow standalone``.
+    """Under xdist, let only the first worker that asks start a stack; fail clearly on any other.
 
-    tests/conftest.py puts each stack's tests in one xdist group. If that grouping stops working
-    (pytest-xdist#1386: pytest 9.2 ignores the node ids xdist's ``loadgroup`` rewrites), every
-    worker would start its own ``airflow standalone`` and the suite would crawl on all of them.
+    tests/conftest.py groups the acceptance tests on one worker. If that grouping stops working
+    (pytest-xdist#1386: pytest 9.2 ignores the node ids xdist's ``loadgroup`` rewrites), each
+    worker would start its own ``airflow standalone`` and the suite would crawl on two of them.
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return
-    claims = tmp_path_factory.getbasetemp().parent  # shared by the workers
-    (claims / f"airflow-standalone.{worker}").write_text(worker)
-    started = sorted(path.suffix.lstrip(".") for path in claims.glob("airflow-standalone.*"))
-    if len(started) > len(ACCEPTANCE_STACKS):
+    claim = tmp_path_factory.getbasetemp().parent / "airflow-standalone.worker"  # shared by the workers
+    try:
+        with claim.open("x") as file:
+            file.write(worker)
+    except FileExistsError:
         raise RuntimeError(
-            f"the acceptance tests reached xdist workers {started}, more than the {len(ACCEPTANCE_STACKS)} "
-            "acceptance stacks: each would start its own airflow standalone. `--dist loadgroup` did not keep "
-            "each stack's tests on one worker (see tests/conftest.py and pytest-xdist#1386); run them with `-n 0`."
-        )
+            f"the acceptance tests reached xdist workers {claim.read_text()} and {worker}: each would start its own "
+            "airflow standalone. `--dist loadgroup` did not keep them on one worker (see tests/conftest.py and "
+            "pytest-xdist#1386); run them with `-n 0`."
+        ) from None
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from tests.concept_shift import BAR, FIRST, FOR_DAYS, LABEL_DELAY, SHIFT, V1_END
 from tests.e2e.scoring_variant import ScoringHarness
 from tests.step_driver import STRONG, StepDriver
 
-pytestmark = pytest.mark.acceptance(stack="b")
+pytestmark = pytest.mark.acceptance
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCORE, RETRAIN, WATCH = f"score_{LOOP}", f"retrain_{LOOP}", "watch_landing"

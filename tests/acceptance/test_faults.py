@@ -33,7 +33,7 @@ from tests.acceptance.conftest import (
     window,
 )
 
-pytestmark = pytest.mark.acceptance(stack="b")
+pytestmark = pytest.mark.acceptance
 
 ROWS = 120  # small windows: these scenarios are about faults, not models
 

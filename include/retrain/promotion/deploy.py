@@ -88,7 +88,8 @@ def deploy_champion(registry: ModelRegistry, strategy: str, *, audit: Audit) -> 
     """Make ``deployed.json`` serve the current champion; return it and whether this call moved it.
 
     Idempotent: when the pointer already serves the champion nothing is switched (its
-    ``deployed`` event is written if an interrupted attempt left it out). A lost
+    ``deployed`` event is written if an interrupted attempt left it out; so is the event of a
+    pointer about to be replaced, whose writer may never come back for it). A lost
     compare-and-swap re-reads both and tries again. The pointer's reason is the champion's.
     A champion whose manifest no longer has the sha256 its alias recorded is not deployed.
     """
@@ -101,6 +102,10 @@ def deploy_champion(registry: ModelRegistry, strategy: str, *, audit: Audit) -> 
         if deployed is not None and deployed.version == champion.version:
             record_deployed_event(registry, deployed)
             return deployed, False
+        if deployed is not None:
+            # The switch about to be replaced gets its event first: its writer may have died
+            # between the swap and the event, and its retry would no longer find it deployed.
+            record_deployed_event(registry, deployed)
         record = registry.get_version(champion.version, manifest_sha256=champion.manifest_sha256)
         assert record is not None  # set_alias only points at committed versions
         change_id = new_change_id()

@@ -61,6 +61,34 @@ class TestDirect:
         assert read_deployed(registry) == first
         assert len(events(registry, "deployed")) == 1
 
+    def test_a_switch_whose_writer_died_before_its_event_gets_it_from_the_next_switch(
+        self, registry: ModelRegistry, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The writer's death between the pointer swap and the event write (a killed task whose
+        # retry comes after another actor has switched the pointer on) cannot be timed against
+        # a real process, so the event write is made to raise once. Seen in the soak (seed 17):
+        # "deployed -> v... by soak__r0173_2: 0 deployed events".
+        from include.retrain.promotion import deploy
+
+        make_champion(registry, V1)
+        record = deploy.record_deployed_event
+
+        def killed(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("task killed after the swap")
+
+        monkeypatch.setattr(deploy, "record_deployed_event", killed)
+        with pytest.raises(RuntimeError):
+            deploy_champion(registry, "direct", audit=RUN)
+        monkeypatch.setattr(deploy, "record_deployed_event", record)
+        assert read_deployed(registry).version == V1
+        assert not events(registry, "deployed")
+
+        make_champion(registry, V2)
+        deploy_champion(registry, "direct", audit={**RUN, "run_id": "another run"})
+
+        deployed = events(registry, "deployed")
+        assert [(e["version"], e["run_id"]) for e in deployed] == [(V1, RUN["run_id"]), (V2, "another run")]
+
     def test_no_champion_no_pointer(self, registry: ModelRegistry) -> None:
         assert deploy_champion(registry, "direct", audit=RUN) == (None, False)
         assert not registry.store.exists(registry.key(DEPLOYED))

@@ -102,6 +102,10 @@ class LocalAirflow:
                 # "database is locked"), and a failing test shows what went wrong.
                 "AIRFLOW__API__EXPOSE_STACKTRACE": "True",
                 "GX_ANALYTICS_ENABLED": "false",
+                # Tasks inherit the heavy libraries from their worker instead of importing them
+                # each time (include/retrain/preload.py; the Dockerfile sets the same).
+                "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
+                "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD": "include.retrain.preload",
                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                 "PYTHONPATH": str(PROJECT_ROOT),
             }

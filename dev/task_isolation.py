@@ -3,7 +3,9 @@
 Used by the acceptance suite to prove the bundle shares nothing between tasks but S3 and
 XCom, as it must under Celery or Kubernetes executors where tasks run on other machines: if
 any task read a local file another task wrote, it would not find it. Each attempt appends a
-JSON line (task, try, pid, directories) to ``$RETRAIN_ISOLATION_LOG`` so tests can check it.
+JSON line (task, try, pid, directories, and whether the process started with the heavy
+libraries already imported: include/retrain/preload.py) to ``$RETRAIN_ISOLATION_LOG`` so tests
+can check it.
 
 Enable it with an ``airflow_local_settings.py`` containing
 ``from dev.task_isolation import task_policy``.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -40,6 +43,8 @@ def isolate(task_id: str, context: dict[str, Any]) -> dict[str, Any]:
         "pid": os.getpid(),
         "cwd": str(work),
         "tmp": str(tmp),
+        # The DAG file imports none of these (tests/dags): present here only if inherited.
+        "preloaded": all(name in sys.modules for name in ("great_expectations", "skops.io", "sklearn")),
         "at": time.time(),
     }
     if log := os.environ.get(LOG_ENV):

@@ -147,3 +147,5 @@ def test_every_task_ran_in_its_own_empty_directories(airflow: LocalAirflow, vari
     assert len({r["cwd"] for r in records}) == len(records)
     assert len({r["tmp"] for r in records}) == len(records)
     assert {r["task_id"] for r in records} >= {"ingest", "build_features", "train", "evaluate", "promote"}
+    # Each started from a worker that had the libraries imported (include/retrain/preload.py).
+    assert [r for r in records if not r["preloaded"]] == []

@@ -99,13 +99,13 @@ def deploy_champion(registry: ModelRegistry, strategy: str, *, audit: Audit) -> 
         champion = registry.get_alias(CHAMPION)
         if champion is None or champion.version is None:
             return deployed, False
-        if deployed is not None and deployed.version == champion.version:
-            record_deployed_event(registry, deployed)
-            return deployed, False
         if deployed is not None:
-            # The switch about to be replaced gets its event first: its writer may have died
-            # between the swap and the event, and its retry would no longer find it deployed.
+            # An interrupted switch's event is written here; and one about to be replaced gets
+            # it first: its writer may have died between the swap and the event, and its retry
+            # would no longer find it deployed.
             record_deployed_event(registry, deployed)
+            if deployed.version == champion.version:
+                return deployed, False
         record = registry.get_version(champion.version, manifest_sha256=champion.manifest_sha256)
         assert record is not None  # set_alias only points at committed versions
         change_id = new_change_id()

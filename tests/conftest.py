@@ -47,7 +47,7 @@ ACCEPTANCE_GROUP = "airflow-standalone"
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep every acceptance test on one xdist worker (``--dist loadgroup``).
+    """Keep every acceptance test on one xdist worker (``--dist loadgroup``); start long tests first.
 
     First: xdist's own hook turns the group marker into the node id's ``@group`` suffix that its
     scheduler reads, and this conftest is registered before xdist's worker plugin, so it would
@@ -56,6 +56,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("acceptance"):
             item.add_marker(pytest.mark.xdist_group(ACCEPTANCE_GROUP))
+    # Longest first: xdist hands out tests in this order (after the acceptance group, its largest
+    # unit), so a test that takes minutes starts early instead of being the run's tail.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

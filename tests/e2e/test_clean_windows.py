@@ -71,6 +71,7 @@ def test_every_generated_variant_is_found() -> None:
     assert "churn" in {p.id for p in GENERATED_VARIANTS}
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("config", GENERATED_VARIANTS)
 def test_clean_data_passes_every_gate_for_30_windows(config: PipelineConfig, s3_client: Any) -> None:
     first_day = FIRST_WINDOW_END - timedelta(days=config.window.days)

@@ -49,6 +49,7 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cli-airflow")
 
 
+@pytest.mark.long
 def test_run_trains_a_yaml_only_variant_and_prints_gates_metric_and_decision(
     s3, tmp_path: Path, airflow_home: Path
 ) -> None:

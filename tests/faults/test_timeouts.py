@@ -102,6 +102,7 @@ def _task_requests(seeded: dict[str, Any]) -> dict[str, Callable[[], Any]]:
     }
 
 
+@pytest.mark.long
 def test_a_hung_endpoint_fails_every_task_request_within_the_bound(
     fault_proxy: FaultProxy, proxied_connection: str, seeded: dict[str, Any]
 ) -> None:

@@ -11,6 +11,10 @@ STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml 2>/dev/null | sha256
 export PYTHONPATH := $(CURDIR)
 export UV_PYTHON_DOWNLOADS := never
 export GX_ANALYTICS_ENABLED := false
+# Install compiles every library to bytecode once: otherwise each Airflow task, test subprocess and
+# loopback server compiles what it imports from source again wherever PYTHONDONTWRITEBYTECODE is set
+# (it is on CI here), and a fresh clone's first processes all compile the same modules at once.
+export UV_COMPILE_BYTECODE := 1
 
 # Material for MkDocs prints a banner about its successor on every build unless this is set.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs

@@ -10,7 +10,7 @@ FROM astrocrpublic.azurecr.io/runtime:3.3-8-python-3.11
 # file also adds it, this makes it explicit for every process. GX analytics stay off.
 # LocalExecutor workers come from a forkserver that imported the heavy libraries once, so each
 # task inherits them instead of importing them again (include/retrain/preload.py;
-# docs/operations/deployment-tuning.md).
+# docs/operations/deployment-tuning.md). Celery and Kubernetes workers gain nothing: unset there.
 ENV PYTHONPATH="/usr/local/airflow" \
     GX_ANALYTICS_ENABLED=false \
     AIRFLOW__SCHEDULER__MP_START_METHOD=forkserver \

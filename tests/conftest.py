@@ -40,14 +40,24 @@ os.environ.pop("RETRAIN_PIPELINES_DIR", None)
 
 from dev.local_s3 import LocalS3  # noqa: E402
 
-#: The xdist group of the acceptance tests: they share one session-scoped ``airflow standalone``,
-#: which must start once, on one worker.
-ACCEPTANCE_GROUP = "airflow-standalone"
+#: The xdist groups of the acceptance tests, one ``airflow standalone`` each (session-scoped, so one
+#: per worker): a module's tests share its stack. Two stacks run the chain of real-scheduler runs in
+#: two halves side by side; each group's tests always run in the same stack, in file order.
+ACCEPTANCE_STACKS = {
+    "test_closed_loop.py": "airflow-standalone-2",
+    "test_faults.py": "airflow-standalone-2",
+}
+DEFAULT_ACCEPTANCE_STACK = "airflow-standalone-1"
+
+
+def acceptance_group(item: pytest.Item) -> str:
+    """The xdist group (stack) of an acceptance test, by its module."""
+    return ACCEPTANCE_STACKS.get(item.path.name, DEFAULT_ACCEPTANCE_STACK)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep every acceptance test on one xdist worker (``--dist loadgroup``); start long tests first.
+    """Keep each acceptance stack's tests on one xdist worker (``--dist loadgroup``); start long tests first.
 
     First: xdist's own hook turns the group marker into the node id's ``@group`` suffix that its
     scheduler reads, and this conftest is registered before xdist's worker plugin, so it would
@@ -55,9 +65,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     for item in items:
         if item.get_closest_marker("acceptance"):
-            item.add_marker(pytest.mark.xdist_group(ACCEPTANCE_GROUP))
-    # Longest first: xdist hands out tests in this order (after the acceptance group, its largest
-    # unit), so a test that takes minutes starts early instead of being the run's tail.
+            item.add_marker(pytest.mark.xdist_group(acceptance_group(item)))
+    # Longest first: xdist hands out tests in this order (after the acceptance groups, its largest
+    # units), so a test that takes minutes starts early instead of being the run's tail.
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 

@@ -116,26 +116,35 @@ def acceptance_pipelines(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def claim_the_stack(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Under xdist, let only the first worker that asks start a stack; fail clearly on any other.
+#: How many ``airflow standalone`` stacks a session may start: one per acceptance group (tests/conftest.py).
+STACKS = 2
 
-    tests/conftest.py groups the acceptance tests on one worker. If that grouping stops working
-    (pytest-xdist#1386: pytest 9.2 ignores the node ids xdist's ``loadgroup`` rewrites), each
-    worker would start its own ``airflow standalone`` and the suite would crawl on two of them.
+
+def claim_the_stack(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Under xdist, let at most :data:`STACKS` workers start a stack; fail clearly on any other.
+
+    tests/conftest.py puts each acceptance module in one of the stack groups, each group on one
+    worker. If that grouping stops working (pytest-xdist#1386: pytest 9.2 ignores the node ids
+    xdist's ``loadgroup`` rewrites), every worker would start its own ``airflow standalone`` and
+    the suite would crawl on all of them.
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return
-    claim = tmp_path_factory.getbasetemp().parent / "airflow-standalone.worker"  # shared by the workers
-    try:
-        with claim.open("x") as file:
-            file.write(worker)
-    except FileExistsError:
-        raise RuntimeError(
-            f"the acceptance tests reached xdist workers {claim.read_text()} and {worker}: each would start its own "
-            "airflow standalone. `--dist loadgroup` did not keep them on one worker (see tests/conftest.py and "
-            "pytest-xdist#1386); run them with `-n 0`."
-        ) from None
+    claims = [tmp_path_factory.getbasetemp().parent / f"airflow-standalone.{n}" for n in range(STACKS)]
+    for claim in claims:  # the folder is shared by the workers
+        try:
+            with claim.open("x") as file:
+                file.write(worker)
+            return
+        except FileExistsError:
+            continue
+    holders = ", ".join(claim.read_text() for claim in claims)
+    raise RuntimeError(
+        f"the acceptance tests reached xdist workers {holders} and {worker}: each would start its own airflow "
+        f"standalone, more than the {STACKS} groups of tests/conftest.py. `--dist loadgroup` did not keep each group "
+        "on one worker (see tests/conftest.py and pytest-xdist#1386); run them with `-n 0`."
+    )
 
 
 @pytest.fixture(scope="session")

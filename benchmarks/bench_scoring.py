@@ -15,11 +15,20 @@ version's reference profile), then the predictions Parquet, ``drift.json`` and t
 written to S3. The baseline is ``benchmarks.bare_score``: pandas reads the local Parquet file,
 skops loads the local model file, ``predict_proba`` on the feature columns.
 
-Both sides alternate, ``REPEATS`` times; the predictions of the day are deleted before each
-bundle run, so each run scores the partition anew. The headline counts CPU seconds of each whole
-fresh interpreter (imports included, both ending without interpreter teardown), the bundle side
-plus what the S3 server spent serving it, as ``e2e_overhead_ratio`` does; the ratio of medians is
-reported, with the wall ratio and the bundle body's phases beside it.
+Both sides alternate, ``REPEATS`` times, each two ways; the predictions of the day are deleted
+before each bundle run, so each run scores the partition anew:
+
+- **as deployed** (the headline ``scoring_ratio``): each side forked from a process that imported
+  ``include.retrain.preload`` (``benchmarks.forked``), as the shipped deployment starts every task
+  from a forkserver that imported the libraries once (docs/operations/deployment-tuning.md); the
+  fork's own CPU seconds count.
+- **fresh interpreters** (``scoring.fresh_interpreter``): each side a new ``python -m`` process,
+  imports included (Great Expectations' alone is about 2 s), as a deployment without the preload
+  runs it.
+
+Both end without interpreter teardown. The bundle side's CPU includes what the S3 server spent
+serving it, as ``e2e_overhead_ratio`` does; ratios are of the medians, with the wall ratio and
+the bundle body's phases beside them.
 """
 
 from __future__ import annotations
@@ -75,34 +84,53 @@ def deployed_model_bytes(client: Any, config: PipelineConfig) -> tuple[str, byte
     return version, registry.read_file(version, MODEL_FILE, manifest_sha256=pointer.manifest_sha256)
 
 
-def summarize(bundle: list[dict[str, Any]], bare: list[dict[str, Any]], rows: int) -> dict[str, Any]:
-    """The results keys from the repeats' measurements (``cpu``, ``wall``; the bundle's also its parts)."""
+def _cpu_ratio(bundle: list[dict[str, Any]], bare: list[dict[str, Any]]) -> dict[str, float]:
+    """Medians of ``cpu`` and ``wall`` of both sides, and their ratios."""
+    bundle_cpu, bare_cpu = median([s["cpu"] for s in bundle]), median([s["cpu"] for s in bare])
+    bundle_wall, bare_wall = median([s["wall"] for s in bundle]), median([s["wall"] for s in bare])
+    return {
+        "ratio": round(bundle_cpu / bare_cpu, 3),
+        "bundle_cpu_seconds": round(bundle_cpu, 2),
+        "bare_cpu_seconds": round(bare_cpu, 2),
+        "bundle_wall_seconds": round(bundle_wall, 2),
+        "bare_wall_seconds": round(bare_wall, 2),
+        "wall_ratio": round(bundle_wall / bare_wall, 3),
+    }
+
+
+def summarize(
+    bundle: list[dict[str, Any]], bare: list[dict[str, Any]], rows: int, fresh: tuple[list, list] | None = None
+) -> dict[str, Any]:
+    """The results keys from the repeats' measurements (``cpu``, ``wall``; the bundle's also its parts).
+
+    ``bundle`` and ``bare`` are the as-deployed (forked) runs; ``fresh`` the fresh-interpreter
+    runs of both sides, reported beside the headline.
+    """
 
     def med(samples: list[dict[str, Any]], key: str) -> float:
         return median([s[key] for s in samples])
 
-    bundle_cpu, bare_cpu = med(bundle, "cpu"), med(bare, "cpu")
+    headline = _cpu_ratio(bundle, bare)
     phases = list(bundle[0]["phases"])
-    return {
-        "scoring_ratio": round(bundle_cpu / bare_cpu, 3),
-        "scoring": {
-            "rows": rows,
-            "repeats": len(bundle),
-            "bundle_cpu_seconds": round(bundle_cpu, 2),
-            "bundle_s3_server_cpu_seconds": round(med(bundle, "server_cpu"), 2),
-            "bundle_wall_seconds": round(med(bundle, "wall"), 2),
-            "bundle_import_seconds": round(med(bundle, "import_seconds"), 2),
-            "bundle_body_seconds": round(med(bundle, "body_seconds"), 2),
-            "bundle_body_cpu_seconds": round(med(bundle, "body_cpu_seconds"), 2),
-            # wall seconds of each part of the body, in the order the body runs them
-            "phase_seconds": {p: round(median([b["phases"][p] for b in bundle]), 2) for p in phases},
-            "phase_order": phases,
-            "bare_cpu_seconds": round(bare_cpu, 2),
-            "bare_wall_seconds": round(med(bare, "wall"), 2),
-            "wall_ratio": round(med(bundle, "wall") / med(bare, "wall"), 3),
-            "targets": {"scoring_ratio": SCORING_TARGET},
-        },
+    scoring: dict[str, Any] = {
+        "rows": rows,
+        "repeats": len(bundle),
+        **{key: value for key, value in headline.items() if key != "ratio"},
+        "bundle_s3_server_cpu_seconds": round(med(bundle, "server_cpu"), 2),
+        "bundle_import_seconds": round(med(bundle, "import_seconds"), 2),
+        "bundle_body_seconds": round(med(bundle, "body_seconds"), 2),
+        "bundle_body_cpu_seconds": round(med(bundle, "body_cpu_seconds"), 2),
+        # wall seconds of each part of the body, in the order the body runs them
+        "phase_seconds": {p: round(median([b["phases"][p] for b in bundle]), 2) for p in phases},
+        "phase_order": phases,
+        "targets": {"scoring_ratio": SCORING_TARGET},
     }
+    if fresh is not None:
+        scoring["fresh_interpreter"] = {
+            **_cpu_ratio(*fresh),
+            "bundle_import_seconds": round(med(fresh[0], "import_seconds"), 2),
+        }
+    return {"scoring_ratio": headline["ratio"], "scoring": scoring}
 
 
 def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
@@ -131,36 +159,59 @@ def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
             json.dumps({"config": config.model_dump(mode="json"), "endpoint": s3.endpoint_url, "end": end.isoformat()})
         )
         config_path = pipelines_dir() / "churn.yaml"
-        bundle, bare = [], []
+        runs: dict[str, list[dict[str, Any]]] = {"bundle": [], "bare": [], "fresh bundle": [], "fresh bare": []}
+        bare_args = [str(config_path), str(parquet), str(model_file)]
         for repeat in range(repeats):
-            baseline = run_child("benchmarks.bare_score", [str(config_path), str(parquet), str(model_file)], env)
-            if baseline.output["rows"] != rows:
-                raise RuntimeError(f"the bare script scored {baseline.output['rows']} rows, not {rows}")
-            bare.append({"wall": baseline.wall, "cpu": baseline.cpu})
-            delete_prefix(client, config.storage.bucket, predictions_prefix(config, SCORE_DAY))
-            server_before = process_cpu_seconds(s3.pid)
-            child = run_child("benchmarks.score_child", [str(spec)], env)
-            server_cpu = process_cpu_seconds(s3.pid) - server_before
-            manifest = child.output["manifest"]
-            if manifest["rows"] != {SCORE_DAY.isoformat(): rows} or manifest["model_version"] != version:
-                raise RuntimeError(f"the scoring body did not score the partition: {manifest['summary']}")
-            bundle.append(
-                {
-                    "wall": child.wall,
-                    "cpu": child.cpu + server_cpu,
-                    "server_cpu": server_cpu,
-                    "import_seconds": child.output["import_seconds"],
-                    "body_seconds": child.output["seconds"],
-                    "body_cpu_seconds": child.output["cpu_seconds"],
-                    "phases": child.output["phase_seconds"],
-                }
-            )
-            print(
-                f"  repeat {repeat + 1}: bundle {bundle[-1]['wall']:.1f}s wall / {bundle[-1]['cpu']:.1f}s CPU "
-                f"(S3 server {server_cpu:.1f}s), bare {bare[-1]['wall']:.1f}s wall / {bare[-1]['cpu']:.1f}s CPU",
-                flush=True,
-            )
-    return summarize(bundle, bare, rows)
+            for fresh in (False, True):
+                prefix = "fresh " if fresh else ""
+                runs[prefix + "bare"].append(bare_run(bare_args, env, rows, forked=not fresh))
+                delete_prefix(client, config.storage.bucket, predictions_prefix(config, SCORE_DAY))
+                server_before = process_cpu_seconds(s3.pid)
+                measured = bundle_run([str(spec)], env, forked=not fresh)
+                server_cpu = process_cpu_seconds(s3.pid) - server_before
+                manifest = measured.pop("manifest")
+                if manifest["rows"] != {SCORE_DAY.isoformat(): rows} or manifest["model_version"] != version:
+                    raise RuntimeError(f"the scoring body did not score the partition: {manifest['summary']}")
+                measured.update(cpu=measured["cpu"] + server_cpu, server_cpu=server_cpu)
+                runs[prefix + "bundle"].append(measured)
+                bundle_side, bare_side = runs[prefix + "bundle"][-1], runs[prefix + "bare"][-1]
+                print(
+                    f"  repeat {repeat + 1} ({'fresh interpreters' if fresh else 'as deployed'}): bundle "
+                    f"{bundle_side['wall']:.1f}s wall / {bundle_side['cpu']:.1f}s CPU (S3 server {server_cpu:.1f}s), "
+                    f"bare {bare_side['wall']:.1f}s wall / {bare_side['cpu']:.1f}s CPU",
+                    flush=True,
+                )
+    return summarize(runs["bundle"], runs["bare"], rows, fresh=(runs["fresh bundle"], runs["fresh bare"]))
+
+
+def _child(module: str, args: list[str], env: dict[str, str], forked: bool) -> tuple[dict[str, Any], float, float]:
+    """The child's output, CPU and wall seconds: a fork of a preloaded process, or a fresh interpreter."""
+    if forked:
+        child = run_child("benchmarks.forked", [module, *args], env)
+        return child.output, child.output["forked_cpu"], child.output["forked_wall"]
+    child = run_child(module, args, env)
+    return child.output, child.cpu, child.wall
+
+
+def bare_run(args: list[str], env: dict[str, str], rows: int, forked: bool) -> dict[str, Any]:
+    output, cpu, wall = _child("benchmarks.bare_score", args, env, forked)
+    if output["rows"] != rows:
+        raise RuntimeError(f"the bare script scored {output['rows']} rows, not {rows}")
+    return {"wall": wall, "cpu": cpu}
+
+
+def bundle_run(args: list[str], env: dict[str, str], forked: bool) -> dict[str, Any]:
+    """One scoring body run: its manifest, CPU and wall seconds, and its parts (S3 server CPU added by the caller)."""
+    output, cpu, wall = _child("benchmarks.score_child", args, env, forked)
+    return {
+        "manifest": output["manifest"],
+        "wall": wall,
+        "cpu": cpu,
+        "import_seconds": output["import_seconds"],
+        "body_seconds": output["seconds"],
+        "body_cpu_seconds": output["cpu_seconds"],
+        "phases": output["phase_seconds"],
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -55,6 +55,12 @@ def _row(key: str, measured: str, value: Any, op: str, target: float) -> tuple[s
     return (key, measured, f"{op} {target:g}", _check(value, op, target))
 
 
+def _fresh_interpreter(scoring: dict[str, Any]) -> str:
+    """The scoring ratio in fresh interpreters (imports included), when measured."""
+    fresh = scoring.get("fresh_interpreter")
+    return f"; fresh interpreters {fresh['ratio']:.3f}" if fresh else ""
+
+
 def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(key, measured, target, met) for every headline key present in ``results``."""
     rows = []
@@ -134,7 +140,7 @@ def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "scoring_ratio",
                 f"{results['scoring_ratio']:.3f} (CPU {scoring['bundle_cpu_seconds']:.1f}s vs "
                 f"{scoring['bare_cpu_seconds']:.1f}s at {rows_label(scoring['rows'])} rows; "
-                f"wall {scoring['wall_ratio']:.3f})",
+                f"wall {scoring['wall_ratio']:.3f}{_fresh_interpreter(scoring)})",
                 results["scoring_ratio"],
                 "<=",
                 1.5,

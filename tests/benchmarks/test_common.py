@@ -83,3 +83,33 @@ def test_exit_without_teardown_keeps_the_exit_code_and_output_but_skips_teardown
     assert finished.returncode == 3
     assert finished.stdout == "written before the exit"
     assert not marker.exists()
+
+
+BURN = """
+import json, sys, time
+from pathlib import Path
+
+def main(argv):
+    preloaded = "sklearn" in sys.modules and "great_expectations" in sys.modules
+    started = time.process_time()
+    while time.process_time() - started < 0.3:  # CPU work of the fork's own
+        pass
+    Path(argv[0]).write_text(json.dumps({"preloaded": preloaded, "args": argv[1:]}))
+    return int(argv[1] == "fail")
+"""
+
+
+def test_a_forked_child_starts_with_the_preload_and_reports_only_its_own_cpu(tmp_path: Path) -> None:
+    (tmp_path / "burn_child.py").write_text(BURN)
+    env = common.bench_environment(tmp_path / "airflow-home")
+    env["PYTHONPATH"] = f"{common.PROJECT_ROOT}:{tmp_path}"
+
+    child = common.run_child("benchmarks.forked", ["burn_child", "ok"], env)
+
+    assert child.output["preloaded"] is True  # imported before the fork, as the forkserver does
+    assert child.output["args"] == ["ok"]
+    assert 0.3 <= child.output["forked_cpu"] < 1.0
+    # The whole process also imported the preload set (seconds of CPU); the fork's figure leaves it out.
+    assert child.cpu > child.output["forked_cpu"] + 1.0
+    with pytest.raises(RuntimeError, match=r"forked burn_child .* exited 1"):
+        common.run_child("benchmarks.forked", ["burn_child", "fail"], env)

@@ -20,17 +20,10 @@ from dev.local_s3 import LocalS3
 from include.retrain.config import StorageConfig
 
 
-@pytest.fixture
-def connection(s3: LocalS3, monkeypatch: pytest.MonkeyPatch) -> str:
-    """``aws_default`` as an environment connection pointing at the loopback S3."""
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", s3.airflow_connection())
-    return "aws_default"
-
-
 def test_the_client_reaches_the_connections_endpoint_with_the_variants_retry_budget(
-    s3: LocalS3, connection: str
+    s3: LocalS3, aws_connection: str
 ) -> None:
-    storage = StorageConfig(conn_id=connection, max_attempts=7, connect_timeout_seconds=3, read_timeout_seconds=11)
+    storage = StorageConfig(conn_id=aws_connection, max_attempts=7, connect_timeout_seconds=3, read_timeout_seconds=11)
     client = s3_client(storage)
     assert client.meta.endpoint_url == s3.endpoint_url
     assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 7}
@@ -38,7 +31,7 @@ def test_the_client_reaches_the_connections_endpoint_with_the_variants_retry_bud
     assert "retrain-artifacts" in {bucket["Name"] for bucket in client.list_buckets()["Buckets"]}
 
 
-def test_making_a_client_does_not_walk_the_call_stack(connection: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_making_a_client_does_not_walk_the_call_stack(aws_connection: str, monkeypatch: pytest.MonkeyPatch) -> None:
     walks: list[int] = []
     real_stack = inspect.stack
 
@@ -47,14 +40,14 @@ def test_making_a_client_does_not_walk_the_call_stack(connection: str, monkeypat
         return real_stack(*args, **kwargs)
 
     monkeypatch.setattr(inspect, "stack", counting_stack)
-    s3_client(StorageConfig(conn_id=connection))
+    s3_client(StorageConfig(conn_id=aws_connection))
     assert walks == []
 
 
 def test_a_second_client_in_the_process_parses_no_botocore_data_again(
-    connection: str, monkeypatch: pytest.MonkeyPatch
+    aws_connection: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    s3_client(StorageConfig(conn_id=connection))  # the process's first client may parse the models
+    s3_client(StorageConfig(conn_id=aws_connection))  # the process's first client may parse the models
     parsed: list[str] = []
     real_load = botocore.loaders.JSONFileLoader.load_file
 
@@ -63,6 +56,6 @@ def test_a_second_client_in_the_process_parses_no_botocore_data_again(
         return real_load(self, file_path)
 
     monkeypatch.setattr(botocore.loaders.JSONFileLoader, "load_file", counting_load)
-    client = s3_client(StorageConfig(conn_id=connection, max_attempts=2))
+    client = s3_client(StorageConfig(conn_id=aws_connection, max_attempts=2))
     assert parsed == []
     assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 2}

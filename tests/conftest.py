@@ -161,3 +161,15 @@ def hook_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[HookReceiver]:
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Each worker loads the heavy libraries once and freezes them out of the collector's view.
+
+    As a deployed worker does (``include/retrain/preload.py``): otherwise every full garbage
+    collection in an in-process run (dag.test, a task body) rescans Airflow's, GX's and
+    scikit-learn's objects, which made a clean window's task bodies about a tenth slower.
+    Import-behaviour tests run in fresh interpreters, so they are unaffected.
+    """
+    if session.items:  # xdist's controller collects nothing and runs no test
+        import include.retrain.preload  # noqa: F401

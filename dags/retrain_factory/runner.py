@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -77,32 +76,20 @@ def s3_client(storage: StorageConfig) -> Any:
     """
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
+    from include.retrain.botocore_data import use_shared_loader
     from include.retrain.storage import client_config
 
     hook = S3Hook(aws_conn_id=storage.conn_id)
     defaults = client_config(storage)
     from_connection = hook.conn_config.botocore_config
     session = hook.get_session()
-    # boto3 keeps its botocore session private; the Amazon provider shares one loader the same way
-    # (base_aws registers its module-level loader on every async session).
-    botocore_session = session._session
-    botocore_session.register_component(
-        "data_loader", _botocore_loader(botocore_session.get_config_variable("data_path"))
-    )
+    use_shared_loader(session)
     return session.client(
         "s3",
         endpoint_url=hook.conn_config.get_service_endpoint_url(service_name="s3"),
         config=defaults.merge(from_connection) if from_connection else defaults,
         verify=hook.verify,
     )
-
-
-@cache
-def _botocore_loader(data_path: str | None) -> Any:
-    """One botocore data loader per process and ``AWS_DATA_PATH``: it caches the service models it parsed."""
-    import botocore.loaders
-
-    return botocore.loaders.create_loader(data_path)
 
 
 def _connection_lookup() -> Callable[[str], Any]:

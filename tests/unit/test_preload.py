@@ -92,7 +92,7 @@ def test_a_forked_task_makes_its_s3_client_without_parsing_botocore_data(forked_
     assert forked_task["parsed"] == []
 
 
-def test_the_task_runner_parses_the_dag_file_with_preloaded_modules(forked_task: dict) -> None:
+def test_the_module_the_task_runner_parses_the_dag_file_with_is_preloaded(forked_task: dict) -> None:
     assert forked_task["parse_imports"] == []
 
 

@@ -72,7 +72,8 @@ def s3_client(storage: StorageConfig) -> Any:
     costs of ``hook.get_client_type`` are left out, each about a quarter of a small task: its
     User-Agent tagging walks the call stack with ``inspect.stack()`` on every call, and each new
     session parses botocore's S3 model and endpoint JSON again. The client is made from the
-    session directly, with one botocore data loader per process (:func:`_botocore_loader`).
+    session directly, with one botocore data loader per process, filled before a LocalExecutor
+    worker forks its tasks (``include.retrain.botocore_data``).
     """
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 

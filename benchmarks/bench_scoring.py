@@ -84,10 +84,14 @@ def deployed_model_bytes(client: Any, config: PipelineConfig) -> tuple[str, byte
     return version, registry.read_file(version, MODEL_FILE, manifest_sha256=pointer.manifest_sha256)
 
 
+def _median_of(samples: list[dict[str, Any]], key: str) -> float:
+    return median([sample[key] for sample in samples])
+
+
 def _cpu_ratio(bundle: list[dict[str, Any]], bare: list[dict[str, Any]]) -> dict[str, float]:
     """Medians of ``cpu`` and ``wall`` of both sides, and their ratios."""
-    bundle_cpu, bare_cpu = median([s["cpu"] for s in bundle]), median([s["cpu"] for s in bare])
-    bundle_wall, bare_wall = median([s["wall"] for s in bundle]), median([s["wall"] for s in bare])
+    bundle_cpu, bare_cpu = _median_of(bundle, "cpu"), _median_of(bare, "cpu")
+    bundle_wall, bare_wall = _median_of(bundle, "wall"), _median_of(bare, "wall")
     return {
         "ratio": round(bundle_cpu / bare_cpu, 3),
         "bundle_cpu_seconds": round(bundle_cpu, 2),
@@ -107,19 +111,16 @@ def summarize(
     runs of both sides, reported beside the headline.
     """
 
-    def med(samples: list[dict[str, Any]], key: str) -> float:
-        return median([s[key] for s in samples])
-
     headline = _cpu_ratio(bundle, bare)
     phases = list(bundle[0]["phases"])
     scoring: dict[str, Any] = {
         "rows": rows,
         "repeats": len(bundle),
         **{key: value for key, value in headline.items() if key != "ratio"},
-        "bundle_s3_server_cpu_seconds": round(med(bundle, "server_cpu"), 2),
-        "bundle_import_seconds": round(med(bundle, "import_seconds"), 2),
-        "bundle_body_seconds": round(med(bundle, "body_seconds"), 2),
-        "bundle_body_cpu_seconds": round(med(bundle, "body_cpu_seconds"), 2),
+        "bundle_s3_server_cpu_seconds": round(_median_of(bundle, "server_cpu"), 2),
+        "bundle_import_seconds": round(_median_of(bundle, "import_seconds"), 2),
+        "bundle_body_seconds": round(_median_of(bundle, "body_seconds"), 2),
+        "bundle_body_cpu_seconds": round(_median_of(bundle, "body_cpu_seconds"), 2),
         # wall seconds of each part of the body, in the order the body runs them
         "phase_seconds": {p: round(median([b["phases"][p] for b in bundle]), 2) for p in phases},
         "phase_order": phases,
@@ -128,7 +129,7 @@ def summarize(
     if fresh is not None:
         scoring["fresh_interpreter"] = {
             **_cpu_ratio(*fresh),
-            "bundle_import_seconds": round(med(fresh[0], "import_seconds"), 2),
+            "bundle_import_seconds": round(_median_of(fresh[0], "import_seconds"), 2),
         }
     return {"scoring_ratio": headline["ratio"], "scoring": scoring}
 
@@ -164,7 +165,8 @@ def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
         for repeat in range(repeats):
             for fresh in (False, True):
                 prefix = "fresh " if fresh else ""
-                runs[prefix + "bare"].append(bare_run(bare_args, env, rows, forked=not fresh))
+                bare = bare_run(bare_args, env, rows, forked=not fresh)
+                runs[prefix + "bare"].append(bare)
                 delete_prefix(client, config.storage.bucket, predictions_prefix(config, SCORE_DAY))
                 server_before = process_cpu_seconds(s3.pid)
                 measured = bundle_run([str(spec)], env, forked=not fresh)
@@ -174,11 +176,10 @@ def run(rows: int = ROWS, repeats: int = REPEATS) -> dict[str, Any]:
                     raise RuntimeError(f"the scoring body did not score the partition: {manifest['summary']}")
                 measured.update(cpu=measured["cpu"] + server_cpu, server_cpu=server_cpu)
                 runs[prefix + "bundle"].append(measured)
-                bundle_side, bare_side = runs[prefix + "bundle"][-1], runs[prefix + "bare"][-1]
                 print(
                     f"  repeat {repeat + 1} ({'fresh interpreters' if fresh else 'as deployed'}): bundle "
-                    f"{bundle_side['wall']:.1f}s wall / {bundle_side['cpu']:.1f}s CPU (S3 server {server_cpu:.1f}s), "
-                    f"bare {bare_side['wall']:.1f}s wall / {bare_side['cpu']:.1f}s CPU",
+                    f"{measured['wall']:.1f}s wall / {measured['cpu']:.1f}s CPU (S3 server {server_cpu:.1f}s), "
+                    f"bare {bare['wall']:.1f}s wall / {bare['cpu']:.1f}s CPU",
                     flush=True,
                 )
     return summarize(runs["bundle"], runs["bare"], rows, fresh=(runs["fresh bundle"], runs["fresh bare"]))

@@ -271,9 +271,14 @@ def test_every_docs_page_is_in_the_site_nav() -> None:
 
 
 def test_a_test_session_leaves_no_airflow_home_behind(tmp_path: Path) -> None:
-    """conftest's throwaway Airflow home is removed when the session ends, not left in the temp dir."""
+    """conftest's throwaway Airflow home is removed when the session ends, not left in the temp dir.
+
+    One xdist worker (``-n 1``): the controller and a worker each make a home, as in a real run,
+    without paying for the default four workers' start-up and preload.
+    """
+    test = f"{__file__}::test_ci_runs_make_test"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_ci_runs_make_test"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "1", test],
         cwd=PROJECT_ROOT,
         env={**os.environ, "TMPDIR": str(tmp_path)},
         capture_output=True,

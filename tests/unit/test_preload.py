@@ -1,6 +1,6 @@
 """include/retrain/preload.py: what a LocalExecutor worker imports once for all its tasks.
 
-Each check runs in a fresh interpreter, as Python's forkserver imports the module.
+The checks share one fresh interpreter, as Python's forkserver imports the module once.
 """
 
 from __future__ import annotations
@@ -25,11 +25,27 @@ def fresh_interpreter(script: str) -> dict:
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def test_a_task_imports_no_heavy_module_the_worker_did_not_preload() -> None:
-    """Everything a task body imports from the heavy libraries is inherited, not imported again."""
-    found = fresh_interpreter(
-        "import json, sys\n"
-        "import include.retrain.preload\n"
+@pytest.fixture(scope="module")
+def forked_task() -> dict:
+    """What the preloaded worker holds, and what a task forked from it imports and parses.
+
+    One fresh interpreter for every check (a fork shares its parent's memory, so what this process
+    sees after the preload is what each task starts with), in the order a task meets them: the
+    preload alone, the task runner's DAG parse, the task bodies' imports, the S3 client.
+    """
+    return fresh_interpreter(
+        "import gc, json, os, sys, threading\n"
+        "import include.retrain.preload as preload\n"
+        "facts = {\n"
+        "    'bundle': sorted(m for m in sys.modules if m.startswith(('include.', 'dags', 'plugins'))),\n"
+        "    'threads': threading.active_count(),\n"
+        "    'missing': [m for m in preload.MODULES if m not in sys.modules],\n"
+        "    'frozen': gc.get_freeze_count(),\n"
+        "    'tracked': len(gc.get_objects()),\n"
+        "}\n"
+        "before = set(sys.modules)\n"
+        "import airflow.dag_processing.dagbag, pyarrow.dataset  # what the task runner and a first read import\n"
+        "facts['parse_imports'] = sorted(set(sys.modules) - before)\n"
         "before = set(sys.modules)\n"
         "from include.retrain.tasks import drift, evaluate, features, gates, ingest, live, promote\n"
         "from include.retrain.tasks import retrain_request, score, train\n"
@@ -38,36 +54,7 @@ def test_a_task_imports_no_heavy_module_the_worker_did_not_preload() -> None:
         "_skops()\n"
         "import dags.retrain_factory.runner\n"
         f"heavy = {HEAVY!r}\n"
-        "print(json.dumps(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy)))\n"
-    )
-    assert found == []
-
-
-def test_preloading_imports_libraries_only_and_starts_no_thread() -> None:
-    """No bundle module goes stale in the worker, and forking the preloaded process stays safe."""
-    found = fresh_interpreter(
-        "import json, sys, threading\n"
-        "import include.retrain.preload as preload\n"
-        "print(json.dumps({\n"
-        "    'bundle': sorted(m for m in sys.modules if m.startswith(('include.', 'dags', 'plugins'))),\n"
-        "    'threads': threading.active_count(),\n"
-        "    'missing': [m for m in preload.MODULES if m not in sys.modules],\n"
-        "}))\n"
-    )
-    bundle = ["include.retrain", "include.retrain.botocore_data", "include.retrain.preload"]
-    assert found == {"bundle": bundle, "threads": 1, "missing": []}
-
-
-@pytest.fixture(scope="module")
-def forked_task() -> dict:
-    """What a task forked from the preloaded worker sees (one fresh interpreter: a fork shares its memory)."""
-    return fresh_interpreter(
-        "import gc, json, os, sys\n"
-        "import include.retrain.preload\n"
-        "frozen, tracked = gc.get_freeze_count(), len(gc.get_objects())\n"
-        "before = set(sys.modules)\n"
-        "import airflow.dag_processing.dagbag, pyarrow.dataset  # what the task runner and a first read import\n"
-        "parse_imports = sorted(set(sys.modules) - before)\n"
+        "facts['heavy_imports'] = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in heavy)\n"
         "import botocore.loaders\n"
         "parsed = []\n"
         "real_load = botocore.loaders.JSONFileLoader.load_file\n"
@@ -81,9 +68,21 @@ def forked_task() -> dict:
         "from dags.retrain_factory.runner import s3_client\n"
         "from include.retrain.config import StorageConfig\n"
         "client = s3_client(StorageConfig(conn_id='aws_default'))\n"
-        "print(json.dumps({'frozen': frozen, 'tracked': tracked, 'parse_imports': parse_imports,\n"
-        "    'parsed': parsed, 'endpoint': client.meta.endpoint_url}))\n"
+        "facts.update(parsed=parsed, endpoint=client.meta.endpoint_url)\n"
+        "print(json.dumps(facts))\n"
     )
+
+
+def test_preloading_imports_libraries_only_and_starts_no_thread(forked_task: dict) -> None:
+    """No bundle module goes stale in the worker, and forking the preloaded process stays safe."""
+    bundle = ["include.retrain", "include.retrain.botocore_data", "include.retrain.preload"]
+    found = {key: forked_task[key] for key in ("bundle", "threads", "missing")}
+    assert found == {"bundle": bundle, "threads": 1, "missing": []}
+
+
+def test_a_task_imports_no_heavy_module_the_worker_did_not_preload(forked_task: dict) -> None:
+    """Everything a task body imports from the heavy libraries is inherited, not imported again."""
+    assert forked_task["heavy_imports"] == []
 
 
 def test_a_forked_task_makes_its_s3_client_without_parsing_botocore_data(forked_task: dict) -> None:

@@ -148,13 +148,33 @@ class SerializedWrites:
                 lock.release()
 
 
+def s3_only(dispatcher: Any) -> Callable[..., Iterable[bytes]]:
+    """``dispatcher`` (moto's app for every service), answering all but ``/moto-api`` with its S3 app.
+
+    moto's dispatcher picks the service per request, and on the way lists its package folder
+    (a directory scan per request: a third of the server's CPU for a small GET). This endpoint
+    serves S3 only, so the S3 app is picked once; moto's own API (reset, ...) goes through as before.
+    """
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+            return dispatcher(environ, start_response)
+        with dispatcher.lock:
+            s3 = dispatcher.app_instances.get("s3")
+            if s3 is None:
+                s3 = dispatcher.app_instances["s3"] = dispatcher.create_app("s3")
+        return s3(environ, start_response)
+
+    return app
+
+
 def build_app() -> SerializedWrites:
-    """moto's server app (as ``python -m moto.server`` builds it), with writes serialized."""
+    """moto's server app (as ``python -m moto.server`` builds it) for S3, with writes serialized."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
-    app = DomainDispatcherApplication(create_backend_app)
-    app.debug = True  # type: ignore[attr-defined]  # as moto.server: errors come back as responses
-    return SerializedWrites(app)
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    dispatcher.debug = True  # type: ignore[attr-defined]  # as moto.server: errors come back as responses
+    return SerializedWrites(s3_only(dispatcher))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -153,16 +153,14 @@ def s3_only(dispatcher: Any) -> Callable[..., Iterable[bytes]]:
 
     moto's dispatcher picks the service per request, and on the way lists its package folder
     (a directory scan per request: a third of the server's CPU for a small GET). This endpoint
-    serves S3 only, so the S3 app is picked once; moto's own API (reset, ...) goes through as before.
+    serves S3 only, so its S3 app is made once, here; moto's own API (reset, ...) goes through the
+    dispatcher as before.
     """
+    s3 = dispatcher.create_app("s3")
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith("/moto-api"):
             return dispatcher(environ, start_response)
-        with dispatcher.lock:
-            s3 = dispatcher.app_instances.get("s3")
-            if s3 is None:
-                s3 = dispatcher.app_instances["s3"] = dispatcher.create_app("s3")
         return s3(environ, start_response)
 
     return app

@@ -11,11 +11,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from dev.synthetic.churn import churn_day
 from include.retrain.config import load_pipeline, pipelines_dir
-from include.retrain.frames import local_copy, read_frame, read_matrix_file, write_frame, write_frames
+from include.retrain.frames import (
+    local_copy,
+    read_frame,
+    read_frame_file,
+    read_matrix_file,
+    write_frame,
+    write_frames,
+)
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_features,
@@ -106,3 +114,57 @@ def test_read_matrix_file_reads_the_given_rows_in_their_order(store: ArtifactSto
     # Row-major: a run of rows (what fit gets as training or validation rows) is contiguous, no copy.
     assert block.iloc[:1500].to_numpy().flags.c_contiguous
     assert np.shares_memory(block.iloc[1500:].to_numpy(), block.to_numpy())
+
+
+def _mixed_frame(rows: int = 7) -> pd.DataFrame:
+    """Every dtype an artifact holds, with the values that make Arrow's type choice depend on all rows."""
+    dates = pd.to_datetime(["2026-01-01", None, "2026-01-03"] * 3).astype("datetime64[us]")
+    return pd.DataFrame(
+        {
+            "float": np.arange(rows) * 1.5,
+            "nullable_int": pd.array([1, None, 3, 4, 5, 6, 7][:rows], dtype="Int64"),
+            "category": pd.Categorical(["x", "y", None, "x", "x", "y", "y"][:rows]),
+            "ordered": pd.Categorical(["lo", "hi", "lo"] * 3, categories=["lo", "hi"], ordered=True)[:rows],
+            "date": dates[:rows],
+            "text": [None, None, None, "u", "v", None, "w"][:rows],  # missing in the whole first chunks
+            "late_text": pd.Series([None] * (rows - 1) + ["z"], dtype=object),
+            "flag": pd.array([True, None, False, True, True, True, None][:rows], dtype="boolean"),
+        }
+    )
+
+
+@pytest.mark.parametrize("rows", [7, 1, 0])
+def test_write_frame_in_chunks_reads_back_as_a_single_write_would(
+    store: ArtifactStore, monkeypatch: pytest.MonkeyPatch, tmp_path, rows: int
+) -> None:
+    """Chunked conversion keeps the whole frame's types, even for a column missing in the first chunks."""
+    monkeypatch.setattr("include.retrain.frames.CHUNK_ROWS", 2)
+    frame = _mixed_frame().iloc[:rows]
+    frame.to_parquet(tmp_path / "single.parquet", index=False)
+
+    ref = write_frame(store, store.key("chunked.parquet"), frame)
+
+    with local_copy(store, ref) as path:
+        assert pq.ParquetFile(path).metadata.num_row_groups == max(1, -(-rows // 2))
+    single = pq.read_table(tmp_path / "single.parquet").to_pandas()
+    pd.testing.assert_frame_equal(read_frame(store, ref), single)
+
+
+def test_read_frame_a_column_at_a_time_is_the_whole_table_read(store: ArtifactStore, tmp_path) -> None:
+    frame = _mixed_frame()
+    ref = write_frame(store, store.key("mixed.parquet"), frame)
+    with local_copy(store, ref) as path:
+        whole = pq.read_table(path).to_pandas()
+        some = pq.read_table(path, columns=["text", "float"]).to_pandas()
+    pd.testing.assert_frame_equal(read_frame(store, ref), whole)
+    pd.testing.assert_frame_equal(read_frame(store, ref, columns=["text", "float"]), some)
+
+
+@pytest.mark.parametrize("index", ["text", None])
+def test_read_frame_file_keeps_a_stored_index_and_an_empty_column_set(tmp_path, index: str | None) -> None:
+    """Files the bundle never writes (an index stored as a column, no columns) still read as pandas reads them."""
+    frame = _mixed_frame().set_index(index) if index else pd.DataFrame(index=range(3))
+    frame.to_parquet(tmp_path / "file.parquet")
+    pd.testing.assert_frame_equal(
+        read_frame_file(tmp_path / "file.parquet"), pq.read_table(tmp_path / "file.parquet").to_pandas()
+    )

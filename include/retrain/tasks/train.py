@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from include.retrain.context import RunContext
-from include.retrain.frames import local_copy, read_column, read_matrix_file
+from include.retrain.frames import local_copy, read_column, read_matrix_file, release_unused_memory
 from include.retrain.layout import MODEL
 from include.retrain.manifests import FeaturesManifest, TrainManifest
 from include.retrain.modelio import dump_model, load_model
@@ -21,10 +21,13 @@ def train(run: RunContext, features: FeaturesManifest) -> TrainManifest:
     with local_copy(run.store, features.ref("train")) as path:
         # Laid out as the estimator splits it for early stopping, so fit never copies the matrix.
         order = fit_order(config.model, read_column(path, target), overrides)
+        release_unused_memory()  # the split's temporaries, before the matrix is allocated
         matrix, y = read_matrix_file(path, features.feature_columns, target, rows=order.rows)
+        validation_rows = order.validation
+        del order  # the row order (8 bytes a row) is not needed during the fit
     transformer = load_model(run.store.get_bytes(features.ref("transformer")), source="feature transformer")
     started = time.perf_counter()
-    estimator = train_model(matrix, y, config.model, overrides, validation_rows=order.validation)
+    estimator = train_model(matrix, y, config.model, overrides, validation_rows=validation_rows)
     seconds = time.perf_counter() - started
     model = assemble_model(transformer, estimator)
     ref = run.store.put_bytes(run.key(MODEL), dump_model(model))

@@ -372,7 +372,36 @@ class TestAssembleAndSample:
         assert combined["ds"].iloc[:30].eq(pd.Timestamp("2026-01-05")).all()
         assert combined["ds"].iloc[30:].eq(pd.Timestamp("2026-01-06")).all()
         assert combined.index.tolist() == list(range(60))
-        assert "ds" not in frames[0][1].columns  # the input frames are not modified
+        assert frames == []  # consumed: each file's columns were released into the window
+
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [
+            # the same columns: assembled a column at a time
+            ({"n": [1, 2]}, {"n": [3, None]}),  # int64 then float64 (a null)
+            ({"n": pd.array([1, 2], dtype="Int64")}, {"n": [0.5, 1.5]}),
+            ({"c": pd.Categorical(["a", "b"])}, {"c": pd.Categorical(["c", None])}),  # different categories
+            ({"c": pd.Categorical(["a", "b"])}, {"c": pd.Categorical(["b", "a"])}),
+            ({"s": ["a", None]}, {"s": [1, 2]}),  # text in one file, numbers in the other
+            ({"b": [True, False]}, {"b": pd.array([True, None], dtype="boolean")}),
+            ({"d": pd.to_datetime(["2026-01-01", None])}, {"d": pd.to_datetime(["2026-01-02", "2026-01-03"])}),
+            ({"x": [1.0, 2.0], "y": ["a", "b"]}, {"x": [3.0, 4.0], "y": [None, None]}),
+            # different columns: pandas aligns them
+            ({"x": [1, 2], "y": ["a", "b"]}, {"y": ["c", "d"], "x": [3, 4]}),
+            ({"x": [1, 2]}, {"x": [3, 4], "z": ["e", "f"]}),
+        ],
+    )
+    def test_assemble_window_is_what_concatenating_the_files_gives(self, first: dict, second: dict) -> None:
+        """A column at a time or not, the window is ``pd.concat`` of the files' frames with the partition added."""
+        days = [date(2026, 1, 5), date(2026, 1, 6)]
+        parts = [pd.DataFrame(first), pd.DataFrame(second)]
+        expected = pd.concat(
+            [part.assign(ds=pd.Timestamp(day)) for day, part in zip(days, parts, strict=True)], ignore_index=True
+        ).astype({"ds": "datetime64[us]"})
+
+        combined = assemble_window([(day, part.copy()) for day, part in zip(days, parts, strict=True)], "ds")
+
+        pd.testing.assert_frame_equal(combined, expected)
 
     def test_assemble_empty_window_has_partition_column(self) -> None:
         empty = assemble_window([], "ds")

@@ -240,12 +240,15 @@ def run_gate(
         key = (row_keys or {}).get(table)
         result_format = {**RESULT_FORMAT, "unexpected_index_column_names": [key]} if key else RESULT_FORMAT
         results = []
-        for number, (batch_frame, batch_specs) in enumerate(batches(frame, table_specs, key)):
-            asset_name = table if number == 0 else f"{table}.{number}"
-            name = f"{gate}.{asset_name}"
-            definition = source.add_dataframe_asset(name=asset_name).add_batch_definition_whole_dataframe(asset_name)
+        # One asset for the table's batches: GX rewrites the whole project config on every asset
+        # and batch definition it adds. Each batch's metrics are forgotten before the next one
+        # (they share the batch id).
+        definition = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(table)
+        for batch_frame, batch_specs in batches(frame, table_specs, key):
             batch = definition.get_batch(batch_parameters={"dataframe": batch_frame})
-            suite = gx.ExpectationSuite(name=name, expectations=[_expectation(spec) for spec in batch_specs])
+            suite = gx.ExpectationSuite(
+                name=f"{gate}.{table}", expectations=[_expectation(spec) for spec in batch_specs]
+            )
             results.append(_stamped(batch.validate(suite, result_format=result_format)))
             forget_batch(source)
         result = _merged(gate, table, results, table_specs)

@@ -78,6 +78,10 @@ def read_frame_file(path: Path, columns: list[str] | None = None) -> pd.DataFram
     """A local Parquet file as a DataFrame, a column at a time (see :func:`read_frame`)."""
     with pq.ParquetFile(path) as parquet:
         names = parquet.schema_arrow.names if columns is None else columns
+        if missing := [name for name in names if name not in parquet.schema_arrow.names]:
+            raise ValueError(
+                f"Parquet file {path.name} has no column {missing}; its columns: {parquet.schema_arrow.names}"
+            )
         metadata = parquet.schema_arrow.pandas_metadata or {}
         if not names or any(isinstance(index, str) for index in metadata.get("index_columns", [])):
             # no columns, or an index stored as columns (never in a bundle artifact): as a whole

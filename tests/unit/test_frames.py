@@ -168,3 +168,9 @@ def test_read_frame_file_keeps_a_stored_index_and_an_empty_column_set(tmp_path, 
     pd.testing.assert_frame_equal(
         read_frame_file(tmp_path / "file.parquet"), pq.read_table(tmp_path / "file.parquet").to_pandas()
     )
+
+
+def test_read_frame_names_a_column_the_file_lacks(tmp_path) -> None:
+    _mixed_frame().to_parquet(tmp_path / "file.parquet", index=False)
+    with pytest.raises(ValueError, match=r"file.parquet has no column \['nope'\]; its columns: \['float'"):
+        read_frame_file(tmp_path / "file.parquet", ["float", "nope"])

@@ -202,10 +202,10 @@ def assemble_window(frames: list[tuple[date, pd.DataFrame]], partition_column: s
     in memory twice (at 10M rows, about 700 MiB of peak RSS). The result is ``pd.concat``'s.
     """
     parts = []
-    while frames:
-        partition, frame = frames.pop(0)
+    for partition, frame in frames:
         frame[partition_column] = np.full(len(frame), np.datetime64(partition, "us"))
         parts.append(frame)
+    frames.clear()  # the window's columns are released from ``parts`` below; the caller keeps no copy
     if not parts:
         return pd.DataFrame({partition_column: pd.Series([], dtype="datetime64[us]")})
     names = list(parts[0].columns)

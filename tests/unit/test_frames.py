@@ -174,3 +174,12 @@ def test_read_frame_names_a_column_the_file_lacks(tmp_path) -> None:
     _mixed_frame().to_parquet(tmp_path / "file.parquet", index=False)
     with pytest.raises(ValueError, match=r"file.parquet has no column \['nope'\]; its columns: \['float'"):
         read_frame_file(tmp_path / "file.parquet", ["float", "nope"])
+
+
+def test_write_frame_with_column_names_that_are_not_strings_reads_back_as_a_single_write_would(
+    store: ArtifactStore, tmp_path
+) -> None:
+    frame = pd.DataFrame({0: [1.0, 2.0], 1: ["a", None]})
+    frame.to_parquet(tmp_path / "single.parquet", index=False)
+    ref = write_frame(store, store.key("numbered.parquet"), frame)
+    pd.testing.assert_frame_equal(read_frame(store, ref), pq.read_table(tmp_path / "single.parquet").to_pandas())

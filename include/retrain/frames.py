@@ -24,13 +24,17 @@ CHUNK_ROWS = 1024 * 1024
 def write_frame(store: ArtifactStore, key: str, frame: pd.DataFrame) -> ArtifactRef:
     """Write ``frame`` as Parquet at ``key`` and return its ref (with sha256).
 
-    Converted to Arrow ``CHUNK_ROWS`` rows at a time (each a row group, the layout a single
-    write has), under the schema of the whole frame: ``frame.to_parquet`` held an Arrow copy of
-    the whole frame beside it (at 10M rows, about 600 MiB of peak RSS in ingest).
+    A frame of more than ``CHUNK_ROWS`` rows is converted to Arrow that many rows at a time (each
+    a row group, the layout a single write has), under the schema of the whole frame: one write
+    holds an Arrow copy of the whole frame beside it (at 10M rows, about 600 MiB of peak RSS in
+    ingest). A smaller frame is one write: the schema pass would cost more than the memory saved.
     """
-    if not all(isinstance(name, str) for name in frame.columns):
-        # The schema names such columns as strings, which the chunks would not match: one write.
-        return write_frames(store, key, [frame])
+    if len(frame) <= CHUNK_ROWS or not all(isinstance(name, str) for name in frame.columns):
+        # (the schema names columns that are not strings as strings, which the chunks would not match)
+        with tempfile.TemporaryDirectory(prefix="retrain-") as tmp:
+            path = Path(tmp) / "frame.parquet"
+            frame.to_parquet(path, index=False, compression="zstd")
+            return store.put_file(key, path, content_type=PARQUET_CONTENT_TYPE)
     schema = pa.Schema.from_pandas(frame, preserve_index=False)
     chunks = (frame.iloc[start : start + CHUNK_ROWS] for start in range(0, max(len(frame), 1), CHUNK_ROWS))
     return write_frames(store, key, chunks, schema=schema)
@@ -66,12 +70,13 @@ def write_frames(
 def read_frame(store: ArtifactStore, ref: ArtifactRef, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a Parquet artifact after checking its sha256; optionally only some columns.
 
-    A column at a time: Arrow holds one decoded column beside the growing frame, and the pages
-    its allocator kept for reuse go back to the system after each (``self_destruct`` hands the
-    buffers to pandas where it can). Reading the whole table first held the decoded table and
-    the frame together: at 10M rows about 550 MiB more peak RSS than the frame itself. Same frame
-    as ``pq.read_table(path).to_pandas()``: each column is converted with the file's pandas
-    metadata (nullable and categorical dtypes).
+    Above ``CHUNK_ROWS`` rows, a column at a time: Arrow holds one decoded column beside the
+    growing frame, and the pages its allocator kept for reuse go back to the system after each
+    (``self_destruct`` hands the buffers to pandas where it can). Reading the whole table first
+    holds the decoded table and the frame together: at 10M rows about 550 MiB more peak RSS than
+    the frame itself, while below a million rows a conversion per column costs more CPU than
+    that memory is worth. Same frame as ``pq.read_table(path).to_pandas()`` either way: each
+    column is converted with the file's pandas metadata (nullable and categorical dtypes).
     """
     with local_copy(store, ref) as path:
         return read_frame_file(path, columns)
@@ -86,9 +91,14 @@ def read_frame_file(path: Path, columns: list[str] | None = None) -> pd.DataFram
                 f"Parquet file {path.name} has no column {missing}; its columns: {parquet.schema_arrow.names}"
             )
         metadata = parquet.schema_arrow.pandas_metadata or {}
-        if not names or any(isinstance(index, str) for index in metadata.get("index_columns", [])):
-            # no columns, or an index stored as columns (never in a bundle artifact): as a whole
-            return parquet.read(columns=columns, use_pandas_metadata=True).to_pandas()
+        stored_index = any(isinstance(index, str) for index in metadata.get("index_columns", []))
+        if parquet.metadata.num_rows <= CHUNK_ROWS or not names or stored_index:
+            # small, no columns, or an index stored as columns (never in a bundle artifact): as a whole
+            table = parquet.read(columns=columns)
+            frame = table.to_pandas(self_destruct=True, split_blocks=True)
+            del table
+            release_unused_memory()
+            return frame
         parts = {}
         for name in names:
             table = parquet.read(columns=[name], use_pandas_metadata=False)

@@ -150,7 +150,12 @@ def test_write_frame_in_chunks_reads_back_as_a_single_write_would(
     pd.testing.assert_frame_equal(read_frame(store, ref), single)
 
 
-def test_read_frame_a_column_at_a_time_is_the_whole_table_read(store: ArtifactStore, tmp_path) -> None:
+@pytest.mark.parametrize("chunk_rows", [2, 1024 * 1024])
+def test_read_frame_a_column_at_a_time_is_the_whole_table_read(
+    store: ArtifactStore, monkeypatch: pytest.MonkeyPatch, chunk_rows: int
+) -> None:
+    """Above CHUNK_ROWS rows a column at a time, below it in one read: the same frame."""
+    monkeypatch.setattr("include.retrain.frames.CHUNK_ROWS", chunk_rows)
     frame = _mixed_frame()
     ref = write_frame(store, store.key("mixed.parquet"), frame)
     with local_copy(store, ref) as path:

@@ -17,7 +17,8 @@ from include.retrain.storage import ArtifactRef, ArtifactStore
 
 PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
 
-#: Rows converted to Arrow at a time when a frame is written: pyarrow's default row group size.
+#: pyarrow's default row group size: the rows converted to Arrow at a time when a larger frame is
+#: written, and the size above which an artifact is read a column at a time.
 CHUNK_ROWS = 1024 * 1024
 
 
@@ -36,7 +37,7 @@ def write_frame(store: ArtifactStore, key: str, frame: pd.DataFrame) -> Artifact
             frame.to_parquet(path, index=False, compression="zstd")
             return store.put_file(key, path, content_type=PARQUET_CONTENT_TYPE)
     schema = pa.Schema.from_pandas(frame, preserve_index=False)
-    chunks = (frame.iloc[start : start + CHUNK_ROWS] for start in range(0, max(len(frame), 1), CHUNK_ROWS))
+    chunks = (frame.iloc[start : start + CHUNK_ROWS] for start in range(0, len(frame), CHUNK_ROWS))
     return write_frames(store, key, chunks, schema=schema)
 
 
@@ -83,7 +84,7 @@ def read_frame(store: ArtifactStore, ref: ArtifactRef, columns: list[str] | None
 
 
 def read_frame_file(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A local Parquet file as a DataFrame, a column at a time (see :func:`read_frame`)."""
+    """A local Parquet file as a DataFrame; above ``CHUNK_ROWS`` rows a column at a time (see :func:`read_frame`)."""
     with pq.ParquetFile(path) as parquet:
         names = parquet.schema_arrow.names if columns is None else columns
         if missing := [name for name in names if name not in parquet.schema_arrow.names]:

@@ -25,10 +25,11 @@ def train(run: RunContext, features: FeaturesManifest) -> TrainManifest:
         matrix, y = read_matrix_file(path, features.feature_columns, target, rows=order.rows)
         validation_rows = order.validation
         del order  # the row order (8 bytes a row) is not needed during the fit
-    transformer = load_model(run.store.get_bytes(features.ref("transformer")), source="feature transformer")
     started = time.perf_counter()
     estimator = train_model(matrix, y, config.model, overrides, validation_rows=validation_rows)
     seconds = time.perf_counter() - started
+    # Loaded after the fit: skops and the transformer would otherwise sit beside the fit's peak.
+    transformer = load_model(run.store.get_bytes(features.ref("transformer")), source="feature transformer")
     model = assemble_model(transformer, estimator)
     ref = run.store.put_bytes(run.key(MODEL), dump_model(model))
     params = {k: v for k, v in estimator.get_params().items() if k in {*config.model.params, "random_state"}}

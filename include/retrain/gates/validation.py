@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import great_expectations as gx
-import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import pandas_execution_engine
@@ -27,6 +26,7 @@ from include.retrain.gates import (
     unique,  # noqa: F401  (registers the lean unique metric)
     vectorized,  # noqa: F401  (registers the vectorised between metric)
 )
+from include.retrain.gates.batches import Table, batches
 from include.retrain.gates.expectations import ExpectationSpec
 from include.retrain.gates.result import SAMPLE_SIZE, ExpectationOutcome, GateResult, json_safe
 
@@ -51,57 +51,6 @@ class ExpectColumnDtypeToBeIn(ExpectColumnValuesToBeInTypeList):
         dtypes = {item["name"]: item["type"] for item in metrics["table.column_types"]}
         observed = str(dtypes[column])
         return {"success": observed in self.configuration.kwargs["type_list"], "result": {"observed_value": observed}}
-
-
-#: Expectations that observe a table's whole column set; every other one reads only its column.
-_COLUMN_SET_EXPECTATIONS = frozenset({"ExpectTableColumnsToMatchSet", "ExpectColumnToExist", "ExpectColumnDtypeToBeIn"})
-
-#: From this many rows on, each column's expectations are validated on that column alone.
-COLUMN_BATCH_ROWS = 500_000
-
-
-def columns_read(frame: pd.DataFrame, specs: Sequence[ExpectationSpec], key: str | None = None) -> pd.DataFrame:
-    """``frame`` restricted to the columns ``specs`` read (and the row key), same rows.
-
-    GX copies the whole table (every column) for each column expectation it evaluates, so a
-    feature matrix checked on its target alone would be copied in full: restricting it first
-    keeps a gate's cost proportional to what it checks. Tables whose specs look at the column
-    set, or name a column the frame lacks (GX reports that), are passed whole.
-    """
-    if any(spec.expectation in _COLUMN_SET_EXPECTATIONS for spec in specs):
-        return frame
-    wanted = {spec.kwargs["column"] for spec in specs if "column" in spec.kwargs} | ({key} if key else set())
-    if not wanted <= set(frame.columns):
-        return frame
-    # Column order as in the frame; at least one column, so the row count stays observable.
-    return frame[[c for c in frame.columns if c in wanted] or list(frame.columns[:1])]
-
-
-def batches(
-    frame: pd.DataFrame, specs: Sequence[ExpectationSpec], key: str | None = None
-) -> list[tuple[pd.DataFrame, list[ExpectationSpec]]]:
-    """How GX sees one table: ``(frame, specs)`` pairs whose results together are the table's.
-
-    A table under :data:`COLUMN_BATCH_ROWS` rows is one batch of the columns its specs read. A
-    larger one (the raw window) is split: each column's expectations run on that column alone
-    (and the row key), and only the column-set and table-level ones see the whole table, where
-    GX computes no per-row metric. GX then never copies the whole window once per column
-    expectation: at 10M rows that was a third of validate_raw's time and 2 GiB of its memory.
-    """
-    if len(frame) < COLUMN_BATCH_ROWS:
-        return [(columns_read(frame, specs, key), list(specs))]
-    whole: list[ExpectationSpec] = []
-    by_column: dict[str, list[ExpectationSpec]] = {}
-    for spec in specs:
-        column = spec.kwargs.get("column")
-        if column is None or column not in frame.columns or spec.expectation == "ExpectTableColumnsToMatchSet":
-            whole.append(spec)
-        else:
-            by_column.setdefault(column, []).append(spec)
-    pairs = [(frame, whole)] if whole else []
-    for column, column_specs in by_column.items():
-        pairs.append((frame[[column, *([key] if key and key != column else [])]], column_specs))
-    return pairs
 
 
 def _raised(result: Any) -> bool:
@@ -198,22 +147,24 @@ def _stamped(result: Any) -> Any:
 
 
 def forget_batch(source: Any) -> None:
-    """Drop what validating a batch left in memory: GX's cached metrics and Arrow's freed pages.
+    """Drop what validating a batch left in memory: GX's cached metrics, its batch frame, Arrow's freed pages.
 
     GX's execution engine caches every metric it computes, per-row ones included (the null
     filtered column, each expectation's condition), for the life of the context. A finished
     batch's metrics are never asked for again (their keys carry the batch id); kept, they add up
     to about half a copy of the window (at 10M rows, 400 MiB by the last column batch).
     """
-    cache = getattr(source.get_execution_engine(), "_metric_cache", None)  # GX has no public way to clear it
+    engine = source.get_execution_engine()
+    cache = getattr(engine, "_metric_cache", None)  # GX has no public way to clear it
     if cache is not None:
         cache.clear()
+    engine.batch_manager.batch_data_cache.clear()  # the batch's frame: the next one replaces it anyway
     release_unused_memory()
 
 
 def run_gate(
     gate: str,
-    tables: Mapping[str, pd.DataFrame],
+    tables: Mapping[str, Table],
     specs: Sequence[ExpectationSpec],
     notes: Sequence[str] = (),
     row_keys: Mapping[str, str] | None = None,
@@ -250,6 +201,7 @@ def run_gate(
                 name=f"{gate}.{table}", expectations=[_expectation(spec) for spec in batch_specs]
             )
             results.append(_stamped(batch.validate(suite, result_format=result_format)))
+            del batch_frame, batch  # before the next batch is read
             forget_batch(source)
         result = _merged(gate, table, results, table_specs)
         outcomes.extend(_outcome(table, r, key) for r in result.results)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from include.retrain.context import RunContext
-from include.retrain.frames import read_frame
+from include.retrain.frames import local_copy, read_frame
 from include.retrain.gates.expectations import features_expectations, model_expectations, raw_expectations
 from include.retrain.gates.feature_tables import class_shares, feature_stats
+from include.retrain.gates.parquet_table import ParquetTable
 from include.retrain.gates.publish import publish_gate, run_gate
 from include.retrain.gates.segments import segments_table
 from include.retrain.manifests import EvaluateManifest, FeaturesManifest, GateSummary, IngestManifest
@@ -23,7 +24,6 @@ def validate_raw(run: RunContext, ingested: IngestManifest) -> GateSummary:
 
     Folders ingest skipped (not ``ds=YYYY-MM-DD``) are a note in the report, not a failure.
     """
-    raw = read_frame(run.store, ingested.ref("raw"))
     notes = [
         f"skipped {uri}: not a ds=YYYY-MM-DD partition folder, its files were not read"
         for uri in ingested.skipped_folders
@@ -33,7 +33,11 @@ def validate_raw(run: RunContext, ingested: IngestManifest) -> GateSummary:
             f"{ingested.target_nulls_dropped} rows without a label ({run.config.dataset.target!r} missing) were "
             "dropped at ingest (dataset.target_nulls: drop)"
         )
-    result = run_gate("validate_raw", {"data": raw}, raw_expectations(run.config, run.window), notes)
+    with local_copy(run.store, ingested.ref("raw")) as path:
+        # As a file: a large window is read a column at a time as the gate validates it.
+        result = run_gate(
+            "validate_raw", {"data": ParquetTable.open(path)}, raw_expectations(run.config, run.window), notes
+        )
     return publish_gate(run, result)
 
 

@@ -18,8 +18,10 @@ import pytest
 
 from dev.synthetic.churn import churn_day
 from include.retrain.config import ColumnSpec, PipelineConfig, load_pipeline
+from include.retrain.gates import batches as gate_batches
 from include.retrain.gates import validation
 from include.retrain.gates.expectations import ExpectationSpec, raw_expectations
+from include.retrain.gates.parquet_table import ParquetTable
 from include.retrain.gates.result import GateResult
 from include.retrain.gates.validation import run_gate
 from include.retrain.runs import TrainingWindow
@@ -422,7 +424,7 @@ class TestBetweenOnEveryNumericDtype:
 
 
 class TestColumnBatches:
-    """Large tables are validated a column at a time (gates.validation.batches), with the same results."""
+    """Large tables are validated a column at a time (gates.batches), with the same results."""
 
     @pytest.mark.parametrize(
         "fault",
@@ -433,10 +435,10 @@ class TestColumnBatches:
     ) -> None:
         frame, window = fault(clean.copy(), WINDOW) if fault else (clean, WINDOW)
         whole = raw_gate(config, frame, window)
-        monkeypatch.setattr(validation, "COLUMN_BATCH_ROWS", 0)
+        monkeypatch.setattr(gate_batches, "COLUMN_BATCH_ROWS", 0)
         split = raw_gate(config, frame, window)
 
-        assert len(validation.batches(frame, raw_expectations(config, window))) > 1
+        assert len(list(gate_batches.batches(frame, raw_expectations(config, window)))) > 1
         report, split_report = whole.report({}), split.report({})
         assert split_report["statistics"] == report["statistics"]
         assert sorted(map(json.dumps, split_report["expectations"])) == sorted(map(json.dumps, report["expectations"]))
@@ -453,7 +455,7 @@ class TestColumnBatches:
         self, config: PipelineConfig, clean: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """GX's engine would keep every batch's per-row metrics until the gate ends (gates.validation.forget_batch)."""
-        monkeypatch.setattr(validation, "COLUMN_BATCH_ROWS", 0)
+        monkeypatch.setattr(gate_batches, "COLUMN_BATCH_ROWS", 0)
         cached: list[tuple[int, int]] = []
         forget_batch = validation.forget_batch
 
@@ -464,6 +466,75 @@ class TestColumnBatches:
 
         monkeypatch.setattr(validation, "forget_batch", measured)
         assert raw_gate(config, clean).success
-        assert len(cached) == len(validation.batches(clean, raw_expectations(config, WINDOW)))
+        assert len(cached) == len(list(gate_batches.batches(clean, raw_expectations(config, WINDOW))))
         assert all(before > 0 for before, _ in cached)  # the engine the batch ran on held its metrics
         assert all(after == 0 for _, after in cached)
+
+
+class TestParquetTable:
+    """A window handed over as a Parquet file (validate_raw) gets the report its frame gets, never read whole."""
+
+    @staticmethod
+    def written(frame: pd.DataFrame, tmp_path: Path) -> Path:
+        path = tmp_path / "raw.parquet"
+        frame.to_parquet(path, index=False, compression="zstd")  # as ingest writes the window
+        return path
+
+    @pytest.mark.parametrize(
+        "fault",
+        [pytest.param(None, id="clean")] + [pytest.param(p.values[0], id=p.id) for p in FAULTS],
+    )
+    def test_same_report_as_the_frame_read_whole(
+        self,
+        config: PipelineConfig,
+        clean: pd.DataFrame,
+        fault: Fault | None,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        frame, window = fault(clean.copy(), WINDOW) if fault else (clean, WINDOW)
+        path = self.written(frame, tmp_path)
+        whole = raw_gate(config, pd.read_parquet(path), window)
+        read: list[list[str] | None] = []
+        read_columns = ParquetTable.read
+
+        def recorded(table: ParquetTable, columns: list[str] | None = None) -> pd.DataFrame:
+            read.append(None if columns is None else list(columns))
+            return read_columns(table, columns)
+
+        monkeypatch.setattr(ParquetTable, "read", recorded)
+        monkeypatch.setattr(gate_batches, "COLUMN_BATCH_ROWS", 0)
+        lazy = raw_gate(config, ParquetTable.open(path), window)
+
+        report, lazy_report = whole.report({}), lazy.report({})
+        assert lazy_report["statistics"] == report["statistics"]
+        assert sorted(map(json.dumps, lazy_report["expectations"])) == sorted(map(json.dumps, report["expectations"]))
+        if fault is not missing_column:  # GX lists what could not run first; otherwise the order is GX's own
+            assert lazy_report["expectations"] == report["expectations"]
+        assert lazy.success == whole.success
+        assert lazy.row_counts == whole.row_counts
+        assert read  # a column at a time: the window is never in memory whole
+        assert all(columns is not None and len(columns) == 1 for columns in read)
+
+    def test_small_table_is_read_once_whole(self, config: PipelineConfig, clean: pd.DataFrame, tmp_path: Path) -> None:
+        path = self.written(clean, tmp_path)
+        assert len(clean) < gate_batches.COLUMN_BATCH_ROWS
+        lazy = raw_gate(config, ParquetTable.open(path))
+        assert lazy.report({}) == raw_gate(config, pd.read_parquet(path)).report({})
+
+    def test_a_check_across_columns_reads_their_values(
+        self, clean: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Only shape expectations see the table's shape; others read the real values (here they differ)."""
+        path = self.written(clean, tmp_path)
+        specs = [
+            ExpectationSpec("ExpectTableRowCountToBeBetween", {"min_value": 1}),
+            ExpectationSpec(
+                "ExpectColumnPairValuesToBeEqual", {"column_A": "tenure_months", "column_B": "support_calls"}
+            ),
+        ]
+        monkeypatch.setattr(gate_batches, "COLUMN_BATCH_ROWS", 0)
+        lazy = run_gate("validate_raw", {"data": ParquetTable.open(path)}, specs)
+        whole = run_gate("validate_raw", {"data": pd.read_parquet(path)}, specs)
+        assert [o.success for o in lazy.outcomes] == [o.success for o in whole.outcomes]
+        assert not lazy.success  # on the shape's zeros the pair would be equal

@@ -16,6 +16,9 @@ At the largest size two headline ratios: ``peak_rss_ratio`` (the largest stage's
 window in memory) and ``e2e_10m_ratio``: every task body's process CPU, imports included, plus the
 S3 server's CPU while it served them, over ``benchmarks.bare_train --score-holdout`` reading the
 same Parquet bytes from a local folder, fitting the same pipeline and scoring the holdout once.
+Beside ``peak_rss_ratio``, its floor (``fit_floor``): the peak RSS of ``benchmarks.fit_floor``,
+the variant's estimator fitted alone on the run's own training matrix (the least memory
+scikit-learn fits it in), over the same window size.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from benchmarks.landing import write_window
 from dev.local_s3 import LocalS3
 from dev.synthetic.landing import delete_prefix
 from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
+from include.retrain.manifests import FeaturesManifest
 from include.retrain.monitoring.links import GATES
 
 SIZES = (100_000, 1_000_000, 10_000_000)
@@ -60,9 +64,14 @@ def sized_config(base: PipelineConfig, label: str) -> PipelineConfig:
     return PipelineConfig.model_validate(raw)
 
 
-def run_pipeline(config: PipelineConfig, endpoint: str, env: dict[str, str], work: Path) -> dict[str, dict[str, Any]]:
-    """Every task body in DAG order, each in a fresh interpreter; returns per-stage measurements."""
-    manifests: dict[str, Any] = {}
+def run_pipeline(
+    config: PipelineConfig, endpoint: str, env: dict[str, str], work: Path, manifests: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every task body in DAG order, each in a fresh interpreter; returns per-stage measurements.
+
+    ``manifests``, when given, receives each stage's manifest (as its task returns it).
+    """
+    manifests = {} if manifests is None else manifests
     upstream_of = {
         "ingest": [],
         "validate_raw": ["ingest"],
@@ -134,8 +143,9 @@ def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
             )
             print(f"  {rows} rows ({window.memory_bytes / 2**20:.0f} MiB in memory):", flush=True)
             server_before = process_cpu_seconds(s3.pid)
+            manifests: dict[str, Any] = {}
             try:
-                stages = run_pipeline(config, s3.endpoint_url, env, work)
+                stages = run_pipeline(config, s3.endpoint_url, env, work, manifests)
                 completed[rows] = True
             except (RuntimeError, TimeoutError) as exc:
                 print(f"    FAILED: {str(exc)[-2000:]}", flush=True)
@@ -150,6 +160,8 @@ def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
             }
             if local and completed[rows]:
                 results["e2e"] = whole_run_vs_bare(stages, server_cpu, local, env)
+                features = FeaturesManifest.from_xcom(manifests["build_features"])
+                results["fit_floor"] = fit_floor(client, features, base.dataset.target, window.memory_bytes, env, work)
             for stage, figures in stages.items():
                 results["stages"].setdefault(stage, {})[str(rows)] = figures
     done = [rows for rows in sizes if completed.get(rows)]
@@ -184,4 +196,26 @@ def whole_run_vs_bare(stages: dict[str, dict[str, Any]], server_cpu: float, loca
         "bare_wall_seconds": round(bare.wall, 2),
         "bare_holdout_metric": round(bare.output["holdout_metric"], 4),
         "ratio": round(run_cpu / bare.cpu, 3),
+    }
+
+
+def fit_floor(
+    client: Any, features: FeaturesManifest, target: str, window_bytes: int, env: dict[str, str], work: Path
+) -> dict:
+    """Peak RSS of ``benchmarks.fit_floor`` (the estimator alone) on this run's own training matrix."""
+    bucket, key = features.ref("train").uri.removeprefix("s3://").split("/", 1)
+    matrix = work / "fit-floor-train.parquet"
+    client.download_file(bucket, key, str(matrix))
+    try:
+        args = [str(matrix), str(pipelines_dir() / "churn.yaml"), target, *features.feature_columns]
+        floor = run_child("benchmarks.fit_floor", args, env).output
+    finally:
+        matrix.unlink(missing_ok=True)
+    peak = floor["peak_rss_bytes"]
+    print(f"    fit floor: {peak / 2**20:.0f} MiB peak RSS fitting the estimator alone", flush=True)
+    return {
+        "rows": floor["rows"],
+        "peak_rss_mib": round(peak / 2**20, 1),
+        "rss_after_imports_mib": round(floor["rss_after_imports_bytes"] / 2**20, 1),
+        "ratio": round(peak / window_bytes, 2),
     }

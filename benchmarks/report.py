@@ -226,9 +226,16 @@ def _peak_rss(results: dict[str, Any]) -> tuple[str, float] | None:
     window = windows[largest]
     stages = results["scaling"]["stages"]
     stage = max(stages, key=lambda s: stages[s].get(largest, {}).get("peak_rss_mib") or 0)
+    floor = results["scaling"].get("fit_floor")
+    beside = (
+        f"; the estimator fitted alone on the same matrix (`benchmarks/fit_floor.py`): {floor['ratio']:.2f} "
+        f"({floor['peak_rss_mib']:.0f} MiB)"
+        if floor
+        else ""
+    )
     return (
         f"{window['peak_rss_ratio']:.2f} at {rows_label(largest)} rows "
-        f"({stage} {window['peak_rss_mib']:.0f} MiB / {window['memory_mib']:.0f} MiB)",
+        f"({stage} {window['peak_rss_mib']:.0f} MiB / {window['memory_mib']:.0f} MiB){beside}",
         window["peak_rss_ratio"],
     )
 

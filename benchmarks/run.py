@@ -61,6 +61,12 @@ def _fresh_interpreter(scoring: dict[str, Any]) -> str:
     return f"; fresh interpreters {fresh['ratio']:.3f}" if fresh else ""
 
 
+def _fit_floor(scaling: dict[str, Any]) -> str:
+    """The estimator fitted alone on the same matrix (``benchmarks.fit_floor``), when measured."""
+    floor = scaling.get("fit_floor")
+    return f"; the fit alone {floor['ratio']:.2f} ({floor['peak_rss_mib']:.0f} MiB)" if floor else ""
+
+
 def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(key, measured, target, met) for every headline key present in ``results``."""
     rows = []
@@ -186,7 +192,7 @@ def headline_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 _row(
                     f"peak_rss_ratio ({rows_label(largest)} rows)",
                     f"{window.get('peak_rss_ratio', 0):.2f} "
-                    f"({window['peak_rss_mib']:.0f} / {window['memory_mib']:.0f} MiB)",
+                    f"({window['peak_rss_mib']:.0f} / {window['memory_mib']:.0f} MiB){_fit_floor(scaling)}",
                     window.get("peak_rss_ratio"),
                     "<=",
                     bench_scaling.RSS_TARGET,

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -100,3 +101,19 @@ def test_the_bare_baseline_scores_the_holdout_rows_with_the_promotion_metric(s3_
     )
     assert holdout_metric(model, holdout, config) == pytest.approx(bundle["roc_auc"])
     assert holdout_metric(model, holdout, config) == pytest.approx(child.output["holdout_metric"])
+
+
+def test_the_fit_floor_fits_the_variants_estimator_on_the_matrix_and_reports_its_peak(tmp_path: Path) -> None:
+    """benchmarks.fit_floor: the estimator alone on a training matrix, its early-stopping rows a slice."""
+    rng = np.random.default_rng(0)
+    rows = 20_000  # above HistGradientBoosting's 10,000-row threshold for automatic early stopping
+    matrix = pd.DataFrame({f"f{i}": rng.random(rows).astype("float32") for i in range(3)})
+    matrix["churned"] = (matrix["f0"] > 0.5).astype("int64")
+    matrix.to_parquet(tmp_path / "train.parquet", index=False)
+    config = pipelines_dir() / "churn.yaml"
+    args = [str(tmp_path / "train.parquet"), str(config), "churned", "f0", "f1", "f2"]
+
+    floor = run_child("benchmarks.fit_floor", args, bench_environment(tmp_path / "home")).output
+
+    assert floor["rows"] == rows
+    assert floor["peak_rss_bytes"] >= floor["rss_after_imports_bytes"] + rows * 3 * 8  # the float64 matrix at least

@@ -516,11 +516,23 @@ class TestParquetTable:
         assert read  # a column at a time: the window is never in memory whole
         assert all(columns is not None and len(columns) == 1 for columns in read)
 
-    def test_small_table_is_read_once_whole(self, config: PipelineConfig, clean: pd.DataFrame, tmp_path: Path) -> None:
+    def test_small_table_is_read_once_whole(
+        self, config: PipelineConfig, clean: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         path = self.written(clean, tmp_path)
         assert len(clean) < gate_batches.COLUMN_BATCH_ROWS
+        whole = raw_gate(config, pd.read_parquet(path))
+        read: list[list[str] | None] = []
+        read_columns = ParquetTable.read
+
+        def recorded(table: ParquetTable, columns: list[str] | None = None) -> pd.DataFrame:
+            read.append(columns)
+            return read_columns(table, columns)
+
+        monkeypatch.setattr(ParquetTable, "read", recorded)
         lazy = raw_gate(config, ParquetTable.open(path))
-        assert lazy.report({}) == raw_gate(config, pd.read_parquet(path)).report({})
+        assert lazy.report({}) == whole.report({})
+        assert read == [None]  # one read of every column, as one batch
 
     def test_a_check_across_columns_reads_their_values(
         self, clean: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

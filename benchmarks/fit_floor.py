@@ -2,10 +2,11 @@
 
 Arguments: the output JSON path, the training matrix (a local copy of the ``train`` artifact
 build_features wrote), the pipeline YAML, the target column, then the feature columns. Imports
-numpy, pyarrow and scikit-learn only (no S3 client, config models or gates), reads the feature
-columns straight into one C-ordered float64 array (the dtype HistGradientBoosting converts any
-input to), and fits the estimator with its early-stopping rows passed as a slice of that array:
-the least memory scikit-learn fits this matrix in. ``train`` does the same work plus the bundle's
+numpy, pyarrow, scikit-learn and PyYAML (for the variant's model section) only: no S3 client,
+config models or gates. It reads the feature columns straight into one C-ordered float64 array
+(the dtype HistGradientBoosting converts any input to) and fits the estimator with its
+early-stopping rows passed as a slice of that array: the least memory scikit-learn fits this
+matrix in. ``train`` does the same work plus the bundle's
 own (config, S3 download, the seeded split, the model file). Writes the peak RSS (``VmHWM``) and
 the RSS once the libraries are imported.
 

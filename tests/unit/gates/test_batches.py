@@ -52,18 +52,10 @@ def test_a_large_frame_is_split_into_the_table_and_one_batch_per_column(
 
 
 def test_a_large_parquet_table_shows_its_shape_and_reads_a_column_per_batch(
-    frame: pd.DataFrame, table: ParquetTable, monkeypatch: pytest.MonkeyPatch
+    frame: pd.DataFrame, table: ParquetTable, monkeypatch: pytest.MonkeyPatch, parquet_reads: list[list[str] | None]
 ) -> None:
     monkeypatch.setattr(gate_batches, "COLUMN_BATCH_ROWS", 0)
-    reads: list[list[str] | None] = []
-    read = ParquetTable.read
-
-    def recorded(self: ParquetTable, columns: list[str] | None = None) -> pd.DataFrame:
-        reads.append(columns)
-        return read(self, columns)
-
-    monkeypatch.setattr(ParquetTable, "read", recorded)
-
+    reads = parquet_reads
     split = batches(table, SPECS)
     whole, _ = next(split)
     assert reads == []  # the table-level specs see its shape: nothing read

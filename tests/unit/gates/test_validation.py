@@ -491,18 +491,11 @@ class TestParquetTable:
         fault: Fault | None,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
+        parquet_reads: list[list[str] | None],
     ) -> None:
         frame, window = fault(clean.copy(), WINDOW) if fault else (clean, WINDOW)
         path = self.written(frame, tmp_path)
         whole = raw_gate(config, pd.read_parquet(path), window)
-        read: list[list[str] | None] = []
-        read_columns = ParquetTable.read
-
-        def recorded(table: ParquetTable, columns: list[str] | None = None) -> pd.DataFrame:
-            read.append(None if columns is None else list(columns))
-            return read_columns(table, columns)
-
-        monkeypatch.setattr(ParquetTable, "read", recorded)
         monkeypatch.setattr(gate_batches, "COLUMN_BATCH_ROWS", 0)
         lazy = raw_gate(config, ParquetTable.open(path), window)
 
@@ -513,26 +506,18 @@ class TestParquetTable:
             assert lazy_report["expectations"] == report["expectations"]
         assert lazy.success == whole.success
         assert lazy.row_counts == whole.row_counts
-        assert read  # a column at a time: the window is never in memory whole
-        assert all(columns is not None and len(columns) == 1 for columns in read)
+        assert parquet_reads  # a column at a time: the window is never in memory whole
+        assert all(columns is not None and len(columns) == 1 for columns in parquet_reads)
 
     def test_small_table_is_read_once_whole(
-        self, config: PipelineConfig, clean: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, config: PipelineConfig, clean: pd.DataFrame, tmp_path: Path, parquet_reads: list[list[str] | None]
     ) -> None:
         path = self.written(clean, tmp_path)
         assert len(clean) < gate_batches.COLUMN_BATCH_ROWS
         whole = raw_gate(config, pd.read_parquet(path))
-        read: list[list[str] | None] = []
-        read_columns = ParquetTable.read
-
-        def recorded(table: ParquetTable, columns: list[str] | None = None) -> pd.DataFrame:
-            read.append(columns)
-            return read_columns(table, columns)
-
-        monkeypatch.setattr(ParquetTable, "read", recorded)
         lazy = raw_gate(config, ParquetTable.open(path))
         assert lazy.report({}) == whole.report({})
-        assert read == [None]  # one read of every column, as one batch
+        assert parquet_reads == [None]  # one read of every column, as one batch
 
     def test_a_check_across_columns_reads_their_values(
         self, clean: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

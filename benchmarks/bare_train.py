@@ -20,10 +20,14 @@ from typing import Any
 from benchmarks.common import exit_without_teardown
 
 
-def fit_bare(config_path: Path, folder: Path, *, score_holdout: bool = False) -> dict[str, Any]:
+def fit_bare(config_path: Path, folder: Path, *, score_holdout: bool = False, duties: bool = False) -> dict[str, Any]:
     """The bare script's work: read the folder's Parquet files, keep the training rows, fit the pipeline.
 
     With ``score_holdout``, also score the holdout rows once and compute the promotion metric.
+    With ``duties`` (the duties floor of ``benchmarks.floor_dag``), also the two things any run of
+    this product must do with its fit: persist it with skops (the registry's format, loadable
+    without running code) and score the holdout rows twice, as the candidate and as the champion
+    it is compared with on the same rows (the same model twice: a champion of the same shape).
     Imports inside, so a caller that times this call times them too (they are part of the work).
     """
     import pandas as pd
@@ -51,9 +55,24 @@ def fit_bare(config_path: Path, folder: Path, *, score_holdout: bool = False) ->
             to_model_input(train, config.features), target_values(train, config.dataset.target, config.model.task)
         )
         fitted: dict[str, Any] = {"rows": len(frame), "train_rows": len(train)}
-        if score_holdout:
+        if score_holdout or duties:
             fitted["holdout_metric"] = holdout_metric(model, frame[holdout_rows], config)
+        if duties:
+            fitted["model_bytes"] = len(_skops_dumps(model))
+            fitted["champion_holdout_metric"] = holdout_metric(model, frame[holdout_rows], config)
     return fitted
+
+
+def _skops_dumps(model: Any) -> bytes:
+    """``skops.io.dumps``, imported as the bundle's ``modelio`` imports it (its probe's warnings hidden)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import skops.io
+
+    return skops.io.dumps(model)
 
 
 def holdout_metric(model: Any, holdout: Any, config: Any) -> float:

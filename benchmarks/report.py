@@ -38,7 +38,9 @@ HEADLINES: dict[str, tuple[str, str | None]] = {
     ),
     "bundle_overhead_ratio": (
         "what the bundle itself controls, same runs: (the Airflow run's CPU - the floor's CPU, `e2e_floor_ratio` "
-        "below) / the bare script's CPU",
+        "below) / the bare script's CPU; beside it, the least any bundle with the product's duties can score: a "
+        "third floor DAG whose gates import GX and whose `train` also persists its model with skops and scores "
+        "the holdout twice (candidate and champion), (its CPU - the floor's) / the bare script's",
         "<= 0.5",
     ),
     "e2e_10m_ratio": (
@@ -132,11 +134,17 @@ def _bundle_overhead(results: dict[str, Any]) -> tuple[str, float] | None:
     if "bundle_overhead_ratio" not in results:
         return None
     e2e, ratio = results["e2e"], results["bundle_overhead_ratio"]
-    return (
+    text = (
         f"{ratio:.2f} (({e2e['airflow_cpu_seconds']:.1f} s - {e2e['floor_cpu_seconds']:.1f} s) / "
-        f"{e2e['bare_cpu_seconds']:.1f} s)",
-        ratio,
+        f"{e2e['bare_cpu_seconds']:.1f} s)"
     )
+    if "bundle_overhead_duties_floor" in results:
+        text += (
+            f"; the duties floor (GX imported, model persisted with skops, holdout scored twice): "
+            f"{results['bundle_overhead_duties_floor']:.2f} (({e2e['floor_duties_cpu_seconds']:.1f} s - "
+            f"{e2e['floor_cpu_seconds']:.1f} s) / {e2e['bare_cpu_seconds']:.1f} s)"
+        )
+    return text, ratio
 
 
 def _e2e_10m(results: dict[str, Any]) -> tuple[str, float] | None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from benchmarks.common import PROJECT_ROOT, bench_environment, run_child
-from benchmarks.floor_dag import FLOOR_DAG_ID, FLOOR_GX_DAG_ID, write_floor_dags
+from benchmarks.floor_dag import FLOOR_DAG_ID, FLOOR_DUTIES_DAG_ID, FLOOR_GX_DAG_ID, write_floor_dags
 from benchmarks.landing import write_window
 from include.retrain.config import load_pipeline, pipelines_dir
 from include.retrain.monitoring.links import GATES
@@ -35,7 +35,7 @@ def churn_shape(airflow_db: Path) -> dict[str, list[str]]:
     return _shape(bag.get_dag("retrain_churn"))
 
 
-def test_both_floors_have_the_measured_dags_tasks_and_dependencies(
+def test_every_floor_has_the_measured_dags_tasks_and_dependencies(
     churn_shape: dict[str, list[str]], tmp_path: Path
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
@@ -46,8 +46,8 @@ def test_both_floors_have_the_measured_dags_tasks_and_dependencies(
     assert not bag.import_errors
     assert len(churn_shape) > 5  # the real DAG, not an empty map
     assert set(GATES) < set(churn_shape)
-    plain, gx = bag.get_dag(FLOOR_DAG_ID), bag.get_dag(FLOOR_GX_DAG_ID)
-    assert _shape(plain) == _shape(gx) == churn_shape
+    plain, gx, duties = (bag.get_dag(dag_id) for dag_id in (FLOOR_DAG_ID, FLOOR_GX_DAG_ID, FLOOR_DUTIES_DAG_ID))
+    assert _shape(plain) == _shape(gx) == _shape(duties) == churn_shape
     assert {task.task_id: task.python_callable.__name__ for task in plain.tasks} == {
         task_id: "bare_work" if task_id == "train" else "noop" for task_id in churn_shape
     }
@@ -55,9 +55,13 @@ def test_both_floors_have_the_measured_dags_tasks_and_dependencies(
         task_id: "bare_work" if task_id == "train" else "import_gx" if task_id in GATES else "noop"
         for task_id in churn_shape
     }
+    assert {task.task_id: task.python_callable.__name__ for task in duties.tasks} == {
+        task_id: "duties_work" if task_id == "train" else "import_gx" if task_id in GATES else "noop"
+        for task_id in churn_shape
+    }
 
 
-def test_the_gx_floor_fits_the_bare_model_through_the_e2e_child(
+def test_the_duties_floor_fits_persists_and_scores_twice_through_the_e2e_child(
     churn_shape: dict[str, list[str]], tmp_path: Path, airflow_db: Path, s3_client: Any
 ) -> None:
     from airflow.models.xcom import XComModel
@@ -72,7 +76,8 @@ def test_the_gx_floor_fits_the_bare_model_through_the_e2e_child(
     folder = write_floor_dags(tmp_path / "dags", "retrain_churn", churn_shape, GATES, "train", (CHURN, landing)).parent
     env = {**bench_environment(airflow_db), "AIRFLOW__CORE__DAGS_FOLDER": str(folder)}
 
-    child = run_child("benchmarks.e2e_child", [FLOOR_GX_DAG_ID, "2026-02-01", "{}"], env)
+    # The duties floor: the GX floor's gates, and train's bare work plus a skops dump and two scorings.
+    child = run_child("benchmarks.e2e_child", [FLOOR_DUTIES_DAG_ID, "2026-02-01", "{}"], env)
 
     assert child.output["state"] == "success"
     assert {name: task["state"] for name, task in child.output["tasks"].items()} == dict.fromkeys(
@@ -82,12 +87,15 @@ def test_the_gx_floor_fits_the_bare_model_through_the_e2e_child(
     with create_session() as session:
         [row] = session.scalars(
             select(XComModel).where(
-                XComModel.dag_id == FLOOR_GX_DAG_ID, XComModel.task_id == "train", XComModel.key == "return_value"
+                XComModel.dag_id == FLOOR_DUTIES_DAG_ID, XComModel.task_id == "train", XComModel.key == "return_value"
             )
         ).all()
         fitted = XComModel.deserialize_value(row)
     assert fitted["rows"] == window.rows == 2800
     assert 0 < fitted["train_rows"] < 2800  # the hash split kept the training rows only
+    assert fitted["model_bytes"] > 10_000  # the fitted pipeline, persisted with skops
+    # the holdout scored twice (candidate, champion): the same model on the same rows
+    assert 0.5 < fitted["holdout_metric"] == fitted["champion_holdout_metric"] <= 1.0
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,15 @@ JSON), ``endpoint``, ``window_end``, ``params``, ``step`` and ``upstream`` (the 
 takes). Writes the step's manifest (or a failed gate's summary), the seconds spent importing the
 task's libraries, the step's own wall and CPU seconds, the RSS before it started and the
 process's peak RSS.
+
+Only the step's own task module is imported, as the DAG's task does (``dags/retrain_factory/
+retrain_dag.py`` imports its body inside the task): an ingest process never imports scikit-learn,
+a gate imports GX when its body runs.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
@@ -30,9 +35,23 @@ def main(argv: list[str]) -> int:
     from include.retrain.config import PipelineConfig
     from include.retrain.context import RunContext
     from include.retrain.errors import GateFailure
-    from include.retrain.tasks import drift, evaluate, features, gates, ingest, promote, train
     from include.retrain.threads import cpu_budget
 
+    # Each step's body (module, function) and the manifest types of its upstream XComs (promote's
+    # last: the gate summaries).
+    bodies = {
+        "ingest": ("ingest", "ingest", []),
+        "validate_raw": ("gates", "validate_raw", [m.IngestManifest]),
+        "build_features": ("features", "build_features", [m.IngestManifest]),
+        "validate_features": ("gates", "validate_features", [m.FeaturesManifest]),
+        "check_drift": ("drift", "check_drift", [m.IngestManifest]),
+        "train": ("train", "train", [m.FeaturesManifest]),
+        "evaluate": ("evaluate", "evaluate", [m.FeaturesManifest, m.TrainManifest]),
+        "validate_model": ("gates", "validate_model", [m.EvaluateManifest]),
+        "promote": ("promote", "promote", [m.IngestManifest, m.FeaturesManifest, m.TrainManifest, m.EvaluateManifest]),
+    }
+    module, function, types = bodies[spec["step"]]
+    body = getattr(importlib.import_module(f"include.retrain.tasks.{module}"), function)
     import_seconds = time.perf_counter() - started
     client = loopback_client(spec["endpoint"])
     config = PipelineConfig.model_validate(spec["config"])
@@ -44,19 +63,6 @@ def main(argv: list[str]) -> int:
         triggered_by="bench",
         client=client,
     )
-    # Each task body with the manifest types of its upstream XComs (promote's last: the gate summaries).
-    bodies = {
-        "ingest": (ingest.ingest, []),
-        "validate_raw": (gates.validate_raw, [m.IngestManifest]),
-        "build_features": (features.build_features, [m.IngestManifest]),
-        "validate_features": (gates.validate_features, [m.FeaturesManifest]),
-        "check_drift": (drift.check_drift, [m.IngestManifest]),
-        "train": (train.train, [m.FeaturesManifest]),
-        "evaluate": (evaluate.evaluate, [m.FeaturesManifest, m.TrainManifest]),
-        "validate_model": (gates.validate_model, [m.EvaluateManifest]),
-        "promote": (promote.promote, [m.IngestManifest, m.FeaturesManifest, m.TrainManifest, m.EvaluateManifest]),
-    }
-    body, types = bodies[spec["step"]]
     upstream: list[Any] = [kind.from_xcom(xcom) for kind, xcom in zip(types, spec["upstream"], strict=False)]
     if spec["step"] == "promote":
         upstream.append([m.GateSummary.from_xcom(summary) for summary in spec["upstream"][-1]])

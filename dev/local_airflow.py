@@ -12,6 +12,7 @@ import atexit
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,8 @@ class LocalAirflow:
     /proc, also those that left the group), and SIGKILL to whatever is still there after
     ``stop_grace`` seconds. It runs from the context manager, from a test fixture's teardown
     (also after a failure or a pytest-timeout), and at interpreter exit for any stack left running.
+    Without ``home`` it makes a temporary Airflow home, and removes it on ``stop``; a given home
+    (``make airflow``'s ``.local/airflow``, a test's temporary folder) is left as it is.
     """
 
     #: Seconds the processes get to exit on SIGTERM before they are killed.
@@ -58,6 +61,7 @@ class LocalAirflow:
         isolate_tasks: bool = False,
     ) -> None:
         self.s3 = s3
+        self._made_home = home is None  # then stop() removes it: nobody else knows where it is
         self.home = home or Path(tempfile.mkdtemp(prefix="retrain-airflow-"))
         self.port = port or free_port()
         self.password = secrets.token_urlsafe(16)
@@ -207,6 +211,8 @@ class LocalAirflow:
         watchdog, self._watchdog = self._watchdog, None
         if watchdog is not None:
             stop_tree(watchdog.pid, popen=watchdog, grace=5)
+        if self._made_home:
+            shutil.rmtree(self.home, ignore_errors=True)
 
     def __enter__(self) -> LocalAirflow:
         return self.start()

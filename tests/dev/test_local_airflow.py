@@ -8,6 +8,7 @@ under unlucky timing.
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -151,3 +152,21 @@ def test_the_api_client_waits_longer_than_an_sqlite_writer_may_wait_for_its_lock
         assert api._client.timeout.read > 2 * CONNECT_ARGS["timeout"]
     finally:
         api.close()
+
+
+def test_a_home_it_made_is_removed_on_stop_and_a_given_home_is_kept(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stack started without a home leaves no Airflow home in /tmp; ``make airflow``'s own home stays."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where mkdtemp makes the home
+    made = local_airflow.LocalAirflow(None)  # type: ignore[arg-type]
+    given = local_airflow.LocalAirflow(None, home=tmp_path / "given")  # type: ignore[arg-type]
+    given.home.mkdir()
+    assert made.home.is_dir()
+    assert made.home.parent == tmp_path
+
+    made.stop()
+    given.stop()
+
+    assert not made.home.exists()
+    assert given.home.is_dir()

@@ -7,8 +7,9 @@ do their steady-state work (compare with a champion's profile, score the champio
 has its own landing prefix; the registry is shared, so each size sees the previous size's
 model as champion.
 
-Reported per stage: the step's own wall and CPU seconds (imports excluded, they are reported
-once), peak RSS, and the log-log slope of wall time against rows. The window's in-memory size
+Reported per stage: the step's own wall and CPU seconds (the task module's imports excluded, they
+are reported once; a library the body imports on first use, as a gate imports GX, counts in the
+body), peak RSS, and the log-log slope of wall time against rows. The window's in-memory size
 (the rows as ingest types them) is the yardstick for peak RSS. ``rows_10m_completed`` is true
 when every stage of the 10M-row run succeeded.
 

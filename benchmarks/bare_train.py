@@ -34,6 +34,7 @@ def fit_bare(config_path: Path, folder: Path, *, score_holdout: bool = False, du
     from sklearn.pipeline import Pipeline
 
     from include.retrain.config import load_pipeline
+    from include.retrain.modelio import dump_model
     from include.retrain.stages.features import (
         build_feature_transformer,
         hash_holdout_mask,
@@ -56,23 +57,12 @@ def fit_bare(config_path: Path, folder: Path, *, score_holdout: bool = False, du
         )
         fitted: dict[str, Any] = {"rows": len(frame), "train_rows": len(train)}
         if score_holdout or duties:
-            fitted["holdout_metric"] = holdout_metric(model, frame[holdout_rows], config)
+            holdout = frame[holdout_rows]
+            fitted["holdout_metric"] = holdout_metric(model, holdout, config)
         if duties:
-            fitted["model_bytes"] = len(_skops_dumps(model))
-            fitted["champion_holdout_metric"] = holdout_metric(model, frame[holdout_rows], config)
+            fitted["model_bytes"] = len(dump_model(model))
+            fitted["champion_holdout_metric"] = holdout_metric(model, holdout, config)
     return fitted
-
-
-def _skops_dumps(model: Any) -> bytes:
-    """``skops.io.dumps``, imported as the bundle's ``modelio`` imports it (its probe's warnings hidden)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import skops.io
-
-    return skops.io.dumps(model)
 
 
 def holdout_metric(model: Any, holdout: Any, config: Any) -> float:

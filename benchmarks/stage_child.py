@@ -37,21 +37,21 @@ def main(argv: list[str]) -> int:
     from include.retrain.errors import GateFailure
     from include.retrain.threads import cpu_budget
 
-    # Each step's body (module, function) and the manifest types of its upstream XComs (promote's
-    # last: the gate summaries).
+    # The module of each step's body (a function named after the step) and the manifest types of
+    # its upstream XComs (promote's last: the gate summaries).
     bodies = {
-        "ingest": ("ingest", "ingest", []),
-        "validate_raw": ("gates", "validate_raw", [m.IngestManifest]),
-        "build_features": ("features", "build_features", [m.IngestManifest]),
-        "validate_features": ("gates", "validate_features", [m.FeaturesManifest]),
-        "check_drift": ("drift", "check_drift", [m.IngestManifest]),
-        "train": ("train", "train", [m.FeaturesManifest]),
-        "evaluate": ("evaluate", "evaluate", [m.FeaturesManifest, m.TrainManifest]),
-        "validate_model": ("gates", "validate_model", [m.EvaluateManifest]),
-        "promote": ("promote", "promote", [m.IngestManifest, m.FeaturesManifest, m.TrainManifest, m.EvaluateManifest]),
+        "ingest": ("ingest", []),
+        "validate_raw": ("gates", [m.IngestManifest]),
+        "build_features": ("features", [m.IngestManifest]),
+        "validate_features": ("gates", [m.FeaturesManifest]),
+        "check_drift": ("drift", [m.IngestManifest]),
+        "train": ("train", [m.FeaturesManifest]),
+        "evaluate": ("evaluate", [m.FeaturesManifest, m.TrainManifest]),
+        "validate_model": ("gates", [m.EvaluateManifest]),
+        "promote": ("promote", [m.IngestManifest, m.FeaturesManifest, m.TrainManifest, m.EvaluateManifest]),
     }
-    module, function, types = bodies[spec["step"]]
-    body = getattr(importlib.import_module(f"include.retrain.tasks.{module}"), function)
+    module, types = bodies[spec["step"]]
+    body = getattr(importlib.import_module(f"include.retrain.tasks.{module}"), spec["step"])
     import_seconds = time.perf_counter() - started
     client = loopback_client(spec["endpoint"])
     config = PipelineConfig.model_validate(spec["config"])

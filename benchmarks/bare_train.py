@@ -35,12 +35,8 @@ def fit_bare(config_path: Path, folder: Path, *, score_holdout: bool = False, du
 
     from include.retrain.config import load_pipeline
     from include.retrain.modelio import dump_model
-    from include.retrain.stages.features import (
-        build_feature_transformer,
-        hash_holdout_mask,
-        target_values,
-        to_model_input,
-    )
+    from include.retrain.stages.features import build_feature_transformer, target_values, to_model_input
+    from include.retrain.stages.split import hash_holdout_mask
     from include.retrain.stages.train import make_estimator
     from include.retrain.threads import cpu_budget
 

@@ -45,12 +45,12 @@ def gate_inputs(config: PipelineConfig, rows: int) -> dict[str, tuple[dict[str, 
     from include.retrain.stages.features import (
         build_feature_transformer,
         fit_features,
-        split_holdout,
         target_values,
         to_model_input,
         transform_features,
     )
     from include.retrain.stages.ingest import assemble_window, coerce_to_schema
+    from include.retrain.stages.split import split_holdout
 
     dataset, features = config.dataset, config.features
     days = config.window.days

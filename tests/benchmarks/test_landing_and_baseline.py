@@ -18,7 +18,7 @@ from benchmarks.common import bench_environment, run_child
 from benchmarks.landing import rows_per_day, write_window
 from dev.synthetic.landing import delete_prefix
 from include.retrain.config import load_pipeline, pipelines_dir
-from include.retrain.stages.features import hash_holdout_mask
+from include.retrain.stages.split import hash_holdout_mask
 
 WINDOW_END = date(2026, 2, 1)
 

@@ -25,7 +25,7 @@ import yaml
 
 from include.retrain.config import DEFAULT_PIPELINES_DIR, load_pipeline, pipelines_dir
 from include.retrain.registry import CHAMPION
-from include.retrain.stages.features import hash_holdout_mask
+from include.retrain.stages.split import hash_holdout_mask
 from tests.conftest import reset_s3
 from tests.e2e.conftest import FIRST_DAY, PipelineHarness, task_states
 from tests.faults.proxy import FaultProxy, fault_proxy_for

@@ -44,7 +44,11 @@ class DatasetConfig(_Strict):
         "the default positive class is `true`. The source column stays in the raw window (its declared domain is "
         "checked) but may not be a feature: it holds the answer. null = `target` is a landing column.",
     )
-    id_column: str | None = Field(None, description="Unique row id; checked for uniqueness, used by the hash split.")
+    id_column: str | None = Field(
+        None,
+        description="Unique row id; checked for uniqueness, used by the hash split (without it the hash split hashes "
+        "each row's declared values) and required by `scoring`.",
+    )
     event_date_column: str | None = Field(None, description="Date column of the event; used by the time split.")
     positive_class: str | int | bool | None = Field(
         None,
@@ -172,6 +176,16 @@ class DatasetConfig(_Strict):
         if self.label is None:
             return dict(self.columns)
         return {**self.columns, self.target: DERIVED_LABEL_SPEC}
+
+    @property
+    def row_identity_columns(self) -> list[str]:
+        """What identifies a row for the hash split when there is no ``id_column``: its declared values.
+
+        Neither the target nor a derived label's source column: a label corrected later leaves the
+        row on its side of the split.
+        """
+        answer = {self.target, *([self.label.column] if self.label is not None else [])}
+        return [name for name in self.columns if name not in answer]
 
     @property
     def landing_prefix(self) -> str:

@@ -63,12 +63,20 @@ class SplitConfig(_Strict):
 
     ``hash`` (default) assigns a row by a stable hash of ``dataset.id_column``: a row held out
     once stays held out in every later window, so the champion never trained on any row of a
-    later candidate's holdout and the comparison is fair. ``random`` (seeded, per window) and
-    ``time`` (latest rows) are for data without stable ids; with overlapping windows the
-    champion may have trained on part of their holdout.
+    later candidate's holdout and the comparison is fair. Without an ``id_column`` the hash is of
+    the row's declared values, the target excepted: the same row read by the next window keeps
+    its side, but an entity whose values change between snapshots may change sides, and adding
+    or removing a declared column draws the split anew once. ``random`` (seeded, per window)
+    and ``time`` (latest rows): with overlapping windows the champion may have trained on part
+    of their holdout.
     """
 
-    strategy: Literal["hash", "random", "time"] = Field("hash", description="hash (by id), random or time.")
+    strategy: Literal["hash", "random", "time"] = Field(
+        "hash",
+        description="hash (by dataset.id_column, or without one by each row's declared values except the target: "
+        "a row keeps its side in every window), random (seeded, per window: with overlapping windows the champion "
+        "is scored on rows it trained on) or time (latest rows held out).",
+    )
     holdout_fraction: float = Field(0.2, ge=0.05, le=0.5, description="Share of rows held out.")
     stratify: bool = Field(True, description="Stratify the random split by class (classification).")
 

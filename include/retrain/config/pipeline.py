@@ -64,8 +64,6 @@ class PipelineConfig(_Strict):
         self._date_parts_fit_columns()
         self._features_fit_columns()
         self._model_fits_target()
-        if self.split.strategy == "hash" and not self.dataset.id_column:
-            raise ValueError("split.strategy hash needs dataset.id_column (or use strategy random or time)")
         return self
 
     def _feature_lists(self) -> tuple[tuple[str, tuple[str, ...], frozenset[str]], ...]:

@@ -22,12 +22,11 @@ from include.retrain.stages.dates import with_date_parts
 from include.retrain.stages.features import (
     build_feature_transformer,
     fit_transformer,
-    split_columns,
-    split_rows,
     target_values,
     to_model_input,
     transform_in_chunks,
 )
+from include.retrain.stages.split import split_columns, split_rows
 
 if TYPE_CHECKING:
     from include.retrain.config import PipelineConfig
@@ -94,7 +93,8 @@ def build_feature_set(read_raw: Callable[[list[str]], pd.DataFrame], config: Pip
     time_column = config.dataset.event_date_column or config.dataset.partition_column
     id_column = config.dataset.id_column
     used = list(dict.fromkeys([*features.all, target, *([segments.column] if segments is not None else [])]))
-    split_by = split_columns(config.split, time_column=time_column, id_column=id_column)
+    row_columns = config.dataset.row_identity_columns
+    split_by = split_columns(config.split, time_column=time_column, id_column=id_column, row_columns=row_columns)
     raw = read_raw(list(dict.fromkeys([*split_by, *used])))
     rows = split_rows(
         raw,
@@ -104,8 +104,9 @@ def build_feature_set(read_raw: Callable[[list[str]], pd.DataFrame], config: Pip
         seed=config.model.seed,
         time_column=time_column,
         id_column=id_column,
+        row_columns=row_columns,
     )
-    raw = raw[used]  # the ids (hashed) or times (sorted) are done with
+    raw = raw[used]  # the ids or rows (hashed) or times (sorted) are done with
     release_unused_memory()
     parts: dict[str, Any] = {
         "profile": reference_profile(

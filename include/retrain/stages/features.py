@@ -1,4 +1,4 @@
-"""Features: split the window into train and holdout, and fit the feature transformer.
+"""Features: the model input of a split window (see ``stages.split``), and the feature transformer.
 
 The transformer is an sklearn ``ColumnTransformer`` fitted on the training rows only; it
 becomes the first step of the model pipeline, so the registered model takes raw columns.
@@ -13,7 +13,6 @@ model (:class:`~include.retrain.stages.dates.DateParts`), so serving passes date
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,21 +20,16 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from include.retrain.config import FeaturesConfig, SplitConfig
+from include.retrain.config import FeaturesConfig
 from include.retrain.errors import DataFailure
 from include.retrain.stages.dates import DateParts, date_values
 
 #: Rows transformed at a time when a matrix is streamed to Parquet: pyarrow's default row group
 #: size, so the file has the layout of a single write while memory holds one chunk of the matrix.
 CHUNK_ROWS = 1024 * 1024
-
-#: What ``pd.util.hash_pandas_object`` gives a missing value when it hashes by category (its
-#: default, which :func:`id_hashes` reproduces without the categorizing).
-MISSING_ID_HASH = np.iinfo(np.uint64).max
 
 #: The transformer's branch for the categorical features (see :func:`fit_transformer`).
 CATEGORICAL_BRANCH = "cat"
@@ -45,22 +39,6 @@ _TRANSFORMS = {
     "sqrt": lambda: FunctionTransformer(np.sqrt, feature_names_out="one-to-one"),
     "standardize": StandardScaler,
 }
-
-
-@dataclass(frozen=True)
-class Split:
-    """Training and holdout rows of the window (raw columns, target included)."""
-
-    train: pd.DataFrame
-    holdout: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class SplitRows:
-    """Positions of the window's training and holdout rows, each side in the order the split gives it."""
-
-    train: np.ndarray
-    holdout: np.ndarray
 
 
 def to_model_input(frame: pd.DataFrame, features: FeaturesConfig, rows: np.ndarray | None = None) -> pd.DataFrame:
@@ -109,97 +87,6 @@ def target_values(frame: pd.DataFrame, target: str, task: str) -> np.ndarray:
     if str(series.dtype) in ("boolean", "bool"):
         return series.to_numpy(dtype="int64")
     return series.to_numpy()
-
-
-def hash_holdout_mask(ids: pd.Series, fraction: float) -> np.ndarray:
-    """True for rows whose id hashes into the holdout share: stable across runs and windows."""
-    return (id_hashes(ids) % np.uint64(1_000_000)) < np.uint64(round(fraction * 1_000_000))
-
-
-def id_hashes(ids: pd.Series) -> np.ndarray:
-    """The ids' 64-bit hashes as strings: ``pd.util.hash_pandas_object(ids.astype("str"), index=False)``.
-
-    Hashed value by value (``categorize=False``): pandas' default first builds a hash table of the
-    distinct values, which for ids (nearly all distinct) costs more than the hashing (measured at
-    1M ids: 0.34 s -> 0.16 s). ``CHUNK_ROWS`` ids at a time, because each chunk becomes Python
-    strings (about 1.6 GiB at 10M ids at once). Missing ids get the hash the default gives them,
-    so every id keeps its side of the split.
-    """
-    text = ids.astype("str")
-    hashed = np.empty(len(text), dtype="uint64")
-    for start in range(0, len(text), CHUNK_ROWS):
-        part = text.iloc[start : start + CHUNK_ROWS]
-        chunk = hashed[start : start + len(part)]
-        chunk[:] = pd.util.hash_array(part.to_numpy(dtype=object), categorize=False)
-        chunk[part.isna().to_numpy()] = MISSING_ID_HASH
-    return hashed
-
-
-def split_columns(split: SplitConfig, *, time_column: str, id_column: str | None) -> list[str]:
-    """The columns :func:`split_rows` reads for ``split`` besides the target (hash: the id, time: the time)."""
-    if split.strategy == "hash":
-        return [id_column] if id_column is not None else []
-    if split.strategy == "time":
-        return [time_column]
-    return []
-
-
-def split_rows(
-    frame: pd.DataFrame,
-    split: SplitConfig,
-    *,
-    target: str,
-    task: str,
-    seed: int,
-    time_column: str,
-    id_column: str | None,
-) -> SplitRows:
-    """Choose training and holdout rows by id hash, at random (stratified) or by time.
-
-    ``hash`` keeps every id on the same side in every window (see SplitConfig); ``time`` holds
-    out the latest ``holdout_fraction`` of rows by ``time_column``. Returns positions only, so a
-    caller copies just the columns it needs.
-    """
-    if len(frame) < 2:
-        raise DataFailure(f"cannot split {len(frame)} rows into train and holdout")
-    if split.strategy == "hash":
-        if id_column is None:
-            raise DataFailure("split.strategy hash needs dataset.id_column")
-        holdout = hash_holdout_mask(frame[id_column], split.holdout_fraction)
-        if holdout.all() or not holdout.any():
-            raise DataFailure(f"hash split of {len(frame)} rows left one side empty; too few rows")
-        return SplitRows(np.flatnonzero(~holdout), np.flatnonzero(holdout))
-    if split.strategy == "time":
-        # Sorting the column alone orders rows as sorting the frame by it does (stable, missing last).
-        order = frame[time_column].reset_index(drop=True).sort_values(kind="stable").index.to_numpy()
-        cut = round(len(order) * (1 - split.holdout_fraction))
-        cut = min(max(cut, 1), len(order) - 1)
-        return SplitRows(order[:cut], order[cut:])
-    stratify = None
-    if task == "classification" and split.stratify:
-        labels = frame[target]
-        if labels.value_counts().min() >= 2:
-            stratify = labels
-    # The split depends on the row count and the labels only, so positions split like the frame would.
-    train, holdout = train_test_split(
-        np.arange(len(frame)), test_size=split.holdout_fraction, random_state=seed, stratify=stratify
-    )
-    return SplitRows(train, holdout)
-
-
-def split_holdout(
-    frame: pd.DataFrame,
-    split: SplitConfig,
-    *,
-    target: str,
-    task: str,
-    seed: int,
-    time_column: str,
-    id_column: str | None,
-) -> Split:
-    """The rows :func:`split_rows` chooses, as two frames of all columns with fresh indexes."""
-    rows = split_rows(frame, split, target=target, task=task, seed=seed, time_column=time_column, id_column=id_column)
-    return Split(frame.take(rows.train).reset_index(drop=True), frame.take(rows.holdout).reset_index(drop=True))
 
 
 def build_feature_transformer(features: FeaturesConfig) -> ColumnTransformer:

@@ -20,7 +20,8 @@ from include.retrain.manifests import StageManifest
 from include.retrain.modelio import load_model
 from include.retrain.promotion.scores import SEGMENT_COLUMN
 from include.retrain.stages.feature_set import segment_labels
-from include.retrain.stages.features import build_feature_transformer, split_holdout, target_values, to_model_input
+from include.retrain.stages.features import build_feature_transformer, target_values, to_model_input
+from include.retrain.stages.split import split_holdout, split_rows
 from include.retrain.storage import ArtifactRef
 from include.retrain.tasks.features import build_features
 from include.retrain.tasks.ingest import ingest
@@ -82,3 +83,31 @@ def test_build_features_writes_what_the_plain_path_computes(s3: Any, strategy: s
         task=config.model.task,
     )
     assert run.store.get_json(artifact(features, "reference_profile")) == json.loads(json.dumps(profile))
+
+
+def test_build_features_without_an_id_column_splits_by_row_values(s3: Any) -> None:
+    """A variant without ``id_column`` gets the hash split over each row's declared values."""
+    raw_config = churn_config(split={"strategy": "hash", "holdout_fraction": 0.25}).model_dump(mode="json")
+    raw_config["dataset"]["id_column"] = None
+    config = type(churn_config()).model_validate(raw_config)
+    driver = StepDriver(config, s3.client())
+    driver.write_landing(7, rows_per_day=300)
+    run = driver.context(FIRST_DAY.replace(day=8))
+    ingested = ingest(run)
+    features = build_features(run, ingested)
+
+    raw = read_frame(run.store, artifact(ingested, "raw"))
+    rows = split_rows(
+        raw,
+        config.split,
+        target=config.dataset.target,
+        task=config.model.task,
+        seed=config.model.seed,
+        time_column=config.dataset.partition_column,
+        id_column=None,
+        row_columns=config.dataset.row_identity_columns,
+    )
+    assert features.rows == {"train": len(rows.train), "holdout": len(rows.holdout)}
+    holdout = read_frame(run.store, artifact(features, "holdout"))
+    expected = raw[config.dataset.target].take(rows.holdout).reset_index(drop=True)
+    assert holdout[config.dataset.target].tolist() == expected.tolist()

@@ -38,6 +38,12 @@ def encode_frame(frame: pd.DataFrame, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def as_landed(frame: pd.DataFrame, dataset: DatasetConfig) -> pd.DataFrame:
+    """A generated day (columns under their schema names) with the headers the landing files carry."""
+    headers = {name: header for header, name in dataset.landing_renames.items()}
+    return frame.rename(columns=headers) if headers else frame
+
+
 def write_days(
     client: Any,
     dataset: DatasetConfig,
@@ -53,7 +59,7 @@ def write_days(
     for offset in range(days):
         day = first_day + timedelta(days=offset)
         key = partition_key(dataset, day, fmt)
-        body = encode_frame(generator(day, rows_per_day), fmt or dataset.format)
+        body = encode_frame(as_landed(generator(day, rows_per_day), dataset), fmt or dataset.format)
         client.put_object(Bucket=dataset.bucket, Key=key, Body=body)
         keys.append(key)
     return keys

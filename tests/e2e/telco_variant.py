@@ -1,7 +1,8 @@
 """A YAML-only variant unlike churn and demand, as a team would write it for its own table.
 
 Text booleans ("Yes"/"No" strings, quoted as YAML 1.1 needs), a nullable int, a date and a
-datetime column, a three-class label, CSV landing files. No Python goes with it: its landing data
+datetime column, a three-class label, CSV landing files, two landing headers that are not column
+names (read through ``landing_name``). No Python goes with it: its landing data
 comes from ``dev.synthetic.SchemaGenerator``.
 """
 
@@ -21,10 +22,10 @@ dataset:
   event_date_column: signup_date
   columns:
     account_id: {type: string}
-    paperless_billing: {type: category, values: ["Yes", "No"]}
+    paperless_billing: {type: category, landing_name: Paperless-Billing, values: ["Yes", "No"]}
     partner: {type: string, values: ["Yes", "No"], max_null_fraction: 0.05}
     dependents: {type: int, min: 0, max: 6, max_null_fraction: 0.1}
-    monthly_charges: {type: float, min: 18, max: 120}
+    monthly_charges: {type: float, min: 18, max: 120, landing_name: "Monthly charges ($)"}
     signup_date: {type: date, min: 2015-01-01, max: window_end}
     last_contact: {type: datetime, max: window_end}
     tier: {type: category, values: [bronze, silver, gold]}

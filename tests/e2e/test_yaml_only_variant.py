@@ -39,6 +39,11 @@ def test_yaml_only_variant_retrains_on_data_generated_from_its_schema(
     assert sorted(evaluated["classes"]) == ["bronze", "gold", "silver"]
     ingested = harness.store.read_json(folder + "/ingest/manifest.json")
     assert ingested["rows"] == DAYS * ROWS
+    first_file = harness.client.list_objects_v2(Bucket="retrain-landing", Prefix="telco/")["Contents"][0]["Key"]
+    header = harness.client.get_object(Bucket="retrain-landing", Key=first_file)["Body"].read().decode().split("\n")[0]
+    assert "Monthly charges ($)" in header  # read through landing_name
+    assert "Paperless-Billing" in header
+    assert "monthly_charges" not in header
 
 
 def test_the_generated_landing_data_is_what_the_schema_declares(tmp_path: Path) -> None:

@@ -127,6 +127,15 @@ class TestShippedChurn:
         assert config.split.strategy == "hash"
         assert config.dataset.row_identity_columns == [c for c in raw["dataset"]["columns"] if c != "churned"]
 
+    def test_landing_names_map_headers_to_column_names(self, tmp_path: Path) -> None:
+        raw = churn_raw()
+        raw["dataset"]["columns"]["monthly_charges"]["landing_name"] = "Monthly Charges ($)"
+        raw["dataset"]["columns"]["plan"]["landing_name"] = "plan"  # the same as the key: nothing to rename
+        config = load_pipeline(write_yaml(tmp_path / "churn.yaml", raw))
+
+        assert config.dataset.landing_renames == {"Monthly Charges ($)": "monthly_charges"}
+        assert load_pipeline(CHURN_YAML).dataset.landing_renames == {}
+
     def test_landing_location(self) -> None:
         config = load_pipeline(CHURN_YAML)
 
@@ -262,6 +271,25 @@ BAD_CONFIGS = [
         "schedule.timezone",
         "unknown timezone 'Mars/Olympus_Mons'",
         id="unknown-timezone",
+    ),
+    pytest.param(
+        _set("dataset", "columns", "fixed acidity", {"type": "float"}),
+        "dataset.columns",
+        "column name 'fixed acidity' is not letters, digits and _ (not starting with a digit); to read a landing "
+        "header like it, name the column e.g. fixed_acidity and add landing_name: 'fixed acidity'",
+        id="column-name-with-a-space-shows-landing-name",
+    ),
+    pytest.param(
+        _set("dataset", "columns", "plan", "landing_name", "region"),
+        "dataset",
+        "columns ['plan', 'region'] all read the landing column 'region'; give each its own",
+        id="two-columns-read-one-landing-header",
+    ),
+    pytest.param(
+        _set("dataset", "columns", "plan", "landing_name", "plan\nname"),
+        "dataset.columns.plan.landing_name",
+        "String should match pattern",
+        id="landing-name-with-a-newline",
     ),
     pytest.param(
         _set("dataset", "columns", "tenure_months", "min", 200),

@@ -37,6 +37,15 @@ class ColumnSpec(_Strict):
         "window end, so nothing is dated after the data.",
     )
     values: tuple[str, ...] | None = Field(None, description="Allowed values (category and string columns).")
+    landing_name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="The column's header in the landing files when it is not a valid column name, e.g. "
+        "`fixed acidity` or `education-num`: ingest, scoring and live monitoring read it under this name and the "
+        "rest of the config (features, checks, target) uses the key. null = the files use the key.",
+    )
 
     @field_validator("min", "max", mode="before")
     @classmethod

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from include.retrain.config.base import (
     BUCKET_RE,
@@ -26,8 +26,11 @@ class DatasetConfig(_Strict):
     bucket: str = Field("retrain-landing", pattern=BUCKET_RE, description="Landing bucket.")
     prefix: SafePrefix = Field("", description="Key prefix above the dataset folder (relative, no `..`).")
     format: Literal["parquet", "csv"] = Field("parquet", description="File format of the landing files.")
-    columns: dict[Annotated[str, Field(pattern=COLUMN_RE)], ColumnSpec] = Field(
-        min_length=1, description="The schema: column name to type and domain (see ColumnSpec keys)."
+    columns: dict[str, ColumnSpec] = Field(
+        min_length=1,
+        description="The schema: column name to type and domain (see ColumnSpec keys). A name is letters, digits "
+        "and `_`, not starting with a digit; a landing header that is not (`fixed acidity`) gets a key that is and "
+        "`landing_name: fixed acidity`.",
     )
     target: str = Field(
         description="The label column. With `label`, the name of the label derived from another column: then it is "
@@ -65,6 +68,32 @@ class DatasetConfig(_Strict):
     partition_column: str = Field("ds", pattern=COLUMN_RE, description="Column ingest adds from ds=YYYY-MM-DD.")
     allow_extra_columns: bool = Field(False, description="Accept columns not in the schema.")
     max_file_mb: float = Field(512.0, gt=0, description="Landing files above this size fail ingest.")
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _column_names(cls, value: Any) -> Any:
+        """A name that is not an identifier is refused with the way to keep the landing header as it is."""
+        if isinstance(value, dict):
+            for name in value:
+                if not isinstance(name, str) or not re.match(COLUMN_RE, name):
+                    key = re.sub(r"\W+", "_", str(name)).strip("_").lower() or "column"
+                    key = key if re.match(COLUMN_RE, key) else f"c_{key}"[:128]
+                    raise ValueError(
+                        f"column name {name!r} is not letters, digits and _ (not starting with a digit); to read a "
+                        f"landing header like it, name the column e.g. {key} and add landing_name: {str(name)!r}"
+                    )
+        return value
+
+    @model_validator(mode="after")
+    def _landing_names_unique(self) -> DatasetConfig:
+        """Each landing header maps to one column: two columns may not read the same header."""
+        readers: dict[str, list[str]] = {}
+        for name, spec in self.columns.items():
+            readers.setdefault(spec.landing_name or name, []).append(name)
+        for header, names in readers.items():
+            if len(names) > 1:
+                raise ValueError(f"columns {names} all read the landing column {header!r}; give each its own")
+        return self
 
     @model_validator(mode="after")
     def _columns_exist(self) -> DatasetConfig:
@@ -176,6 +205,11 @@ class DatasetConfig(_Strict):
         if self.label is None:
             return dict(self.columns)
         return {**self.columns, self.target: DERIVED_LABEL_SPEC}
+
+    @property
+    def landing_renames(self) -> dict[str, str]:
+        """Landing header to column name, for the columns whose ``landing_name`` differs from their name."""
+        return {spec.landing_name: name for name, spec in self.columns.items() if spec.landing_name not in (None, name)}
 
     @property
     def row_identity_columns(self) -> list[str]:

@@ -20,7 +20,7 @@ def partition_key(dataset: DatasetConfig, day: date, fmt: str | None = None) -> 
     return f"{dataset.landing_prefix}ds={day.isoformat()}/part-0.{extension}"
 
 
-def encode_frame(frame: pd.DataFrame, fmt: str) -> bytes:
+def encode_frame(frame: pd.DataFrame, fmt: str, delimiter: str = ",") -> bytes:
     """Serialize a frame as landing data would arrive: Parquet, or UTF-8 CSV with ISO dates."""
     buffer = io.BytesIO()
     if fmt == "parquet":
@@ -34,7 +34,7 @@ def encode_frame(frame: pd.DataFrame, fmt: str) -> bytes:
             if pd.api.types.is_datetime64_any_dtype(column.dtype)
             and (column.dropna() != column.dropna().dt.normalize()).any()
         }
-        frame.assign(**timed).to_csv(buffer, index=False, date_format="%Y-%m-%d")
+        frame.assign(**timed).to_csv(buffer, index=False, date_format="%Y-%m-%d", sep=delimiter)
     return buffer.getvalue()
 
 
@@ -42,6 +42,11 @@ def as_landed(frame: pd.DataFrame, dataset: DatasetConfig) -> pd.DataFrame:
     """A generated day (columns under their schema names) with the headers the landing files carry."""
     headers = {name: header for header, name in dataset.landing_renames.items()}
     return frame.rename(columns=headers) if headers else frame
+
+
+def landed_bytes(frame: pd.DataFrame, dataset: DatasetConfig, fmt: str | None = None) -> bytes:
+    """A generated day as the dataset's landing file: its headers (``landing_name``), format and CSV dialect."""
+    return encode_frame(as_landed(frame, dataset), fmt or dataset.format, dataset.csv.delimiter)
 
 
 def write_days(
@@ -59,7 +64,7 @@ def write_days(
     for offset in range(days):
         day = first_day + timedelta(days=offset)
         key = partition_key(dataset, day, fmt)
-        body = encode_frame(as_landed(generator(day, rows_per_day), dataset), fmt or dataset.format)
+        body = landed_bytes(generator(day, rows_per_day), dataset, fmt)
         client.put_object(Bucket=dataset.bucket, Key=key, Body=body)
         keys.append(key)
     return keys

@@ -19,7 +19,8 @@ import pandas as pd
 
 from include.retrain.config import DatasetConfig
 from include.retrain.errors import DataFailure
-from include.retrain.stages.ingest import LandingFile, read_landing_file
+from include.retrain.stages.ingest import LandingFile
+from include.retrain.stages.landing_file import read_landing_file
 from include.retrain.storage import ArtifactStore, sha256_file
 
 
@@ -37,7 +38,9 @@ def read_landing_files(
             path = Path(tmp) / f"{number}.{dataset.format}"
             client.download_file(dataset.bucket, landing_file.key, str(path))
             uri = landing.uri(landing_file.key)
-            frame = to_column_names(read_landing_file(path, dataset.format, source=uri), dataset, source=uri)
+            frame = to_column_names(
+                read_landing_file(path, dataset.format, source=uri, csv=dataset.csv), dataset, source=uri
+            )
             sources.append({"uri": uri, "sha256": sha256_file(path), "rows": len(frame)})
             frames.append((landing_file.partition, frame))
             path.unlink()

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dev.synthetic import generator_for
-from dev.synthetic.landing import as_landed, delete_prefix, encode_frame, partition_key
+from dev.synthetic.landing import delete_prefix, landed_bytes, partition_key
 from include.retrain.config import PipelineConfig, load_pipeline, pipelines_dir
 from include.retrain.registry import ModelRegistry
 from include.retrain.storage import ArtifactStore
@@ -41,7 +41,7 @@ class PipelineHarness:
             frame = generator(day, rows_per_day)
             if alter is not None:
                 frame = alter(frame, day)
-            body = encode_frame(as_landed(frame, self.config.dataset), self.config.dataset.format)
+            body = landed_bytes(frame, self.config.dataset)
             self.client.put_object(
                 Bucket=self.config.dataset.bucket, Key=partition_key(self.config.dataset, day), Body=body
             )

@@ -1,8 +1,8 @@
 """A YAML-only variant unlike churn and demand, as a team would write it for its own table.
 
 Text booleans ("Yes"/"No" strings, quoted as YAML 1.1 needs), a nullable int, a date and a
-datetime column, a three-class label, CSV landing files, two landing headers that are not column
-names (read through ``landing_name``). No Python goes with it: its landing data
+datetime column, a three-class label, semicolon-separated CSV landing files, two landing headers
+that are not column names (read through ``landing_name``). No Python goes with it: its landing data
 comes from ``dev.synthetic.SchemaGenerator``.
 """
 
@@ -17,6 +17,7 @@ owner: telco-ml
 dataset:
   name: telco
   format: csv
+  csv: {delimiter: ";"}
   target: tier
   id_column: account_id
   event_date_column: signup_date

@@ -280,6 +280,18 @@ BAD_CONFIGS = [
         id="column-name-with-a-space-shows-landing-name",
     ),
     pytest.param(
+        _set("dataset", "csv", {"delimiter": ";"}),
+        "dataset",
+        "csv: the CSV dialect applies to format csv, and this dataset's format is parquet",
+        id="csv-dialect-on-parquet",
+    ),
+    pytest.param(
+        _set("dataset", "csv", {"delimiter": ":"}),
+        "dataset.csv.delimiter",
+        "Input should be ',', ';', '\\t' or '|'",
+        id="unknown-csv-delimiter",
+    ),
+    pytest.param(
         _set("dataset", "columns", "plan", "landing_name", "region"),
         "dataset",
         "columns ['plan', 'region'] all read the landing column 'region'; give each its own",

@@ -13,7 +13,7 @@ message per problem) and ``discovery`` a folder of them. Import from the package
 from include.retrain.config.base import WINDOW_END, check_safe_prefix
 from include.retrain.config.checks import CheckRule, Severity
 from include.retrain.config.columns import ColumnSpec, LabelConfig
-from include.retrain.config.dataset import DatasetConfig, WindowConfig
+from include.retrain.config.dataset import CsvConfig, DatasetConfig, WindowConfig
 from include.retrain.config.deployment import DeploymentConfig
 from include.retrain.config.discovery import DEFAULT_PIPELINES_DIR, PipelineSource, discover_pipelines, pipelines_dir
 from include.retrain.config.expectations import (
@@ -56,6 +56,7 @@ __all__ = [
     "BootstrapConfig",
     "CheckRule",
     "ColumnSpec",
+    "CsvConfig",
     "DatasetConfig",
     "DeploymentConfig",
     "DriftGateConfig",

@@ -17,6 +17,22 @@ from include.retrain.config.base import (
 from include.retrain.config.columns import DERIVED_LABEL_SPEC, ColumnSpec, LabelConfig
 
 
+class CsvConfig(_Strict):
+    """The dialect of CSV landing files (``dataset.format: csv``): UTF-8 with a header row, and these."""
+
+    delimiter: Literal[",", ";", "\t", "|"] = Field(
+        ",",
+        description="Field separator: `,`, `;` (as European spreadsheets and UCI's wine and bank tables write), a "
+        'tab (`"\\t"`) or `|`.',
+    )
+    missing_values: tuple[str, ...] = Field(
+        (),
+        description="Text that means missing besides pandas' defaults (empty, `NA`, `N/A`, `NaN`, `null`, `None`, "
+        '...), e.g. `["?"]` for the UCI adult table.',
+    )
+    skip_initial_space: bool = Field(False, description="Ignore spaces after each delimiter (`39, State-gov`).")
+
+
 class DatasetConfig(_Strict):
     """Where the landing data is and what it must look like."""
 
@@ -26,6 +42,7 @@ class DatasetConfig(_Strict):
     bucket: str = Field("retrain-landing", pattern=BUCKET_RE, description="Landing bucket.")
     prefix: SafePrefix = Field("", description="Key prefix above the dataset folder (relative, no `..`).")
     format: Literal["parquet", "csv"] = Field("parquet", description="File format of the landing files.")
+    csv: CsvConfig = Field(default_factory=CsvConfig, description="The CSV dialect (format csv).")
     columns: dict[str, ColumnSpec] = Field(
         min_length=1,
         description="The schema: column name to type and domain (see ColumnSpec keys). A name is letters, digits "
@@ -83,6 +100,12 @@ class DatasetConfig(_Strict):
                         f"landing header like it, name the column e.g. {key} and add landing_name: {str(name)!r}"
                     )
         return value
+
+    @model_validator(mode="after")
+    def _csv_only_for_csv(self) -> DatasetConfig:
+        if self.csv != CsvConfig() and self.format != "csv":  # the default dialect round-trips with any format
+            raise ValueError(f"csv: the CSV dialect applies to format csv, and this dataset's format is {self.format}")
+        return self
 
     @model_validator(mode="after")
     def _landing_names_unique(self) -> DatasetConfig:

@@ -14,12 +14,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from include.retrain.config import ColumnSpec, DatasetConfig
 from include.retrain.errors import DataFailure
@@ -145,52 +142,6 @@ def newest_partition(listing: Iterable[tuple[str, int]], dataset: DatasetConfig)
     """The latest ``ds`` partition that holds at least one data file, if any."""
     files = landing_files(listing, dataset)
     return files[-1].partition if files else None
-
-
-def read_landing_file(path: Path, fmt: str, source: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read one landing file; unreadable input raises DataFailure naming ``source``."""
-    if fmt == "parquet":
-        return _read_parquet(path, source, columns)
-    return _read_csv(path, source)
-
-
-def _read_parquet(path: Path, source: str, columns: list[str] | None) -> pd.DataFrame:
-    try:
-        schema = pq.read_schema(path)
-        wanted = [c for c in columns if c in schema.names] if columns else None
-        # split blocks: each column its own array, so assemble_window can release them one by one
-        return pq.read_table(path, columns=wanted).to_pandas(split_blocks=True)
-    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
-        raise DataFailure(f"landing file {source} is not readable Parquet (corrupt or truncated): {exc}") from exc
-
-
-def _read_csv(path: Path, source: str) -> pd.DataFrame:
-    _check_csv_complete(path, source)
-    try:
-        return pd.read_csv(path, encoding="utf-8", dtype=str, keep_default_na=True, engine="c")
-    except UnicodeDecodeError as exc:
-        raise DataFailure(f"landing file {source} is not valid UTF-8 CSV: {exc.reason} at byte {exc.start}") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFailure(f"landing file {source} is not well-formed CSV: {exc}") from exc
-
-
-def _check_csv_complete(path: Path, source: str) -> None:
-    """A CSV whose last line lacks its newline and has fewer fields than the header was cut short."""
-    size = path.stat().st_size
-    if size == 0:
-        raise DataFailure(f"landing file {source} is empty")
-    with open(path, "rb") as handle:
-        header = handle.readline()
-        handle.seek(max(0, size - 65536))
-        tail = handle.read()
-    if tail.endswith(b"\n"):
-        return
-    last_line = tail.rsplit(b"\n", 1)[-1]
-    if last_line.count(b",") < header.count(b","):
-        raise DataFailure(
-            f"landing file {source} is truncated: its last line has {last_line.count(b',') + 1} fields "
-            f"where the header has {header.count(b',') + 1}, and no final newline"
-        )
 
 
 def assemble_window(frames: list[tuple[date, pd.DataFrame]], partition_column: str) -> pd.DataFrame:

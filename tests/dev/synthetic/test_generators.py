@@ -16,7 +16,8 @@ from dev.synthetic.churn import PLANS, REGIONS, churn_day
 from dev.synthetic.landing import encode_frame, partition_key, write_days
 from include.retrain.config import PipelineConfig, load_pipeline
 from include.retrain.runs import TrainingWindow
-from include.retrain.stages.ingest import assemble_window, coerce_to_schema, read_landing_file, select_window_files
+from include.retrain.stages.ingest import assemble_window, coerce_to_schema, select_window_files
+from include.retrain.stages.landing_file import read_landing_file
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 DAY = date(2026, 1, 5)

@@ -1,8 +1,7 @@
-"""Unit tests for ``include.retrain.stages.ingest``: file selection, reading, coercion, assembly."""
+"""Unit tests for ``include.retrain.stages.ingest``: file selection, coercion, assembly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,10 +23,10 @@ from include.retrain.stages.ingest import (
     coerce_to_schema,
     empty_window_failure,
     malformed_folders,
-    read_landing_file,
     sample_rows,
     select_window_files,
 )
+from include.retrain.stages.landing_file import read_landing_file
 
 CHURN_YAML = Path(__file__).resolve().parents[3] / "include" / "pipelines" / "churn.yaml"
 WINDOW = TrainingWindow(start=date(2026, 1, 4), end=date(2026, 2, 1))
@@ -188,87 +187,6 @@ class TestEmptyWindowFailure:
         message = str(empty_window_failure(listing, dataset, WINDOW))
 
         assert "s3://retrain-landing/churn/: no ds=YYYY-MM-DD partition with parquet files exists there." in message
-
-
-def _parquet_bytes() -> bytes:
-    return encode_frame(churn_day(date(2026, 1, 5), 300), "parquet")
-
-
-class TestReadLandingFile:
-    """read_landing_file round-trips good files and turns unreadable ones into DataFailure."""
-
-    def test_read_parquet_round_trip(self, tmp_path: Path) -> None:
-        frame = churn_day(date(2026, 1, 5), 200)
-        path = tmp_path / "part-0.parquet"
-        path.write_bytes(encode_frame(frame, "parquet"))
-        read = read_landing_file(path, "parquet", SOURCE)
-        pd.testing.assert_frame_equal(read, frame)
-
-    def test_read_parquet_selects_known_columns_only(self, tmp_path: Path) -> None:
-        frame = churn_day(date(2026, 1, 5), 20)
-        path = tmp_path / "part-0.parquet"
-        path.write_bytes(encode_frame(frame, "parquet"))
-        read = read_landing_file(path, "parquet", SOURCE, columns=["plan", "churned", "not_there"])
-        assert list(read.columns) == ["plan", "churned"]
-        assert read["churned"].tolist() == frame["churned"].tolist()
-
-    def test_read_csv_round_trip_as_strings(self, tmp_path: Path) -> None:
-        frame = churn_day(date(2026, 1, 5), 200)
-        path = tmp_path / "part-0.csv"
-        path.write_bytes(encode_frame(frame, "csv"))
-        read = read_landing_file(path, "csv", SOURCE)
-        assert list(read.columns) == list(frame.columns)
-        assert len(read) == len(frame)
-        assert all(str(dtype) == "str" for dtype in read.dtypes)
-        assert read["customer_id"].tolist() == frame["customer_id"].tolist()
-        assert read["monthly_charges"].isna().tolist() == frame["monthly_charges"].isna().tolist()
-        assert read["signup_date"].iloc[0] == frame["signup_date"].iloc[0].strftime("%Y-%m-%d")
-
-    @pytest.mark.parametrize(
-        "make_body",
-        [
-            pytest.param(lambda: np.random.default_rng(0).bytes(4096), id="random-bytes"),
-            pytest.param(lambda: _parquet_bytes()[: len(_parquet_bytes()) // 2], id="truncated-half"),
-            pytest.param(lambda: b"PAR1" + np.random.default_rng(1).bytes(100) + b"PAR1", id="fake-magic"),
-            pytest.param(lambda: b"", id="empty"),
-        ],
-    )
-    def test_read_corrupt_parquet_raises_data_failure(self, tmp_path: Path, make_body: Callable[[], bytes]) -> None:
-        path = tmp_path / "part-0.parquet"
-        path.write_bytes(make_body())
-        with pytest.raises(DataFailure, match="Parquet") as excinfo:
-            read_landing_file(path, "parquet", SOURCE)
-        assert SOURCE in str(excinfo.value)
-
-    def test_read_truncated_csv_raises(self, tmp_path: Path) -> None:
-        body = encode_frame(churn_day(date(2026, 1, 5), 50), "csv")
-        assert body.endswith(b"\n")
-        last_line_start = body.rstrip(b"\n").rfind(b"\n") + 1
-        last_line = body[last_line_start:].rstrip(b"\n")
-        cut = last_line_start + len(last_line) // 2
-        path = tmp_path / "part-0.csv"
-        path.write_bytes(body[:cut])
-        with pytest.raises(DataFailure, match="truncated") as excinfo:
-            read_landing_file(path, "csv", SOURCE)
-        assert SOURCE in str(excinfo.value)
-
-    def test_read_csv_without_final_newline_but_complete_is_accepted(self, tmp_path: Path) -> None:
-        path = tmp_path / "part-0.csv"
-        path.write_bytes(b"a,b\n1,2\n3,4")
-        assert read_landing_file(path, "csv", SOURCE)["b"].tolist() == ["2", "4"]
-
-    def test_read_non_utf8_csv_raises(self, tmp_path: Path) -> None:
-        path = tmp_path / "part-0.csv"
-        path.write_bytes("customer_id,plan\nC1,caf\xe9\nC2,basic\n".encode("latin-1"))
-        with pytest.raises(DataFailure, match="UTF-8") as excinfo:
-            read_landing_file(path, "csv", SOURCE)
-        assert SOURCE in str(excinfo.value)
-
-    def test_read_empty_csv_raises(self, tmp_path: Path) -> None:
-        path = tmp_path / "part-0.csv"
-        path.write_bytes(b"")
-        with pytest.raises(DataFailure, match="empty"):
-            read_landing_file(path, "csv", SOURCE)
 
 
 class TestCoerceToSchema:

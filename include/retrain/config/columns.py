@@ -22,7 +22,10 @@ LABEL_RULES = ("greater_than", "less_than", "equals", "in_set")
 class ColumnSpec(_Strict):
     """One column of the landing data: its type and the domain the raw gate enforces."""
 
-    type: ColumnType = Field(description="Declared type: int, float, bool, string, category, date or datetime.")
+    type: ColumnType = Field(
+        description="Declared type: int, float, bool, string, category, date or datetime. A bool column reads "
+        "true/false, t/f, yes/no, y/n and 1/0 in any case."
+    )
     description: str = Field("", description="What the column means (documentation only).")
     max_null_fraction: Fraction = Field(0.0, description="Largest share of nulls validate_raw accepts (0 = none).")
     min: float | date | None = Field(

@@ -38,7 +38,13 @@ PANDAS_DTYPES: dict[str, str] = {
 }
 
 
-_BOOL_VALUES = {True: True, False: False, "true": True, "false": False, "1": True, "0": False}
+#: The spellings a bool column accepts (after stripping and lower-casing text), as published tables write them.
+_BOOL_VALUES = {
+    True: True,
+    False: False,
+    **dict.fromkeys(("true", "t", "yes", "y", "1", "1.0"), True),
+    **dict.fromkeys(("false", "f", "no", "n", "0", "0.0"), False),
+}
 
 
 @dataclass(frozen=True)

@@ -247,8 +247,13 @@ class TestCoerceToSchema:
         assert str(out["b"].dtype) == "boolean"
         assert out["b"].tolist() == [True, False, True, False, pd.NA, True]
 
+    def test_coerce_maps_the_yes_no_spellings_of_published_tables(self) -> None:
+        frame = pd.DataFrame({"b": ["Yes", "No", "y", "N", "T", "f", "1.0", "0.0"]}, dtype="str")
+        out = coerce_to_schema(frame, {"b": ColumnSpec(type="bool")})
+        assert out["b"].tolist() == [True, False, True, False, True, False, True, False]
+
     def test_coerce_leaves_unknown_bool_strings_uncoerced(self) -> None:
-        frame = pd.DataFrame({"b": ["true", "yes"]}, dtype="str")
+        frame = pd.DataFrame({"b": ["true", "maybe"]}, dtype="str")
         out = coerce_to_schema(frame, {"b": ColumnSpec(type="bool")})
         assert str(out["b"].dtype) == "str"
 

@@ -39,7 +39,7 @@ PANDAS_DTYPES: dict[str, str] = {
 
 
 #: The spellings a bool column accepts (after stripping and lower-casing text), as published tables write them.
-_BOOL_VALUES = {
+_BOOL_VALUES: dict[object, bool] = {
     True: True,
     False: False,
     **dict.fromkeys(("true", "t", "yes", "y", "1", "1.0"), True),

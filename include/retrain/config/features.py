@@ -26,6 +26,14 @@ class FeaturesConfig(_Strict):
     numeric: tuple[str, ...] = Field((), description="Numeric features (median-imputed).")
     categorical: tuple[str, ...] = Field((), description="Categorical features (one-hot, unknowns ignored).")
     passthrough: tuple[str, ...] = Field((), description="Numeric columns passed through unchanged.")
+    max_categories: int = Field(
+        1000,
+        ge=2,
+        le=1_000_000,
+        description="Most distinct values (missing counts as one) a categorical feature may have in the training "
+        "rows; more fails build_features before any matrix is built: one-hot encoding makes one column per value, "
+        "so an id or free text as a feature would need terabytes.",
+    )
     transforms: dict[str, Transform] = Field(
         default_factory=dict, description="Per numeric feature: log1p, sqrt or standardize."
     )

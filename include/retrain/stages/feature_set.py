@@ -21,6 +21,7 @@ from include.retrain.gates.profile import reference_profile
 from include.retrain.stages.dates import with_date_parts
 from include.retrain.stages.features import (
     build_feature_transformer,
+    check_category_counts,
     fit_transformer,
     target_values,
     to_model_input,
@@ -128,4 +129,5 @@ def build_feature_set(read_raw: Callable[[list[str]], pd.DataFrame], config: Pip
     del raw, rows
     release_unused_memory()
     parts["transformer"] = fit_transformer(build_feature_transformer(features), parts["train_input"])
+    check_category_counts(parts["transformer"], features.max_categories)
     return FeatureSet(target, **parts)

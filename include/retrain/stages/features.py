@@ -158,6 +158,28 @@ def fit_transformer(transformer: ColumnTransformer, train_input: pd.DataFrame) -
     return transformer
 
 
+def check_category_counts(transformer: ColumnTransformer, limit: int) -> None:
+    """Refuse a fitted transformer whose one-hot branch learned more than ``limit`` values for a column.
+
+    Called before any matrix is built: the matrix has a column per value, and a categorical
+    feature with a value per row (an id, free text) would otherwise fail on memory, as an
+    infrastructure fault that retries cannot fix.
+    """
+    fitted = dict((name, (branch, columns)) for name, branch, columns in transformer.transformers_)
+    if CATEGORICAL_BRANCH not in fitted:
+        return
+    branch, columns = fitted[CATEGORICAL_BRANCH]
+    counts = dict(zip(columns, (len(values) for values in branch[-1].categories_), strict=True))
+    too_many = {column: count for column, count in counts.items() if count > limit}
+    if too_many:
+        listed = ", ".join(f"{column!r} has {count:,}" for column, count in too_many.items())
+        raise DataFailure(
+            f"features.categorical: {listed} distinct values in the training rows, above features.max_categories "
+            f"({limit:,}); one-hot encoding makes a column per value. Leave such a column (an id, free text) out of "
+            "the features, group its values upstream, or raise features.max_categories"
+        )
+
+
 def transform_in_chunks(
     transformer: ColumnTransformer | Pipeline, frame: pd.DataFrame, rows: int = CHUNK_ROWS
 ) -> Iterator[pd.DataFrame]:

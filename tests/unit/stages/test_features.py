@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
 
 from include.retrain.config import FeaturesConfig, PipelineConfig, load_pipeline
 from include.retrain.errors import DataFailure
 from include.retrain.modelio import dump_model, load_model, untrusted_types
 from include.retrain.stages.features import (
     build_feature_transformer,
+    check_category_counts,
     fit_features,
     fit_transformer,
     target_values,
@@ -235,3 +237,35 @@ class TestTargetValues:
         frame = pd.DataFrame({"churned": pd.array([1, None, 0, None], dtype="Int64")})
         with pytest.raises(DataFailure, match="'churned' has 2 missing values"):
             target_values(frame, "churned", task)
+
+
+class TestCategoryCounts:
+    """A categorical feature with a value per row is refused before its one-hot matrix exists."""
+
+    @staticmethod
+    def fitted(ids: int) -> ColumnTransformer:
+        frame = pd.DataFrame(
+            {
+                "amount": np.arange(ids, dtype="float64"),
+                "plan": pd.Series(["basic", "premium", None] * (ids // 3 + 1), dtype=object)[:ids],
+                "order_id": pd.Series([f"order-{n}" for n in range(ids)], dtype=object),
+            }
+        )
+        features = FeaturesConfig(numeric=("amount",), categorical=("plan", "order_id"))
+        return fit_transformer(build_feature_transformer(features), frame)
+
+    def test_an_id_as_a_feature_fails_naming_the_column_and_the_knob(self) -> None:
+        with pytest.raises(DataFailure) as info:
+            check_category_counts(self.fitted(3000), limit=1000)
+        message = str(info.value)
+        assert "'order_id' has 3,000 distinct values in the training rows" in message
+        assert "features.max_categories (1,000)" in message
+        assert "'plan'" not in message  # three values (missing counts as one) are fine
+
+    def test_columns_within_the_limit_pass(self) -> None:
+        check_category_counts(self.fitted(1000), limit=1000)  # raises nothing
+
+    def test_no_categorical_branch_passes(self) -> None:
+        frame = pd.DataFrame({"amount": [1.0, 2.0, 3.0]})
+        transformer = fit_transformer(build_feature_transformer(FeaturesConfig(numeric=("amount",))), frame)
+        check_category_counts(transformer, limit=2)

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from include.retrain.errors import DataFailure
 from include.retrain.frames import read_frame, write_frame
 from include.retrain.gates.profile import reference_profile
 from include.retrain.manifests import StageManifest
@@ -111,3 +112,16 @@ def test_build_features_without_an_id_column_splits_by_row_values(s3: Any) -> No
     holdout = read_frame(run.store, artifact(features, "holdout"))
     expected = raw[config.dataset.target].take(rows.holdout).reset_index(drop=True)
     assert holdout[config.dataset.target].tolist() == expected.tolist()
+
+
+def test_a_categorical_with_too_many_values_fails_before_any_matrix_is_written(s3: Any) -> None:
+    driver = StepDriver(churn_config(features={"max_categories": 3}), s3.client())
+    driver.write_landing(3, rows_per_day=200)
+    run = driver.context(FIRST_DAY.replace(day=4))
+    ingested = ingest(run)
+
+    with pytest.raises(DataFailure, match=r"'region' has 5 distinct values .* above features.max_categories \(3\)"):
+        build_features(run, ingested)
+
+    written = [key for key in run.store.list_keys("") if "/features/" in key]  # layout: runs/<key>/features/
+    assert written == []

@@ -275,8 +275,8 @@ BAD_CONFIGS = [
     pytest.param(
         _set("dataset", "columns", "fixed acidity", {"type": "float"}),
         "dataset.columns",
-        "column name 'fixed acidity' is not letters, digits and _ (not starting with a digit); to read a landing "
-        "header like it, name the column e.g. fixed_acidity and add landing_name: 'fixed acidity'",
+        "column names are letters, digits and _ (not starting with a digit); to read landing headers like these, "
+        "'fixed acidity': name the column e.g. fixed_acidity and add landing_name: 'fixed acidity'",
         id="column-name-with-a-space-shows-landing-name",
     ),
     pytest.param(

@@ -90,15 +90,19 @@ class DatasetConfig(_Strict):
     @classmethod
     def _column_names(cls, value: Any) -> Any:
         """A name that is not an identifier is refused with the way to keep the landing header as it is."""
-        if isinstance(value, dict):
-            for name in value:
-                if not isinstance(name, str) or not re.match(COLUMN_RE, name):
-                    key = re.sub(r"\W+", "_", str(name)).strip("_").lower() or "column"
-                    key = key if re.match(COLUMN_RE, key) else f"c_{key}"[:128]
-                    raise ValueError(
-                        f"column name {name!r} is not letters, digits and _ (not starting with a digit); to read a "
-                        f"landing header like it, name the column e.g. {key} and add landing_name: {str(name)!r}"
-                    )
+        if not isinstance(value, dict):
+            return value
+        fixes = []
+        for name in value:
+            if not isinstance(name, str) or not re.match(COLUMN_RE, name):
+                key = re.sub(r"\W+", "_", str(name)).strip("_").lower() or "column"
+                key = key if re.match(COLUMN_RE, key) else f"c_{key}"[:128]
+                fixes.append(f"{name!r}: name the column e.g. {key} and add landing_name: {str(name)!r}")
+        if fixes:
+            raise ValueError(
+                "column names are letters, digits and _ (not starting with a digit); to read landing headers "
+                "like these, " + "; ".join(fixes)
+            )
         return value
 
     @model_validator(mode="after")

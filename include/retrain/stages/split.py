@@ -122,7 +122,13 @@ def split_rows(
             raise DataFailure("split.strategy hash needs dataset.id_column or columns that identify a row")
         holdout = holdout_share(hashes, split.holdout_fraction)
         if holdout.all() or not holdout.any():
-            raise DataFailure(f"hash split of {len(frame)} rows left one side empty; too few rows")
+            if id_column is not None:
+                raise DataFailure(f"hash split of {len(frame)} rows left one side empty; too few rows")
+            distinct = len(np.unique(hashes))
+            raise DataFailure(
+                f"hash split of {len(frame)} rows by their values ({distinct} distinct) left one side empty: "
+                "equal rows share a side; set dataset.id_column, or split.strategy random or time"
+            )
         return SplitRows(np.flatnonzero(~holdout), np.flatnonzero(holdout))
     if split.strategy == "time":
         # Sorting the column alone orders rows as sorting the frame by it does (stable, missing last).

@@ -171,6 +171,20 @@ class TestRowHashSplit:
         assert self.sides(reordered, row_columns[::-1]) == expected
         assert self.sides(relabelled, row_columns) == expected
 
+    def test_too_few_distinct_rows_are_named_with_the_way_out(self) -> None:
+        frame = pd.DataFrame({"plan": ["basic"] * 40 + ["premium"] * 40, "churned": [0, 1] * 40})
+        with pytest.raises(DataFailure, match=r"80 rows by their values \(\d distinct\) left one side empty"):
+            split_rows(
+                frame,
+                SplitConfig(strategy="hash", holdout_fraction=0.05),
+                target="churned",
+                task="classification",
+                seed=1,
+                time_column="ds",
+                id_column=None,
+                row_columns=["plan"],
+            )
+
     def test_missing_values_and_every_column_type_hash(self) -> None:
         frame = pd.DataFrame(
             {

@@ -7,6 +7,7 @@ a test fails if the committed page is stale.
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 
@@ -16,13 +17,22 @@ from pydantic_core import PydanticUndefined
 from include.retrain.config import PipelineConfig
 
 
+def _literal(value: typing.Any) -> str:
+    """A Literal value as YAML writes it: booleans in lower case, whitespace (a tab) quoted and escaped."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str) and value.isspace():
+        return json.dumps(value)
+    return str(value)
+
+
 def _type_name(annotation: typing.Any) -> str:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
         return _type_name(args[0])
     if origin is typing.Literal:
-        return " \\| ".join(f"`{str(a).lower() if isinstance(a, bool) else a}`" for a in args)
+        return " \\| ".join(f"`{_literal(a)}`" for a in args)
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in args if a is not type(None)]
         return " \\| ".join(names) + (" \\| null" if type(None) in args else "")
